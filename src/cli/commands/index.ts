@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Every `loa` subcommand; each module adds itself to the program. */
+export const commands: ReadonlyArray<(program: Command) => void> = [];

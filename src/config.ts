@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { CARRIER_IDS, type BindMode, type CarrierId, type MessageIdFormat } from './domain/carrier.js';
+
+/** One SMSC endpoint of a carrier account; `count` is how many binds the carrier allows there. */
+export interface BindEndpoint {
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+  count: number;
+}
+
+export interface CarrierConfig {
+  id: CarrierId;
+  binds: readonly BindEndpoint[];
+  systemType: string;
+  /** Granted segments per second for the whole account. */
+  tps: number;
+  /** Outstanding PDUs allowed per bind. */
+  window: number;
+  bindMode: BindMode;
+  /** When absent, the carrier profile's default applies. */
+  messageId?: { submit: MessageIdFormat; receipt: MessageIdFormat };
+}
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key (BullMQ queues, bind leases); lets test files share one Redis. */
+  redisPrefix: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** `simulator` when LOA_CARRIERS is absent: the process starts simulated SMSCs and binds to them. */
+  carriersSource: 'file' | 'simulator';
+  /** First port of the built-in simulated SMSCs (one per carrier, consecutive). */
+  simulatorPort: number;
+  carriers: Readonly<Record<CarrierId, CarrierConfig>>;
+  shutdownTimeoutMs: number;
+}
+
+/** A configuration mistake: the message names the variable or YAML path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const envSchema = {
+  type: 'object',
+  properties: {
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', default: 'postgres://localhost:5432/loa' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+    LOA_REDIS_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9:_-]+$', default: 'loa' },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    LOA_CARRIERS: { type: 'string', minLength: 1 },
+    LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
+    LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
+  },
+} as const;
+
+const bindSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port', 'systemId', 'password'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    // SMPP 3.4 §5.2.1: system_id is a C-Octet String of at most 16 octets, password at most 9.
+    systemId: { type: 'string', minLength: 1, maxLength: 15 },
+    password: { type: 'string', maxLength: 8 },
+    count: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+  },
+} as const;
+
+const carrierSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['binds', 'tps'],
+  properties: {
+    binds: { type: 'array', minItems: 1, items: bindSchema },
+    systemType: { type: 'string', maxLength: 12, default: '' },
+    tps: { type: 'number', exclusiveMinimum: 0, maximum: 100000 },
+    window: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+    bindMode: { enum: ['transceiver', 'transmitter+receiver'], default: 'transceiver' },
+    messageId: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['submit', 'receipt'],
+      properties: { submit: { enum: ['dec', 'hex'] }, receipt: { enum: ['dec', 'hex'] } },
+    },
+  },
+} as const;
+
+const carriersFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['carriers'],
+  properties: {
+    carriers: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: Object.fromEntries(CARRIER_IDS.map((id) => [id, carrierSchema])),
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
+const validateEnv = ajv.compile(envSchema);
+const validateCarriersFile = ajv.compile(carriersFileSchema);
+
+/** `/carriers/viettel/binds/0/port` → `carriers.viettel.binds[0].port` */
+export function jsonPointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+function describeErrors(errors: ErrorObject[], prefix: (path: string) => string): string {
+  return errors
+    .map((error) => {
+      const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
+      const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
+      return `${prefix(jsonPointerToPath(error.instancePath))}: ${error.message ?? 'is invalid'}${extra}${allowed}`;
+    })
+    .join('\n');
+}
+
+/** `${NAME}` in the carriers YAML is taken from the environment, so passwords stay out of files. */
+function substituteEnv(text: string, env: NodeJS.ProcessEnv, file: string): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined) throw new ConfigError(`${file}: environment variable ${name} is referenced but not set`);
+    return value;
+  });
+}
+
+export function parseCarriersYaml(text: string, file: string, env: NodeJS.ProcessEnv): Record<CarrierId, CarrierConfig> {
+  const doc = parseDocument(substituteEnv(text, env, file));
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${file}: ${e.message}`).join('\n'));
+  }
+  const data: unknown = doc.toJS();
+  if (!validateCarriersFile(data)) {
+    throw new ConfigError(describeErrors(validateCarriersFile.errors ?? [], (path) => `${file}: ${path || '(root)'}`));
+  }
+  const carriers = (data as { carriers: Partial<Record<CarrierId, Omit<CarrierConfig, 'id'>>> }).carriers;
+  const missing = CARRIER_IDS.filter((id) => !carriers[id]);
+  if (missing.length > 0) {
+    throw new ConfigError(`${file}: carriers.${missing[0]}: is required (Loa sends through ${CARRIER_IDS.join(', ')})`);
+  }
+  return Object.fromEntries(CARRIER_IDS.map((id) => [id, { id, ...carriers[id] }])) as Record<CarrierId, CarrierConfig>;
+}
+
+/** Credentials of the built-in simulated SMSCs; they are not secrets, the simulator only listens on loopback. */
+export const SIMULATOR_PASSWORD = 'loa-sim';
+
+export function simulatorCarriers(basePort: number): Record<CarrierId, CarrierConfig> {
+  const tps = { viettel: 200, vnpt: 100, mobifone: 100 } satisfies Record<CarrierId, number>;
+  return Object.fromEntries(
+    CARRIER_IDS.map((id, index): [CarrierId, CarrierConfig] => [
+      id,
+      {
+        id,
+        binds: [{ host: '127.0.0.1', port: basePort + index, systemId: `loa-${id}`, password: SIMULATOR_PASSWORD, count: 2 }],
+        systemType: '',
+        tps: tps[id],
+        window: 50,
+        bindMode: 'transceiver',
+      },
+    ]),
+  ) as Record<CarrierId, CarrierConfig>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parse the environment (and the carriers YAML it names) once, into a frozen, typed object. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(envSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (!validateEnv(raw)) {
+    throw new ConfigError(describeErrors(validateEnv.errors ?? [], (path) => `environment variable ${path}`));
+  }
+  const vars = raw as {
+    DATABASE_URL: string;
+    REDIS_URL: string;
+    LOA_REDIS_PREFIX: string;
+    HOST: string;
+    PORT: number;
+    LOG_LEVEL: string;
+    LOA_CARRIERS?: string;
+    LOA_SIM_PORT: number;
+    LOA_SHUTDOWN_TIMEOUT_MS: number;
+  };
+  let carriers: Record<CarrierId, CarrierConfig>;
+  if (vars.LOA_CARRIERS) {
+    let text: string;
+    try {
+      text = readFileSync(vars.LOA_CARRIERS, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`environment variable LOA_CARRIERS: cannot read ${vars.LOA_CARRIERS}: ${(error as Error).message}`);
+    }
+    carriers = parseCarriersYaml(text, vars.LOA_CARRIERS, env);
+  } else {
+    carriers = simulatorCarriers(vars.LOA_SIM_PORT);
+  }
+  return deepFreeze({
+    databaseUrl: vars.DATABASE_URL,
+    redisUrl: vars.REDIS_URL,
+    redisPrefix: vars.LOA_REDIS_PREFIX,
+    host: vars.HOST,
+    port: vars.PORT,
+    logLevel: vars.LOG_LEVEL,
+    carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator',
+    simulatorPort: vars.LOA_SIM_PORT,
+    carriers,
+    shutdownTimeoutMs: vars.LOA_SHUTDOWN_TIMEOUT_MS,
+  });
+}
