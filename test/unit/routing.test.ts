@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
+import { CARRIER_IDS } from '../../src/domain/carrier.js';
+import { MOBILE_PREFIXES } from '../../src/domain/numbering-plan.js';
+import { Router } from '../../src/domain/routing.js';
+
+// ../shared/reference/vietnam.md "Mobile prefixes".
+const ROUTED: Array<[string, string]> = [
+  ...['086', '096', '097', '098', '032', '033', '034', '035', '036', '037', '038', '039'].map((p): [string, string] => [p, 'viettel']),
+  ...['081', '082', '083', '084', '085', '088', '091', '094'].map((p): [string, string] => [p, 'vnpt']),
+  ...['089', '090', '093', '070', '076', '077', '078', '079'].map((p): [string, string] => [p, 'mobifone']),
+];
+const UNROUTABLE: Array<[string, string]> = [
+  ['092', 'Vietnamobile'],
+  ['056', 'Vietnamobile'],
+  ['058', 'Vietnamobile'],
+  ['059', 'Gmobile'],
+  ['099', 'Gmobile'],
+  ['055', 'Reddi'],
+  ['087', 'iTel'],
+];
+
+const msisdn = (prefix: string): string => `84${prefix.slice(1)}1234567`;
+
+describe(Router.name, () => {
+  it.each(ROUTED)('routes %s to %s', (prefix, carrier) => {
+    const sut = new Router(CARRIER_PROFILES);
+    expect(sut.route(msisdn(prefix))).toEqual({ unroutable: false, carrier, ported: false });
+  });
+
+  it.each(UNROUTABLE)('reports %s as unroutable (%s)', (prefix, carrierName) => {
+    const sut = new Router(CARRIER_PROFILES);
+    expect(sut.route(msisdn(prefix))).toEqual({ unroutable: true, carrierName, ported: false });
+  });
+
+  it('reports an unallocated prefix as unroutable to an unknown carrier', () => {
+    const sut = new Router(CARRIER_PROFILES);
+    expect(sut.route('84801234567')).toMatchObject({ unroutable: true, carrierName: 'unknown' });
+  });
+
+  it.each([
+    ['a Map', (table: Map<string, string>) => table],
+    ['a function', (table: Map<string, string>) => (n: string) => table.get(n)],
+  ])('lets portability given as %s override the prefix', (_, asLookup) => {
+    const table = new Map([
+      [msisdn('096'), 'mobifone'],
+      [msisdn('092'), 'viettel'],
+      [msisdn('091'), 'Vietnamobile'],
+      [msisdn('090'), ' VNPT '],
+    ]);
+    const sut = new Router(CARRIER_PROFILES, asLookup(table));
+    expect(sut.route(msisdn('096'))).toEqual({ unroutable: false, carrier: 'mobifone', ported: true });
+    expect(sut.route(msisdn('092'))).toEqual({ unroutable: false, carrier: 'viettel', ported: true });
+    expect(sut.route(msisdn('091'))).toEqual({ unroutable: true, carrierName: 'Vietnamobile', ported: true });
+    expect(sut.route(msisdn('090'))).toEqual({ unroutable: false, carrier: 'vnpt', ported: true });
+    // A neighbour that did not port keeps its prefix carrier.
+    expect(sut.route('84961234568')).toEqual({ unroutable: false, carrier: 'viettel', ported: false });
+  });
+
+  it('agrees with the numbering plan for every carrier Loa sends through', () => {
+    for (const id of CARRIER_IDS) {
+      const fromPlan = Object.entries(MOBILE_PREFIXES)
+        .filter(([, owner]) => owner.carrier === id)
+        .map(([prefix]) => prefix)
+        .sort();
+      expect([...CARRIER_PROFILES[id].prefixes].sort()).toEqual(fromPlan);
+    }
+  });
+});
