@@ -1,0 +1,224 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CarrierId } from '../domain/carrier.js';
+import type { MessageState } from '../domain/message-state.js';
+
+/**
+ * The Kysely view of src/store/migrations/*.sql, one interface per table, column names as in SQL
+ * (snake_case, no case-converting plugin: what a query says is what the database has).
+ *
+ * Type mapping (set in db.ts): int8/bigserial → number (throws past 2^53), timestamptz → Date,
+ * date → 'YYYY-MM-DD' string, numeric → string, jsonb → parsed JSON.
+ */
+
+export const RUN_STATES = ['scheduled', 'compiling', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+export const CAMPAIGN_PRIORITIES = ['normal', 'urgent'] as const;
+export type CampaignPriority = (typeof CAMPAIGN_PRIORITIES)[number];
+export const API_ROLES = ['admin', 'operator', 'viewer'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/** JSON stored in jsonb columns. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A timestamptz with a database default: optional on insert, Date when read. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/**
+ * A jsonb column holding an object: pg parses it on read and JSON.stringifies an object
+ * parameter on write. (Never bind a top-level array to jsonb: pg would send a PostgreSQL array.)
+ */
+type Jsonb<T extends JsonObject> = ColumnType<T, T | string, T | string>;
+type JsonbWithDefault<T extends JsonObject> = ColumnType<T, T | string | undefined, T | string>;
+
+export interface SchemaMigrationsTable {
+  version: string;
+  name: string;
+  checksum: string;
+  applied_at: CreatedAt;
+}
+
+export interface CampaignsTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+  archived: Generated<boolean>;
+}
+
+export interface CampaignVersionsTable {
+  id: Generated<number>;
+  campaign_id: string;
+  content_hash: string;
+  document: ColumnType<JsonObject, JsonObject | string, never>;
+  created_at: CreatedAt;
+  created_by: string;
+}
+
+export interface RunsTable {
+  id: Generated<number>;
+  campaign_version_id: number;
+  occurrence_id: string;
+  state: Generated<RunState>;
+  priority: Generated<CampaignPriority>;
+  scheduled_for: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  audience_size: number | null;
+  progress: JsonbWithDefault<JsonObject>;
+  launched_by: string;
+  error: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** The partitioned parent; rows are written by MessageRepository (COPY) only. */
+export interface MessagesTable {
+  run_id: number;
+  id: number;
+  carrier: CarrierId | null;
+  state: Generated<MessageState>;
+  parts_total: number;
+  parts_submitted: Generated<number>;
+  parts_delivered: Generated<number>;
+  attempts: Generated<number>;
+  submitted_at: NullableTimestamp;
+  done_at: NullableTimestamp;
+  msisdn: string;
+  province: string | null;
+  commune: string | null;
+  error_code: string | null;
+}
+
+export interface MessageSegmentsTable {
+  carrier: CarrierId;
+  smsc_message_id: string;
+  run_id: number;
+  message_id: number;
+  part: number;
+  state: MessageState | null;
+}
+
+export interface ParkedReceiptsTable {
+  id: Generated<number>;
+  carrier: CarrierId;
+  smsc_message_id: string;
+  state: MessageState;
+  error_code: string | null;
+  done_at: NullableTimestamp;
+  received_at: CreatedAt;
+  raw: string | null;
+}
+
+export interface ListsTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface SubscribersTable {
+  list_id: string;
+  msisdn: string;
+  province: string | null;
+  commune: string | null;
+  attrs: JsonbWithDefault<Record<string, string>>;
+}
+
+export interface OptOutsTable {
+  msisdn: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PortabilityTable {
+  msisdn: string;
+  carrier: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ScreensTable {
+  id: string;
+  name: string;
+  kind: string;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  token_hash: string;
+  last_seen: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface PlaylistItemsTable {
+  id: Generated<number>;
+  screen_id: string | null;
+  target_kinds: string[] | null;
+  target_tags: string[] | null;
+  campaign_id: string | null;
+  run_id: number | null;
+  texts: Jsonb<Record<string, string>>;
+  duration: number;
+  priority: Generated<CampaignPriority>;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface PlaysTable {
+  id: Generated<number>;
+  screen_id: string;
+  item_id: number;
+  played_from: Timestamp;
+  played_to: Timestamp;
+  received_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  key_hash: string;
+  role: ApiRole;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  actor: string;
+  action: string;
+  subject: string;
+  details: JsonbWithDefault<JsonObject>;
+}
+
+export interface Database {
+  schema_migrations: SchemaMigrationsTable;
+  campaigns: CampaignsTable;
+  campaign_versions: CampaignVersionsTable;
+  runs: RunsTable;
+  messages: MessagesTable;
+  message_segments: MessageSegmentsTable;
+  parked_receipts: ParkedReceiptsTable;
+  lists: ListsTable;
+  subscribers: SubscribersTable;
+  opt_outs: OptOutsTable;
+  portability: PortabilityTable;
+  screens: ScreensTable;
+  playlist_items: PlaylistItemsTable;
+  plays: PlaysTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+}
+
+export type Campaign = Selectable<CampaignsTable>;
+export type CampaignVersion = Selectable<CampaignVersionsTable>;
+export type Run = Selectable<RunsTable>;
+export type NewRun = Insertable<RunsTable>;
+export type RunUpdate = Updateable<RunsTable>;
+export type Message = Selectable<MessagesTable>;
+export type ParkedReceipt = Selectable<ParkedReceiptsTable>;
+export type List = Selectable<ListsTable>;
+export type Subscriber = Selectable<SubscribersTable>;
+export type Screen = Selectable<ScreensTable>;
+export type PlaylistItem = Selectable<PlaylistItemsTable>;
+export type Play = Selectable<PlaysTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

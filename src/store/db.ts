@@ -1,0 +1,103 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { Database } from './database.js';
+
+export interface StoreOptions {
+  /** Pool size. Default 10: a worker runs a few batches at once; PostgreSQL's default max_connections is 100. */
+  max?: number;
+  /** Shown in pg_stat_activity, e.g. `loa-worker`. */
+  applicationName?: string;
+  /** Server-side limit for one statement; default none (a COPY of millions of rows is one statement). */
+  statementTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
+const DATE_OID = 1082;
+
+/**
+ * int8 (bigserial ids, count(*)) as a JS number rather than pg's default string, so ids and
+ * counts are plain numbers in every layer. Ids stay far below 2^53; should a value ever pass
+ * it the query fails loudly instead of returning a silently rounded id.
+ */
+export function parseInt8(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new RangeError(`int8 value ${value} does not fit a JS number`);
+  return parsed;
+}
+
+/** pg's own parsers, looked up by any oid (pg-types' TypeId enum lists no array types). */
+const builtinParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown;
+const defaultInt8ArrayParser = builtinParser(INT8_ARRAY_OID, 'text') as (value: string) => Array<string | null>;
+function parseInt8Array(value: string): Array<number | null> {
+  return defaultInt8ArrayParser(value).map((item) => (item === null ? null : parseInt8(item)));
+}
+
+/** Per-pool parsers (not pg.types.setTypeParser, which would change every pg user in the process). */
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format === undefined || format === 'text') {
+      if (oid === INT8_OID) return parseInt8;
+      if (oid === INT8_ARRAY_OID) return parseInt8Array;
+      // A calendar day (daily report) stays 'YYYY-MM-DD': a Date would shift it by the time zone.
+      if (oid === DATE_OID) return (value: string) => value;
+    }
+    return builtinParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * PostgreSQL behind one object: a pg pool (COPY and raw protocol work) and Kysely over the same
+ * pool (typed queries). Passed to repositories; nothing else imports pg.
+ */
+export class Store {
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Database>;
+  #closed = false;
+
+  constructor(databaseUrl: string, options: StoreOptions = {}) {
+    this.pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: options.max ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: options.applicationName ?? 'loa',
+      types: typeParsers,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    });
+    // An idle client whose server went away (PostgreSQL restart) emits 'error' on the pool;
+    // unhandled, that would kill the process. The pool drops the client and the next query reconnects.
+    this.pool.on('error', (error) => options.logger?.warn({ component: 'store', err: error }, 'idle PostgreSQL client failed'));
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
+  }
+
+  /** For health checks: true when a round trip to PostgreSQL succeeds within `timeoutMs`. */
+  async ping(timeoutMs = 2000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const query = sql<{ ok: number }>`SELECT 1 AS ok`
+      .execute(this.db)
+      .then((result) => result.rows[0]?.ok === 1)
+      .catch(() => false);
+    try {
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the pool (Kysely.destroy ends it); safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+}
+
+export function createDb(databaseUrl: string, options?: StoreOptions): Store {
+  return new Store(databaseUrl, options);
+}

@@ -1,0 +1,391 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
+import { MESSAGE_STATES, type MessageState } from '../domain/message-state.js';
+import { copyInto, copyLine } from './copy.js';
+import type { Database } from './database.js';
+import { planMessageUpdates, RECEIPT_STATES, type ReceiptUpdate, type SegmentChange } from './receipt-plan.js';
+
+export type { ReceiptUpdate } from './receipt-plan.js';
+
+/** A recipient as compile produces it; `carrier: null` means unroutable (another network). */
+export interface QueuedMessage {
+  msisdn: string;
+  carrier: CarrierId | null;
+  province?: string | null;
+  commune?: string | null;
+  partsTotal: number;
+}
+
+export interface IdRange {
+  count: number;
+  firstId: number;
+  lastId: number;
+}
+
+export interface CopyResult extends IdRange {
+  /** Per carrier: how many rows and the id range they span (compile makes batch jobs from these). */
+  byCarrier: Partial<Record<CarrierId, IdRange>>;
+  /** Rows written directly as `unroutable`. */
+  unroutable: number;
+}
+
+/** The SMSC message ids of one message's segments, `firstPart` (default 1) onwards. */
+export interface SubmittedMessage {
+  id: number;
+  smscMessageIds: readonly string[];
+  firstPart?: number;
+}
+
+export interface ClaimedMessage {
+  id: number;
+  msisdn: string;
+  partsTotal: number;
+  attempts: number;
+}
+
+export interface ReceiptResult {
+  /** Receipts that changed a segment (and so possibly its message). */
+  applied: number;
+  /** Receipts for segments that already had a final receipt: ignored. */
+  duplicates: number;
+  /** Receipts with no segment yet: stored in parked_receipts. */
+  parked: number;
+}
+
+const MSISDN = /^[1-9][0-9]{7,14}$/;
+/** States a receipt may still change; anything else is final or not yet submitted. */
+const RECEIPTABLE: readonly MessageState[] = ['submitting', 'submitted', 'enroute', 'accepted'];
+
+/**
+ * The `messages` table (partitioned by run, see 0001_initial.sql) and its receipt lookup.
+ * Every method names the run, so each statement touches one partition; every state change is
+ * one set-based statement guarded by the state it moves from, so it is atomic, and replaying
+ * it (a retried job) changes nothing.
+ */
+export class MessageRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  /** Creates the run's partition if needed and returns its table name. Idempotent. */
+  async createPartition(runId: number): Promise<string> {
+    const { rows } = await sql<{ name: string }>`SELECT create_run_partition(${runId}) AS name`.execute(this.db);
+    return rows[0]!.name;
+  }
+
+  /**
+   * Streams recipients into the run's partition with COPY: ids `firstId`, `firstId + 1`, … in
+   * source order, state `queued` (or `unroutable` when carrier is null). All rows or none are
+   * stored; a second call for the same ids fails on the primary key rather than duplicating.
+   */
+  async copyQueued(
+    runId: number,
+    rows: AsyncIterable<QueuedMessage> | Iterable<QueuedMessage>,
+    options: { firstId?: number } = {},
+  ): Promise<CopyResult> {
+    const partition = await this.createPartition(runId);
+    const result: CopyResult = { count: 0, firstId: options.firstId ?? 1, lastId: (options.firstId ?? 1) - 1, byCarrier: {}, unroutable: 0 };
+    const now = new Date().toISOString();
+    async function* lines(): AsyncGenerator<string> {
+      let id = result.firstId;
+      for await (const row of rows) {
+        if (!MSISDN.test(row.msisdn)) throw new TypeError(`message ${id}: msisdn ${JSON.stringify(row.msisdn)} is not E.164 digits`);
+        if (!Number.isInteger(row.partsTotal) || row.partsTotal < 1 || row.partsTotal > 255) {
+          throw new RangeError(`message ${id}: partsTotal ${row.partsTotal} is not 1–255`);
+        }
+        if (row.carrier === null) {
+          result.unroutable += 1;
+        } else {
+          if (!CARRIER_IDS.includes(row.carrier)) throw new TypeError(`message ${id}: unknown carrier ${String(row.carrier)}`);
+          const range = (result.byCarrier[row.carrier] ??= { count: 0, firstId: id, lastId: id });
+          range.count += 1;
+          range.lastId = id;
+        }
+        const unroutable = row.carrier === null;
+        yield copyLine([
+          runId,
+          id,
+          row.carrier,
+          unroutable ? 'unroutable' : 'queued',
+          row.partsTotal,
+          unroutable ? now : null,
+          row.msisdn,
+          row.province ?? null,
+          row.commune ?? null,
+        ]);
+        id += 1;
+      }
+      result.count = id - result.firstId;
+      result.lastId = id - 1;
+    }
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await copyInto(client, `"${partition}" (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
+      return result;
+    } catch (error) {
+      failure = error as Error;
+      throw error;
+    } finally {
+      client.release(failure);
+    }
+  }
+
+  /**
+   * queued → submitting for the given ids, written before any PDU leaves (DESIGN.md, Delivery
+   * semantics). Returns the ids that moved: only those may be sent. Two workers racing for a
+   * row: one gets it, the other's update finds it no longer queued.
+   */
+  async markSubmitting(runId: number, ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .updateTable('messages')
+      .set({ state: 'submitting', attempts: sql`attempts + 1` })
+      .where('run_id', '=', runId)
+      .where('id', '=', sql<number>`ANY(${[...ids]}::int[])`)
+      .where('state', '=', 'queued')
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id).sort((a, b) => a - b);
+  }
+
+  /** Like markSubmitting, for a batch job's id range of one carrier; returns what to send. */
+  async claimQueued(runId: number, batch: { carrier: CarrierId; fromId: number; toId: number; limit?: number }): Promise<ClaimedMessage[]> {
+    const { rows } = await sql<{ id: number; msisdn: string; parts_total: number; attempts: number }>`
+      UPDATE messages m SET state = 'submitting', attempts = m.attempts + 1
+      FROM (
+        SELECT id FROM messages
+        WHERE run_id = ${runId} AND id BETWEEN ${batch.fromId} AND ${batch.toId}
+          AND carrier = ${batch.carrier}::carrier_id AND state = 'queued'
+        ORDER BY id LIMIT ${batch.limit ?? 2_147_483_647}
+        FOR UPDATE SKIP LOCKED
+      ) picked
+      WHERE m.run_id = ${runId} AND m.id = picked.id AND m.state = 'queued'
+      RETURNING m.id, m.msisdn, m.parts_total, m.attempts`.execute(this.db);
+    return rows
+      .map((row) => ({ id: row.id, msisdn: row.msisdn, partsTotal: row.parts_total, attempts: row.attempts }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Records the SMSC message ids of submit_sm_resp: one message_segments row per segment (the
+   * receipt lookup) and, in the same statement, submitting → submitted once every segment of a
+   * message has its id. Replaying the same ids is a no-op. An id the SMSC reuses for a new
+   * message (counters wrap) moves to the new message. Receipts parked for these ids are applied
+   * in the same transaction.
+   */
+  async markSubmitted(runId: number, carrier: CarrierId, messages: readonly SubmittedMessage[]): Promise<{ segments: number; submitted: number }> {
+    const bySmscId = new Map<string, { id: number; part: number }>();
+    for (const message of messages) {
+      message.smscMessageIds.forEach((smscMessageId, index) => bySmscId.set(smscMessageId, { id: message.id, part: (message.firstPart ?? 1) + index }));
+    }
+    if (bySmscId.size === 0) return { segments: 0, submitted: 0 };
+    const smscIds = [...bySmscId.keys()];
+    const messageIds = smscIds.map((key) => bySmscId.get(key)!.id);
+    const parts = smscIds.map((key) => bySmscId.get(key)!.part);
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ segments: number; submitted: number; parked: number }>`
+        WITH seg AS (
+          INSERT INTO message_segments AS s (carrier, smsc_message_id, run_id, message_id, part)
+          SELECT ${carrier}::carrier_id, x.smsc_message_id, ${runId}, x.message_id, x.part
+          FROM unnest(${smscIds}::text[], ${messageIds}::int[], ${parts}::int2[]) AS x(smsc_message_id, message_id, part)
+          ON CONFLICT (carrier, smsc_message_id) DO UPDATE
+            SET run_id = excluded.run_id, message_id = excluded.message_id, part = excluded.part, state = NULL
+            WHERE (s.run_id, s.message_id, s.part) IS DISTINCT FROM (excluded.run_id, excluded.message_id, excluded.part)
+          RETURNING s.smsc_message_id, s.message_id
+        ),
+        per_message AS (SELECT message_id, count(*) AS n FROM seg GROUP BY message_id),
+        moved AS (
+          UPDATE messages m
+          SET parts_submitted = m.parts_submitted + p.n,
+              state = CASE WHEN m.parts_submitted + p.n >= m.parts_total THEN 'submitted'::message_state ELSE m.state END,
+              submitted_at = coalesce(m.submitted_at, now())
+          FROM per_message p
+          WHERE m.run_id = ${runId} AND m.id = p.message_id AND m.state = 'submitting'
+          RETURNING m.state
+        )
+        SELECT (SELECT count(*) FROM seg) AS segments,
+               (SELECT count(*) FROM moved WHERE state = 'submitted') AS submitted,
+               (SELECT count(*) FROM parked_receipts p JOIN seg ON p.smsc_message_id = seg.smsc_message_id
+                 WHERE p.carrier = ${carrier}::carrier_id) AS parked`.execute(trx);
+      const row = rows[0]!;
+      if (row.parked > 0) await this.#matchParked(trx, { carrier, smscMessageIds: smscIds });
+      return { segments: row.segments, submitted: row.submitted };
+    });
+  }
+
+  /** queued/submitting → failed (permanent SMPP error); returns the ids that moved. */
+  async markFailed(runId: number, failures: ReadonlyArray<{ id: number; errorCode: string }>): Promise<number[]> {
+    if (failures.length === 0) return [];
+    const { rows } = await sql<{ id: number }>`
+      UPDATE messages m SET state = 'failed', error_code = f.error_code, done_at = now()
+      FROM unnest(${failures.map((f) => f.id)}::int[], ${failures.map((f) => f.errorCode)}::text[]) AS f(id, error_code)
+      WHERE m.run_id = ${runId} AND m.id = f.id AND m.state IN ('queued', 'submitting')
+      RETURNING m.id`.execute(this.db);
+    return rows.map((row) => row.id).sort((a, b) => a - b);
+  }
+
+  /**
+   * submitting → `to` for rows a worker no longer owns: `ambiguous` after a crash (the PDU may
+   * have left), or `queued` to send again (a PDU known not to have left, or resendAmbiguous).
+   * Without ids: every submitting row of the run (the reconciler). Returns how many moved.
+   */
+  async releaseSubmitting(runId: number, to: 'ambiguous' | 'queued', ids?: readonly number[]): Promise<number> {
+    let query = this.db
+      .updateTable('messages')
+      .set(to === 'ambiguous' ? { state: 'ambiguous', done_at: sql`now()` } : { state: 'queued' })
+      .where('run_id', '=', runId)
+      .where('state', '=', 'submitting');
+    if (ids) query = query.where('id', '=', sql<number>`ANY(${[...ids]}::int[])`);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Messages still waiting for a receipt when the run's validity ended → unknown. */
+  async expireUnresolved(runId: number): Promise<number> {
+    const result = await this.db
+      .updateTable('messages')
+      .set({ state: 'unknown', done_at: sql`now()` })
+      .where('run_id', '=', runId)
+      .where('state', 'in', ['submitted', 'enroute', 'accepted'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Applies delivery receipts in one transaction, matched on (carrier, SMSC message id). A
+   * receipt with no segment yet is parked, never dropped; a repeated final receipt is ignored.
+   * A multipart message is delivered when all its segments are, and takes the first failure.
+   */
+  async applyReceipts(receipts: readonly ReceiptUpdate[]): Promise<ReceiptResult> {
+    if (receipts.length === 0) return { applied: 0, duplicates: 0, parked: 0 };
+    return this.db.transaction().execute((trx) => this.#applyReceipts(trx, receipts));
+  }
+
+  /**
+   * Applies parked receipts whose segment now exists (oldest first, at most `limit`) and
+   * removes them from parked_receipts. markSubmitted already does this for its own ids; run
+   * this periodically for the rest (a receipt parked by a statement that raced the submit).
+   */
+  async matchParked(limit = 1000): Promise<ReceiptResult> {
+    return this.db.transaction().execute((trx) => this.#matchParked(trx, { limit }));
+  }
+
+  /** Message count per state for a run, every state present (0 when none). */
+  async countsByState(runId: number): Promise<Record<MessageState, number>> {
+    const counts = Object.fromEntries(MESSAGE_STATES.map((state) => [state, 0])) as Record<MessageState, number>;
+    for (const row of await this.countsByCarrierAndState(runId)) counts[row.state] += row.count;
+    return counts;
+  }
+
+  /** Message count per (carrier, state) for a run; carrier null is unroutable. */
+  async countsByCarrierAndState(runId: number): Promise<Array<{ carrier: CarrierId | null; state: MessageState; count: number }>> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['carrier', 'state', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('run_id', '=', runId)
+      .groupBy(['carrier', 'state'])
+      .execute();
+    return rows;
+  }
+
+  async #matchParked(
+    trx: Transaction<Database>,
+    scope: { limit?: number; carrier?: CarrierId; smscMessageIds?: readonly string[] },
+  ): Promise<ReceiptResult> {
+    const onlyKeys = scope.carrier && scope.smscMessageIds
+      ? sql`AND p.carrier = ${scope.carrier}::carrier_id AND p.smsc_message_id = ANY(${[...scope.smscMessageIds]}::text[])`
+      : sql``;
+    const { rows } = await sql<{ id: number; carrier: CarrierId; smsc_message_id: string; state: MessageState; error_code: string | null; done_at: Date | null; raw: string | null }>`
+      DELETE FROM parked_receipts p
+      WHERE p.id IN (
+        SELECT p.id FROM parked_receipts p
+        WHERE EXISTS (SELECT 1 FROM message_segments s WHERE s.carrier = p.carrier AND s.smsc_message_id = p.smsc_message_id)
+        ${onlyKeys}
+        ORDER BY p.id
+        LIMIT ${scope.limit ?? 2_147_483_647}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING p.id, p.carrier, p.smsc_message_id, p.state::text AS state, p.error_code, p.done_at, p.raw`.execute(trx);
+    if (rows.length === 0) return { applied: 0, duplicates: 0, parked: 0 };
+    rows.sort((a, b) => a.id - b.id);
+    return this.#applyReceipts(
+      trx,
+      rows.map((row) => ({ carrier: row.carrier, smscMessageId: row.smsc_message_id, state: row.state, error: row.error_code, doneAt: row.done_at, raw: row.raw })),
+    );
+  }
+
+  async #applyReceipts(trx: Transaction<Database>, receipts: readonly ReceiptUpdate[]): Promise<ReceiptResult> {
+    const latest = dedupeReceipts(receipts);
+    const { rows } = await sql<{ outcome: 'applied' | 'parked'; run_id: number | null; message_id: number | null; state: MessageState | null; error_code: string | null; done_at: Date | null }>`
+      WITH r AS (
+        SELECT * FROM unnest(
+          ${latest.map((r) => r.carrier)}::carrier_id[], ${latest.map((r) => r.smscMessageId)}::text[],
+          ${latest.map((r) => r.state)}::message_state[], ${latest.map((r) => r.error)}::text[],
+          ${latest.map((r) => r.doneAt)}::timestamptz[], ${latest.map((r) => r.raw ?? null)}::text[]
+        ) AS r(carrier, smsc_message_id, state, error_code, done_at, raw)
+      ),
+      -- Only a segment without a final receipt changes: a repeated receipt is a no-op.
+      applied AS (
+        UPDATE message_segments s SET state = r.state
+        FROM r
+        WHERE s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
+          AND (s.state IS NULL OR s.state IN ('enroute', 'accepted'))
+        RETURNING s.run_id, s.message_id, r.state, r.error_code, r.done_at
+      ),
+      -- Same snapshot as the UPDATE: a receipt either finds its segment above or is parked here.
+      parked AS (
+        INSERT INTO parked_receipts (carrier, smsc_message_id, state, error_code, done_at, raw)
+        SELECT r.carrier, r.smsc_message_id, r.state, r.error_code, r.done_at, r.raw FROM r
+        WHERE NOT EXISTS (SELECT 1 FROM message_segments s WHERE s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id)
+        RETURNING 1
+      )
+      SELECT 'applied' AS outcome, run_id, message_id, state::text AS state, error_code, done_at FROM applied
+      UNION ALL
+      SELECT 'parked', NULL, NULL, NULL, NULL, NULL FROM parked`.execute(trx);
+    const changes: SegmentChange[] = [];
+    let parked = 0;
+    for (const row of rows) {
+      if (row.outcome === 'parked') parked += 1;
+      else changes.push({ runId: row.run_id!, messageId: row.message_id!, state: row.state!, error: row.error_code, doneAt: row.done_at });
+    }
+    for (const [runId, plan] of planMessageUpdates(changes)) {
+      // One statement per run with run_id as a constant: the planner prunes to its partition.
+      await sql`
+        UPDATE messages m SET
+          parts_delivered = m.parts_delivered + u.delivered,
+          state = CASE
+            WHEN u.failed IS NOT NULL THEN u.failed
+            WHEN m.parts_delivered + u.delivered >= m.parts_total THEN 'delivered'::message_state
+            WHEN u.interim IS NOT NULL AND m.state <> 'submitting' THEN u.interim
+            ELSE m.state END,
+          error_code = coalesce(u.error_code, m.error_code),
+          done_at = CASE WHEN u.failed IS NOT NULL OR m.parts_delivered + u.delivered >= m.parts_total
+                         THEN coalesce(u.done_at, now()) ELSE m.done_at END
+        FROM unnest(${plan.ids}::int[], ${plan.delivered}::int[], ${plan.failed}::message_state[],
+                    ${plan.interim}::message_state[], ${plan.errors}::text[], ${plan.doneAt}::timestamptz[])
+          AS u(id, delivered, failed, interim, error_code, done_at)
+        WHERE m.run_id = ${runId} AND m.id = u.id AND m.state IN (${sql.join(RECEIPTABLE)})`.execute(trx);
+    }
+    return { applied: changes.length, duplicates: latest.length - changes.length - parked, parked };
+  }
+}
+
+/** One receipt per (carrier, id) per batch, the last one, except that a final one is never replaced by an interim one. */
+function dedupeReceipts(receipts: readonly ReceiptUpdate[]): ReceiptUpdate[] {
+  const byKey = new Map<string, ReceiptUpdate>();
+  for (const receipt of receipts) {
+    if (!RECEIPT_STATES.has(receipt.state)) throw new RangeError(`a receipt cannot report state ${receipt.state}`);
+    const key = `${receipt.carrier}\u0000${receipt.smscMessageId}`;
+    const previous = byKey.get(key);
+    if (previous && isInterim(receipt.state) && !isInterim(previous.state)) continue;
+    byKey.set(key, receipt);
+  }
+  return [...byKey.values()];
+}
+
+function isInterim(state: MessageState): boolean {
+  return state === 'enroute' || state === 'accepted';
+}

@@ -1,0 +1,121 @@
+import { sql, type Kysely } from 'kysely';
+import type { CampaignPriority, Database, JsonObject, Run, RunState } from './database.js';
+
+export interface LaunchRun {
+  campaignVersionId: number;
+  /** Which occurrence of the schedule; with the version it identifies the run. */
+  occurrenceId: string;
+  scheduledFor: Date;
+  launchedBy: string;
+  priority?: CampaignPriority;
+  expiresAt?: Date | null;
+}
+
+/** Which states a run may move to from each state; cancelled, completed and failed are final. */
+export const RUN_TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
+  scheduled: ['compiling', 'cancelled', 'failed'],
+  compiling: ['running', 'paused', 'cancelled', 'failed'],
+  running: ['paused', 'cancelled', 'completed', 'failed'],
+  paused: ['running', 'cancelled', 'failed'],
+  cancelled: [],
+  completed: [],
+  failed: [],
+};
+
+const FINAL_RUN_STATES: readonly RunState[] = ['cancelled', 'completed', 'failed'];
+
+function statesLeadingTo(to: RunState): RunState[] {
+  return (Object.keys(RUN_TRANSITIONS) as RunState[]).filter((from) => RUN_TRANSITIONS[from].includes(to));
+}
+
+export class RunRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * One run per (campaign version, occurrence): a second launch, even a concurrent one,
+   * returns the existing run with `created: false` (DESIGN.md, "launching twice is a no-op").
+   */
+  async createIfAbsent(launch: LaunchRun): Promise<{ run: Run; created: boolean }> {
+    const inserted = await this.db
+      .insertInto('runs')
+      .values({
+        campaign_version_id: launch.campaignVersionId,
+        occurrence_id: launch.occurrenceId,
+        scheduled_for: launch.scheduledFor,
+        launched_by: launch.launchedBy,
+        priority: launch.priority ?? 'normal',
+        expires_at: launch.expiresAt ?? null,
+      })
+      .onConflict((oc) => oc.columns(['campaign_version_id', 'occurrence_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { run: inserted, created: true };
+    // ON CONFLICT waited for a concurrent inserter to commit; this statement's snapshot sees its row.
+    const existing = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('campaign_version_id', '=', launch.campaignVersionId)
+      .where('occurrence_id', '=', launch.occurrenceId)
+      .executeTakeFirstOrThrow();
+    return { run: existing, created: false };
+  }
+
+  async get(id: number): Promise<Run | undefined> {
+    return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Moves a run to `state` only from `from` (default: every state RUN_TRANSITIONS allows), so a
+   * worker cannot revive a cancelled run. Returns the updated run, or undefined when the run is
+   * missing or was not in an allowed state.
+   */
+  async setState(id: number, state: RunState, options: { from?: readonly RunState[]; error?: string | null } = {}): Promise<Run | undefined> {
+    const from = options.from ?? statesLeadingTo(state);
+    if (from.length === 0) return undefined;
+    return this.db
+      .updateTable('runs')
+      .set({
+        state,
+        updated_at: sql`now()`,
+        ...(state === 'running' ? { started_at: sql`coalesce(started_at, now())` } : {}),
+        ...(FINAL_RUN_STATES.includes(state) ? { finished_at: sql`now()` } : {}),
+        ...(options.error !== undefined ? { error: options.error } : {}),
+      })
+      .where('id', '=', id)
+      .where('state', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Stores compile's result: how many recipients the run has. */
+  async setAudienceSize(id: number, audienceSize: number): Promise<void> {
+    await this.db.updateTable('runs').set({ audience_size: audienceSize, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  /** Merges `progress` into the run's progress cursor (jsonb `||`: top-level keys replace). */
+  async saveProgress(id: number, progress: JsonObject): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ progress: sql`progress || ${JSON.stringify(progress)}::jsonb`, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Scheduled runs whose time has come, urgent first, then oldest. */
+  async listDue(now: Date, limit = 100): Promise<Run[]> {
+    return this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('state', '=', 'scheduled')
+      .where('scheduled_for', '<=', now)
+      .orderBy(sql`priority = 'urgent'`, 'desc')
+      .orderBy('scheduled_for')
+      .limit(limit)
+      .execute();
+  }
+
+  async listByState(states: readonly RunState[]): Promise<Run[]> {
+    if (states.length === 0) return [];
+    return this.db.selectFrom('runs').selectAll().where('state', 'in', [...states]).orderBy('id').execute();
+  }
+}
