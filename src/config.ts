@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { CARRIER_IDS, type BindMode, type CarrierId, type MessageIdFormat } from './domain/carrier.js';
@@ -177,6 +178,17 @@ export function simulatorCarriers(basePort: number): Record<CarrierId, CarrierCo
   ) as Record<CarrierId, CarrierConfig>;
 }
 
+/**
+ * libpq connects as the operating-system user when the URL names none; node-postgres only reads
+ * $USER, which services and CI often lack. Do what libpq does so the default URL works everywhere.
+ */
+function withDefaultUser(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.username) return databaseUrl;
+  url.username = userInfo().username;
+  return url.toString();
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
@@ -219,7 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     carriers = simulatorCarriers(vars.LOA_SIM_PORT);
   }
   return deepFreeze({
-    databaseUrl: vars.DATABASE_URL,
+    databaseUrl: withDefaultUser(vars.DATABASE_URL),
     redisUrl: vars.REDIS_URL,
     redisPrefix: vars.LOA_REDIS_PREFIX,
     host: vars.HOST,

@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp } from './api/app.js';
+import type { Config } from './config.js';
+import { createRedis } from './jobs/redis.js';
+import type { Logger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+import { Store } from './store/db.js';
+import { MigrationRunner } from './store/migrator.js';
+
+export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningService {
+  /** The HTTP address when the api role runs. */
+  readonly address: string | undefined;
+  /** Stop taking work, finish or release what is in flight, unbind, close pools. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function has(role: Role, part: Exclude<Role, 'all'>): boolean {
+  return role === 'all' || role === part;
+}
+
+/**
+ * Composes one Loa process from its parts for a role. Every part is started in order and stopped
+ * in reverse, so shutdown releases carriers before it closes the stores they report to.
+ */
+export async function startService(config: Config, role: Role, logger: Logger): Promise<RunningService> {
+  const started = Date.now();
+  const stops: Array<() => Promise<void>> = [];
+  let app: FastifyInstance | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const stopPart of stops.reverse()) {
+        try {
+          await stopPart();
+        } catch (error) {
+          logger.warn({ err: error }, 'error while stopping');
+        }
+      }
+    })());
+
+  try {
+    const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
+    stops.push(() => store.close());
+    await new MigrationRunner(store.pool, { logger }).migrate();
+
+    const redis: Redis = createRedis(config.redisUrl, `loa-${role}`);
+    redis.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis connection error'));
+    stops.push(async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+
+    if (has(role, 'api')) {
+      app = await buildApp({
+        logger,
+        metrics: createMetricsRegistry(),
+        checks: [
+          {
+            name: 'postgres',
+            check: async () => {
+              if (!(await store.ping())) throw new Error('PostgreSQL did not answer');
+            },
+          },
+          {
+            name: 'redis',
+            check: async () => {
+              if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
+              await redis.ping();
+            },
+          },
+        ],
+      });
+      const api = app;
+      stops.push(() => api.close());
+      await api.listen({ host: config.host, port: config.port });
+    }
+
+    const address = app?.server.address();
+    const port = address && typeof address === 'object' ? address.port : undefined;
+    logger.info({ role, port, startupMs: Date.now() - started }, 'loa started');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    get address() {
+      const address = app?.server.address();
+      return address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : undefined;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+interface Launched {
+  child: ChildProcessWithoutNullStreams;
+  lines: Array<Record<string, unknown>>;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Runs the real entry point (src/main.ts through tsx) as its own process. */
+function launch(args: string[], env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part) as Record<string, unknown>);
+      } catch {
+        lines.push({ text: part });
+      }
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    async waitForLog(predicate, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`log line not seen; stderr: ${stderr}\nstdout: ${JSON.stringify(lines.slice(-5))}`);
+        }
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+  };
+}
+
+describe('loa service process', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrated: false });
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('migrates an empty database, answers /health with 200 and exits 0 on SIGTERM', async () => {
+    const sut = launch(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0' });
+    const started = await sut.waitForLog((line) => line.msg === 'loa started');
+    const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true } } });
+
+    const applied = await database.store.pool.query<{ count: string }>('SELECT count(*) FROM schema_migrations');
+    expect(Number(applied.rows[0]?.count)).toBeGreaterThan(0);
+
+    sut.child.kill('SIGTERM');
+    expect(await sut.exited).toBe(0);
+    expect(sut.lines.some((line) => line.msg === 'stopped')).toBe(true);
+  });
+
+  it('answers 503 naming Redis when Redis is unreachable', async () => {
+    // Port 1 on loopback refuses connections: a real outage, not a stub.
+    const sut = launch(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0', REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const started = await sut.waitForLog((line) => line.msg === 'loa started');
+      const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
+      expect(body.checks.postgres?.ok).toBe(true);
+      expect(body.checks.redis?.ok).toBe(false);
+      expect(body.checks.redis?.error).toMatch(/redis/i);
+    } finally {
+      sut.child.kill('SIGTERM');
+      await sut.exited;
+    }
+  });
+
+  it('refuses a broken carriers file, naming the bad field, and exits non-zero', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loa-carriers-'));
+    const file = join(dir, 'carriers.yaml');
+    writeFileSync(
+      file,
+      [
+        'carriers:',
+        '  viettel: { tps: 200, binds: [{ host: a, port: 99999, systemId: x, password: y }] }',
+        '  vnpt: { tps: 100, binds: [{ host: b, port: 2775, systemId: x, password: y }] }',
+        '  mobifone: { tps: 100, binds: [{ host: c, port: 2775, systemId: x, password: y }] }',
+      ].join('\n'),
+    );
+    const sut = launch(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0', LOA_CARRIERS: file });
+    expect(await sut.exited).toBe(1);
+    expect(sut.stderr()).toContain('carriers.viettel.binds[0].port');
+  });
+
+  it('refuses an unknown role', async () => {
+    const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url });
+    expect(await sut.exited).toBe(1);
+    expect(sut.stderr()).toContain('--role must be one of api, worker, scheduler, all');
+  });
+});
