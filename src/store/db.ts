@@ -90,11 +90,13 @@ export class Store {
     }
   }
 
-  /** Ends the pool (Kysely.destroy ends it); safe to call twice. */
+  /** Ends the pool; safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Kysely ends the pool only if a Kysely query initialised its driver; pool-only users did not.
     await this.db.destroy();
+    if (!this.pool.ended) await this.pool.end();
   }
 }
 
