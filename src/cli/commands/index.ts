@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as serve } from './serve.js';
 
 /** Every `loa` subcommand; each module adds itself to the program. */
-export const commands: ReadonlyArray<(program: Command) => void> = [];
+export const commands: ReadonlyArray<(program: Command) => void> = [serve];
