@@ -1,0 +1,552 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
+import { PduWindow } from './window.js';
+import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, describeStatus, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
+
+export type BindType = 'transceiver' | 'transmitter' | 'receiver';
+
+/** Where and as whom to bind. */
+export interface SmppEndpoint {
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+}
+
+export interface LinkTimeouts {
+  /** TCP connect. */
+  connectMs: number;
+  /** bind_* → bind_*_resp. */
+  bindMs: number;
+  /** submit_sm → submit_sm_resp; past it the PDU is reported ambiguous. */
+  submitResponseMs: number;
+  /** Period of our own enquire_link (the package's auto_enquire_link never notices a missing reply). */
+  enquireLinkIntervalMs: number;
+  /** enquire_link → enquire_link_resp; past it the connection is dropped and re-made. */
+  enquireLinkResponseMs: number;
+  /** unbind → unbind_resp, and the socket close after it. */
+  unbindMs: number;
+  /** On a graceful close, how long outstanding submits may take to be answered before unbinding. */
+  drainMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: LinkTimeouts = {
+  connectMs: 5_000,
+  bindMs: 5_000,
+  submitResponseMs: 10_000,
+  enquireLinkIntervalMs: 30_000,
+  enquireLinkResponseMs: 10_000,
+  unbindMs: 2_000,
+  drainMs: 5_000,
+};
+
+export interface LinkOptions {
+  carrier: string;
+  endpoint: SmppEndpoint;
+  systemType: string;
+  bindType: BindType;
+  /** Most submit_sm outstanding on this connection. */
+  window: number;
+  timeouts: LinkTimeouts;
+  /** Above this many bytes queued in the socket, the link reports no capacity until 'drain'. */
+  writeHighWaterBytes: number;
+}
+
+/** One submit_sm, field by field (SMPP 3.4 §4.4.1). Addresses are strings: a number throws in the package. */
+export interface SubmitSm {
+  serviceType?: string;
+  sourceAddr: string;
+  sourceAddrTon: number;
+  sourceAddrNpi: number;
+  destinationAddr: string;
+  destAddrTon: number;
+  destAddrNpi: number;
+  /** 0x40 when shortMessage starts with a UDH. */
+  esmClass: number;
+  protocolId?: number;
+  priorityFlag?: number;
+  /** Absolute `YYMMDDhhmmss000+` or relative `000001000000000R`; empty for the SMSC default. */
+  validityPeriod?: string;
+  /** 1: a receipt on success and failure. */
+  registeredDelivery: number;
+  /** Always explicit: 0 GSM 03.38, 8 UCS-2. The package must never pick one. */
+  dataCoding: number;
+  /** At most 254 octets, UDH included. */
+  shortMessage: Buffer;
+}
+
+/**
+ * What became of one submit_sm on one connection.
+ * - ok / error: the SMSC answered (error responses carry no message_id).
+ * - ambiguous: the PDU was written and no answer will come (socket dropped, response timed out):
+ *   it may have reached the SMSC. Never resend it silently.
+ * - unsent: nothing was written; safe to send again.
+ */
+export type SubmitResult =
+  | { kind: 'ok'; messageId: string }
+  | { kind: 'error'; status: number }
+  | { kind: 'ambiguous'; reason: 'connection-lost' | 'response-timeout' }
+  | { kind: 'unsent'; reason: 'not-bound' | 'window-full' | 'not-writable' | 'invalid'; detail?: string };
+
+/** A deliver_sm as received; shortMessage holds the octets as on the wire (see wire.ts). */
+export interface DeliverSm {
+  sourceAddr: string;
+  destinationAddr: string;
+  esmClass: number;
+  dataCoding: number;
+  shortMessage: Buffer;
+  receiptedMessageId?: string;
+  messageState?: number;
+  networkErrorCode?: Buffer;
+}
+
+/** The SMSC refused our bind with this command_status. */
+export class BindRefusedError extends Error {
+  override name = 'BindRefusedError';
+  constructor(readonly status: number) {
+    super(`bind refused: ${describeStatus(status)}`);
+  }
+}
+
+type LinkState = 'new' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'closed';
+
+interface PendingControl {
+  command: string;
+  deadline: number;
+  resolve(pdu: SmppPdu): void;
+  reject(error: Error): void;
+}
+
+type PendingSubmit = (result: SubmitResult) => void;
+
+interface LinkEvents {
+  /** Once, when the connection is gone; every outstanding submit has been answered or failed by then. */
+  closed: [reason: string];
+  deliver: [deliver: DeliverSm];
+  /** A window slot freed or the socket drained: more can be submitted. */
+  capacity: [];
+}
+
+const AMBIGUOUS_LOST: SubmitResult = Object.freeze({ kind: 'ambiguous', reason: 'connection-lost' });
+const AMBIGUOUS_TIMEOUT: SubmitResult = Object.freeze({ kind: 'ambiguous', reason: 'response-timeout' });
+const UNSENT_NOT_BOUND: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'not-bound' });
+const UNSENT_WINDOW_FULL: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'window-full' });
+const UNSENT_NOT_WRITABLE: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'not-writable' });
+
+/**
+ * One TCP connection and its bind, used once: after it closes a new link (and a new
+ * `smpp.Session`) is made, because an old Session keeps stale parser state (issues #90, #248).
+ * Owns the window map of outstanding PDUs with their timeouts, answers what the SMSC asks
+ * (deliver_sm, enquire_link, unbind) and reports each submit's result. It never retries.
+ */
+export class SmppLink extends EventEmitter<LinkEvents> {
+  private state: LinkState = 'new';
+  private raw: SmppRawSession | null = null;
+  private readonly submits: PduWindow<PendingSubmit>;
+  private readonly controls = new Map<number, PendingControl>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private enquireTimer: NodeJS.Timeout | null = null;
+  private congested = false;
+  private rebindRequested = false;
+  private closeReason: string | null = null;
+  private openSettle: { resolve(): void; reject(error: Error): void } | null = null;
+  private readonly closedPromise: Promise<string>;
+  private resolveClosed!: (reason: string) => void;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly options: LinkOptions,
+    logger: Logger,
+  ) {
+    super();
+    this.submits = new PduWindow(options.window, options.timeouts.submitResponseMs);
+    this.logger = logger.child({ bindType: options.bindType });
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get bindType(): BindType {
+    return this.options.bindType;
+  }
+
+  get isBound(): boolean {
+    return this.state === 'bound';
+  }
+
+  /** Bound, able to submit, window not full and socket not backed up. */
+  get hasCapacity(): boolean {
+    return this.state === 'bound' && this.options.bindType !== 'receiver' && !this.rebindRequested && !this.congested && !this.submits.isFull;
+  }
+
+  get outstanding(): number {
+    return this.submits.size;
+  }
+
+  /** Resolves with the reason once the connection is gone. */
+  get closed(): Promise<string> {
+    return this.closedPromise;
+  }
+
+  /** Connects and binds; rejects with BindRefusedError or a network/timeout error (the link is then closed). */
+  open(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new Error('an SmppLink is used once'));
+    this.state = 'connecting';
+    return new Promise<void>((resolve, reject) => {
+      this.openSettle = { resolve, reject };
+      const { host, port } = this.options.endpoint;
+      let raw: SmppRawSession;
+      try {
+        raw = new smpp.Session({ host, port });
+      } catch (error) {
+        this.finalize(`connect failed: ${(error as Error).message}`);
+        return;
+      }
+      this.raw = raw;
+      raw.on('error', (error: Error) => this.onRawError(error));
+      raw.on('close', () => this.finalize(this.closeReason ?? 'connection closed by peer'));
+      raw.on('connect', () => this.onConnect());
+      raw.on('pdu', (pdu: SmppPdu) => this.onPdu(pdu));
+      raw.socket.setNoDelay(true);
+      raw.socket.setKeepAlive(true, 30_000);
+      this.later(this.options.timeouts.connectMs, () => {
+        if (this.state === 'connecting') this.destroy(`connect timeout after ${this.options.timeouts.connectMs} ms`);
+      });
+    });
+  }
+
+  /**
+   * Sends one submit_sm. Never rejects: the result says whether the SMSC accepted it, refused it,
+   * may have got it (ambiguous) or never saw it (unsent).
+   */
+  submit(message: SubmitSm): Promise<SubmitResult> {
+    if (this.state !== 'bound' || this.rebindRequested || this.options.bindType === 'receiver') return Promise.resolve(UNSENT_NOT_BOUND);
+    if (this.submits.isFull) return Promise.resolve(UNSENT_WINDOW_FULL);
+    if (message.shortMessage.length > MAX_SHORT_MESSAGE_OCTETS) {
+      return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: `short_message of ${message.shortMessage.length} octets exceeds ${MAX_SHORT_MESSAGE_OCTETS}` });
+    }
+    const raw = this.raw as SmppRawSession;
+    let pdu: SmppPdu;
+    try {
+      pdu = new smpp.PDU('submit_sm', {
+        service_type: message.serviceType ?? '',
+        source_addr_ton: message.sourceAddrTon,
+        source_addr_npi: message.sourceAddrNpi,
+        source_addr: String(message.sourceAddr),
+        dest_addr_ton: message.destAddrTon,
+        dest_addr_npi: message.destAddrNpi,
+        destination_addr: String(message.destinationAddr),
+        esm_class: message.esmClass,
+        protocol_id: message.protocolId ?? 0,
+        priority_flag: message.priorityFlag ?? 0,
+        schedule_delivery_time: '',
+        validity_period: message.validityPeriod ?? '',
+        registered_delivery: message.registeredDelivery,
+        replace_if_present_flag: 0,
+        data_coding: message.dataCoding,
+        sm_default_msg_id: 0,
+        short_message: message.shortMessage,
+      });
+      if (!raw.send(pdu)) return Promise.resolve(UNSENT_NOT_WRITABLE);
+    } catch (error) {
+      // The package throws while encoding (e.g. a field out of range): nothing was written.
+      return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: (error as Error).message });
+    }
+    this.watchBackpressure(raw);
+    return new Promise<SubmitResult>((resolve) => {
+      this.submits.add(pdu.sequence_number, resolve, performance.now());
+    });
+  }
+
+  /**
+   * Graceful close: stop taking submits, let outstanding ones be answered (up to drainMs), unbind,
+   * wait for unbind_resp and the socket close; whatever remains outstanding is reported ambiguous.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state !== 'bound') {
+      this.destroy('closed before bound');
+      await this.closedPromise;
+      return;
+    }
+    this.state = 'unbinding';
+    const { drainMs, unbindMs } = this.options.timeouts;
+    if (this.submits.size > 0) {
+      await new Promise<void>((resolve) => {
+        const finish = (): void => {
+          clearTimeout(timer);
+          this.off('capacity', check);
+          this.off('closed', finish);
+          resolve();
+        };
+        const check = (): void => {
+          if (this.submits.size === 0) finish();
+        };
+        const timer = this.later(drainMs, finish);
+        this.on('capacity', check);
+        this.once('closed', finish);
+      });
+    }
+    if (this.isClosed()) return;
+    try {
+      await this.control(new smpp.PDU('unbind'), unbindMs);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'unbind not answered');
+    }
+    if (this.isClosed()) return;
+    this.closeReason ??= 'unbound by us';
+    this.raw?.close();
+    this.later(unbindMs, () => this.destroy('socket did not close after unbind'));
+    await this.closedPromise;
+  }
+
+  /** Drops the connection now; outstanding submits are reported ambiguous. */
+  destroy(reason: string): void {
+    if (this.state === 'closed') return;
+    this.closeReason ??= reason;
+    if (this.raw) this.raw.destroy();
+    else this.finalize(reason);
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private onConnect(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'binding';
+    const { systemId, password } = this.options.endpoint;
+    const bind = new smpp.PDU(`bind_${this.options.bindType}`, {
+      system_id: systemId,
+      password,
+      system_type: this.options.systemType,
+      interface_version: INTERFACE_VERSION_34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
+    });
+    this.startSweeping();
+    this.control(bind, this.options.timeouts.bindMs).then(
+      (response) => {
+        if (this.state !== 'binding') return;
+        if (response.command_status !== STATUS.ESME_ROK) {
+          const error = new BindRefusedError(response.command_status);
+          this.settleOpen(error);
+          this.destroy(error.message);
+          return;
+        }
+        this.state = 'bound';
+        this.startEnquireLink();
+        this.settleOpen(null);
+      },
+      (error: Error) => {
+        this.settleOpen(error);
+        this.destroy(`bind failed: ${error.message}`);
+      },
+    );
+  }
+
+  private onPdu(pdu: SmppPdu): void {
+    // Runs inside the package's reader: an exception here would escape to the socket's
+    // 'readable' handler and crash the process.
+    try {
+      if (pdu.isResponse()) this.onResponse(pdu);
+      else this.onRequest(pdu);
+    } catch (error) {
+      this.logger.error({ err: error, command: pdu.command }, 'failed to handle an incoming PDU');
+    }
+  }
+
+  private onResponse(pdu: SmppPdu): void {
+    const pending = this.submits.take(pdu.sequence_number);
+    if (pending) {
+      const status = pdu.command_status;
+      if (status === STATUS.ESME_ROK) {
+        pending({ kind: 'ok', messageId: typeof pdu.message_id === 'string' ? pdu.message_id : '' });
+      } else {
+        if (status === STATUS.ESME_RINVBNDSTS) this.requestRebind();
+        pending({ kind: 'error', status });
+      }
+      this.afterSubmitSettled();
+      return;
+    }
+    const control = this.controls.get(pdu.sequence_number);
+    if (control) {
+      this.controls.delete(pdu.sequence_number);
+      control.resolve(pdu);
+      return;
+    }
+    this.logger.debug({ command: pdu.command, sequence: pdu.sequence_number }, 'response to nothing outstanding (late after a timeout?)');
+  }
+
+  private onRequest(pdu: SmppPdu): void {
+    const raw = this.raw;
+    if (!raw) return;
+    switch (pdu.command) {
+      case 'deliver_sm': {
+        // Answer at once, before any processing, or the SMSC redelivers (smpp.md, Receipts).
+        raw.send(pdu.response());
+        this.emit('deliver', toDeliverSm(pdu));
+        return;
+      }
+      case 'enquire_link':
+        raw.send(pdu.response());
+        return;
+      case 'unbind':
+        raw.send(pdu.response());
+        this.closeReason ??= 'unbound by the SMSC';
+        if (this.state === 'bound') this.state = 'unbinding';
+        raw.close();
+        this.later(this.options.timeouts.unbindMs, () => this.destroy('socket did not close after the SMSC unbound'));
+        return;
+      case 'alert_notification':
+      case 'outbind':
+        return;
+      default: {
+        // A request we do not serve: ESME_RINVCMDID (generic_nack for an unknown command id).
+        const hasResponse = pdu.command === 'unknown' || Boolean(smpp.commands[`${pdu.command}_resp`]);
+        if (hasResponse) raw.send(pdu.response({ command_status: STATUS.ESME_RINVCMDID }));
+        this.logger.warn({ command: pdu.command, commandId: pdu.command_id }, 'unexpected request from the SMSC');
+      }
+    }
+  }
+
+  private onRawError(error: Error): void {
+    // Socket errors, and parser errors (oversized or malformed PDU) after which the package's
+    // reader is frozen for good: either way this connection is finished.
+    const reason = `${error.message}`;
+    if (this.state === 'bound' || this.state === 'unbinding') this.logger.warn({ err: error }, 'SMPP connection error; dropping it');
+    else this.logger.debug({ err: error }, 'SMPP connection error');
+    this.destroy(reason);
+  }
+
+  private control(pdu: SmppPdu, timeoutMs: number): Promise<SmppPdu> {
+    const raw = this.raw;
+    if (!raw) return Promise.reject(new Error('not connected'));
+    return new Promise<SmppPdu>((resolve, reject) => {
+      let sent: boolean;
+      try {
+        sent = raw.send(pdu);
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
+      if (!sent) {
+        reject(new Error(`${pdu.command} not sent: socket not writable`));
+        return;
+      }
+      this.controls.set(pdu.sequence_number, { command: pdu.command, deadline: performance.now() + timeoutMs, resolve, reject });
+    });
+  }
+
+  private startSweeping(): void {
+    const { submitResponseMs, enquireLinkResponseMs, bindMs } = this.options.timeouts;
+    const period = Math.max(20, Math.min(500, submitResponseMs / 10, enquireLinkResponseMs / 10, bindMs / 10));
+    this.sweepTimer = setInterval(() => this.sweep(), period);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    const expired = this.submits.takeExpired(now);
+    if (expired.length > 0) {
+      this.logger.warn({ count: expired.length, timeoutMs: this.options.timeouts.submitResponseMs }, 'submit_sm_resp timed out; reporting ambiguous');
+      for (const pending of expired) pending(AMBIGUOUS_TIMEOUT);
+      this.afterSubmitSettled();
+    }
+    for (const [sequence, control] of this.controls) {
+      if (control.deadline > now) continue;
+      this.controls.delete(sequence);
+      control.reject(new Error(`${control.command} not answered in time`));
+      if (control.command === 'enquire_link') this.destroy('enquire_link not answered in time');
+    }
+  }
+
+  private startEnquireLink(): void {
+    this.enquireTimer = setInterval(() => {
+      if (this.state !== 'bound') return;
+      for (const control of this.controls.values()) if (control.command === 'enquire_link') return;
+      this.control(new smpp.PDU('enquire_link'), this.options.timeouts.enquireLinkResponseMs).catch((error: Error) => {
+        this.logger.debug({ err: error }, 'enquire_link failed');
+      });
+    }, this.options.timeouts.enquireLinkIntervalMs);
+  }
+
+  private watchBackpressure(raw: SmppRawSession): void {
+    // The package's send() ignores backpressure: stop offering capacity until the socket drains.
+    if (this.congested || raw.socket.writableLength <= this.options.writeHighWaterBytes) return;
+    this.congested = true;
+    raw.socket.once('drain', () => {
+      this.congested = false;
+      this.emit('capacity');
+    });
+  }
+
+  private requestRebind(): void {
+    // ESME_RINVBNDSTS: the SMSC no longer considers us bound. Take no more submits, let the
+    // ones in flight be answered, then drop the connection so the session binds again.
+    if (this.rebindRequested) return;
+    this.rebindRequested = true;
+    this.logger.warn('SMSC answered ESME_RINVBNDSTS; rebinding');
+    this.afterSubmitSettled();
+  }
+
+  private afterSubmitSettled(): void {
+    if (this.rebindRequested && this.submits.size === 0) {
+      this.destroy('SMSC reported the bind as lost (ESME_RINVBNDSTS)');
+      return;
+    }
+    this.emit('capacity');
+  }
+
+  private settleOpen(error: Error | null): void {
+    const settle = this.openSettle;
+    this.openSettle = null;
+    if (!settle) return;
+    if (error) settle.reject(error);
+    else settle.resolve();
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private finalize(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasBound = this.state === 'bound' || this.state === 'unbinding';
+    this.state = 'closed';
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.enquireTimer) clearInterval(this.enquireTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const lost = this.submits.takeAll();
+    if (lost.length > 0) this.logger.warn({ count: lost.length, reason }, 'connection lost with submits outstanding; reporting them ambiguous');
+    for (const pending of lost) pending(AMBIGUOUS_LOST);
+    const controls = [...this.controls.values()];
+    this.controls.clear();
+    for (const control of controls) control.reject(new Error(`connection closed: ${reason}`));
+    this.settleOpen(new Error(`connection closed: ${reason}`));
+    if (wasBound) this.logger.info({ reason }, 'SMPP connection closed');
+    this.resolveClosed(reason);
+    this.emit('closed', reason);
+  }
+}
+
+function toDeliverSm(pdu: SmppPdu): DeliverSm {
+  const shortMessage = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
+  const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;
+  return {
+    sourceAddr: typeof pdu.source_addr === 'string' ? pdu.source_addr : '',
+    destinationAddr: typeof pdu.destination_addr === 'string' ? pdu.destination_addr : '',
+    esmClass: typeof pdu.esm_class === 'number' ? pdu.esm_class : 0,
+    dataCoding: typeof pdu.data_coding === 'number' ? pdu.data_coding : 0,
+    // SMPP 3.4 §5.3.2.32: message_payload replaces an empty short_message.
+    shortMessage: shortMessage.length === 0 && payload ? payload : shortMessage,
+    receiptedMessageId: typeof pdu.receipted_message_id === 'string' ? pdu.receipted_message_id : undefined,
+    messageState: typeof pdu.message_state === 'number' ? pdu.message_state : undefined,
+    networkErrorCode: Buffer.isBuffer(pdu.network_error_code) ? pdu.network_error_code : undefined,
+  };
+}
