@@ -103,3 +103,29 @@ export class Store {
 export function createDb(databaseUrl: string, options?: StoreOptions): Store {
   return new Store(databaseUrl, options);
 }
+
+/**
+ * Creates the database `databaseUrl` names unless it exists, connecting to the server's
+ * `postgres` database to do so. Returns whether it was created. (For `loa migrate
+ * --create-database` on a fresh server; docker-compose creates it through POSTGRES_DB.)
+ */
+export async function createDatabaseIfMissing(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) throw new Error(`${url.protocol}//${url.host}: the URL names no database`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString(), application_name: 'loa-migrate' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 1) return false;
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    return true;
+  } catch (error) {
+    // Another process created it between the check and CREATE DATABASE.
+    if ((error as { code?: string }).code === '42P04') return false;
+    throw error;
+  } finally {
+    await client.end();
+  }
+}

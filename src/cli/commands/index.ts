@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { register as migrate } from './migrate.js';
 import { register as serve } from './serve.js';
+import { register as sim } from './sim.js';
 
 /** Every `loa` subcommand; each module adds itself to the program. */
-export const commands: ReadonlyArray<(program: Command) => void> = [serve];
+export const commands: ReadonlyArray<(program: Command) => void> = [serve, sim, migrate];
