@@ -90,3 +90,31 @@ export function wallTimeToUtc(wall: WallTime, timeZone: string): Date {
   const valid = [first, second].filter(shows);
   return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(first, second));
 }
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * An ISO 8601 date-time as campaigns write it: with `Z` or an offset it is that instant;
+ * without, it is wall-clock time in `timeZone`. Null when malformed or impossible (31 June, 24:00).
+ */
+export function parseDateTime(text: string, timeZone: string): Date | null {
+  const match = DATE_TIME.exec(text);
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  const millis = Number((match[7] ?? '0').padEnd(3, '0'));
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const zone = match[8];
+  if (zone === undefined) {
+    const instant = wallTimeToUtc({ year, month, day, hour, minute, second }, timeZone);
+    return new Date(instant.getTime() + millis);
+  }
+  let offset = 0;
+  if (zone !== 'Z') {
+    const hours = Number(zone.slice(1, 3));
+    const minutes = Number(zone.slice(4, 6));
+    if (hours > 23 || minutes > 59) return null;
+    offset = (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000);
+}
