@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { register as migrate } from './migrate.js';
 import { register as serve } from './serve.js';
-import { register as sim } from './sim.js';
 
 /** Every `loa` subcommand; each module adds itself to the program. */
-export const commands: ReadonlyArray<(program: Command) => void> = [serve, sim, migrate];
+export const commands: ReadonlyArray<(program: Command) => void> = [serve, migrate];
