@@ -187,7 +187,6 @@ function semanticIssues(data: unknown): RawIssue[] {
       if (typeof name !== 'string') continue;
       const bad = FORBIDDEN_SENDER_CHARS.filter((char) => name.includes(char));
       if (bad.length > 0) issues.push({ segments: ['message', 'sender', carrier], message: `must not contain ${bad.map((c) => `'${c}'`).join(' ')}` });
-      // eslint-disable-next-line no-control-regex -- printable ASCII is the definition
       else if (!/^[\x20-\x7e]*$/.test(name)) issues.push({ segments: ['message', 'sender', carrier], message: 'must be printable ASCII (no diacritics): handsets show brandnames in GSM' });
       else if (name.trim() !== name) issues.push({ segments: ['message', 'sender', carrier], message: 'must not start or end with a space' });
     }
@@ -272,7 +271,10 @@ function locate(doc: Document, lineCounter: LineCounter, issue: RawIssue): Locat
 
 function finish(data: unknown, raw: RawIssue[], where?: (issue: RawIssue) => Located | undefined): Campaign {
   if (raw.length > 0) {
-    throw new CampaignValidationError(raw.map((issue) => ({ path: formatPath(issue.segments), ...where?.(issue), message: issue.message })));
+    const issues: CampaignIssue[] = raw.map((issue) => ({ path: formatPath(issue.segments), ...where?.(issue), message: issue.message }));
+    // In file order, as an editor lists them; issues without a position keep their order at the end.
+    issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+    throw new CampaignValidationError(issues);
   }
   const campaign = data as Campaign & { $schema?: string };
   // An editor hint, not part of the campaign: it must not change the content hash.

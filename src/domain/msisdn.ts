@@ -103,6 +103,7 @@ export function normalizeMsisdn(input: string): MsisdnResult {
   }
   const length = digits.length;
   if (length === 0) return invalid('empty');
+  if (length < 9) return invalid('too-short');
 
   // Reduce to the national significant number (9 digits for today's mobiles, 10 for pre-2018).
   let national: string;
@@ -122,8 +123,6 @@ export function normalizeMsisdn(input: string): MsisdnResult {
   } else if (length === 9) {
     // A spreadsheet read the number as an integer and dropped the trunk 0.
     national = digits;
-  } else if (length < 9) {
-    return invalid('too-short');
   } else if (length === 10 && digits.startsWith('84')) {
     return invalid('too-short', 'country code 84 followed by only 8 digits');
   } else {

@@ -1,0 +1,151 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { parse, type CsvError, type InfoRecord } from 'csv-parse';
+import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
+import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
+import type { Campaign } from '../../domain/campaign.js';
+import { Router } from '../../domain/routing.js';
+import { loadCampaignFile } from './validate.js';
+
+/** The audience file cannot be previewed at all (no header, no msisdn column). */
+export class AudienceFileError extends Error {
+  override name = 'AudienceFileError';
+}
+
+/**
+ * Stream an audience CSV (`msisdn,province,commune[,…]`, header required) through the preview.
+ * Memory: one row at a time plus the dedupe set (see MsisdnSet).
+ */
+export async function previewAudienceFile(campaign: Campaign, csvPath: string): Promise<PreviewReport> {
+  const preview = new AudiencePreview({ campaign, profiles: CARRIER_PROFILES, router: new Router(CARRIER_PROFILES) });
+  let columns: { msisdn: number; province: number; commune: number; count: number } | null = null;
+  let headerError: AudienceFileError | null = null;
+
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    // Field counts are checked here so a short row becomes a counted row error, not the end of the file.
+    relax_column_count: true,
+    skip_records_with_error: true,
+    on_skip: (error: CsvError | undefined): undefined => {
+      if (error) preview.rowError(typeof error.lines === 'number' ? error.lines : 0, error.message);
+      return undefined;
+    },
+    on_record: (record: string[], context: InfoRecord): null => {
+      const line = context.lines;
+      if (!columns) {
+        const names = record.map((name) => name.trim().toLowerCase());
+        const index = (name: string): number => names.indexOf(name);
+        if (index('msisdn') < 0) {
+          headerError = new AudienceFileError(`${csvPath}:${line}: the header must name an msisdn column (msisdn,province,commune,…), got: ${record.join(',')}`);
+          throw headerError;
+        }
+        if (preview.filtersByArea && (index('province') < 0 || index('commune') < 0)) {
+          headerError = new AudienceFileError(`${csvPath}:${line}: the campaign filters by area, so the header needs province and commune columns`);
+          throw headerError;
+        }
+        columns = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: names.length };
+        return null;
+      }
+      if (record.length !== columns.count) {
+        preview.rowError(line, `expected ${columns.count} fields, got ${record.length}`);
+        return null;
+      }
+      preview.add(line, record[columns.msisdn] ?? '', columns.province >= 0 ? record[columns.province] : '', columns.commune >= 0 ? record[columns.commune] : '');
+      return null;
+    },
+  });
+
+  try {
+    await pipeline(createReadStream(csvPath), parser, async function* (records) {
+      // on_record consumes every row; this only drains the stream.
+      for await (const _ of records) yield;
+    });
+  } catch (error) {
+    throw headerError ?? error;
+  }
+  if (!columns) throw new AudienceFileError(`${csvPath}: empty file: expected a header line msisdn,province,commune`);
+  return preview.report();
+}
+
+const number = (n: number): string => n.toLocaleString('en-US');
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 1) return seconds === 0 ? '0s' : '<1s';
+  const s = Math.ceil(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', rest || (!h && !m) ? `${rest}s` : ''].filter(Boolean).join(' ');
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
+}
+
+export function formatPreview(report: PreviewReport, csvPath: string): string {
+  const lines = [`Campaign ${report.campaignId}: preview of ${csvPath} (${number(report.rows)} rows)`, ''];
+  lines.push(
+    ...table([
+      ['carrier', 'sends', 'recipients', 'ported', 'sender', 'encoding', 'parts', 'segments', 'tps', 'ETA'],
+      ...report.carriers.map((c) => [
+        c.carrier,
+        c.sends ? 'yes' : 'no',
+        number(c.recipients),
+        number(c.ported),
+        c.sender ?? '-',
+        `${c.encoding === 'gsm7' ? 'GSM' : 'UCS-2'}${c.stripped ? '*' : ''}`,
+        String(c.partsPerMessage),
+        number(c.segments),
+        number(c.tps),
+        formatDuration(c.etaSeconds),
+      ]),
+    ]).map((line) => `  ${line}`),
+  );
+  if (report.carriers.some((c) => c.stripped)) lines.push('  * sent without diacritics');
+  lines.push('');
+  lines.push(`Total: ${number(report.recipients)} recipients, ${number(report.segments)} segments, ETA ${formatDuration(report.etaSeconds)} (carriers in parallel)`);
+  const unroutable = Object.entries(report.unroutable).map(([name, count]) => `${name} ${number(count)}`);
+  lines.push(`Unroutable: ${number(report.unroutableTotal)}${unroutable.length ? ` (${unroutable.join(', ')})` : ''}`);
+  lines.push(`Invalid numbers: ${number(report.invalidTotal)}`);
+  for (const [reason, sample] of Object.entries(report.invalid)) {
+    lines.push(`  ${reason}: ${number(sample.count)} (line${sample.lines.length === 1 ? '' : 's'} ${sample.lines.join(', ')}${sample.count > sample.lines.length ? ', …' : ''})`);
+  }
+  if (report.rowErrorTotal > 0) {
+    lines.push(`Unreadable CSV rows: ${number(report.rowErrorTotal)}`);
+    for (const error of report.rowErrors) lines.push(`  ${csvPath}:${error.line}: ${error.message}`);
+  }
+  lines.push(`Duplicates: ${number(report.duplicates)}`);
+  lines.push(`Outside the area filter: ${number(report.outsideArea)}`);
+  lines.push('', 'Text per carrier:');
+  for (const c of report.carriers.filter((carrier) => carrier.sends)) {
+    lines.push(`  ${c.carrier} (${c.sender ?? '-'}, ${c.encoding === 'gsm7' ? 'GSM' : 'UCS-2'}, ${c.partsPerMessage} part${c.partsPerMessage === 1 ? '' : 's'}): ${c.text}`);
+  }
+  if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `  - ${note}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('preview')
+    .description('offline preview: recipients per carrier, encoding and parts, segments and ETA for a campaign and an audience CSV')
+    .argument('<file>', 'campaign file (YAML or JSON)')
+    .requiredOption('--audience <csv>', 'audience CSV with a header msisdn,province,commune[,…]')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options: { audience: string; json?: boolean }) => {
+      const campaign = await loadCampaignFile(file);
+      if (!campaign) return;
+      let report: PreviewReport;
+      try {
+        report = await previewAudienceFile(campaign, options.audience);
+      } catch (error) {
+        const message = error instanceof AudienceFileError ? error.message : `${options.audience}: ${(error as Error).message}`;
+        process.stderr.write(`${message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatPreview(report, options.audience));
+    });
+}

@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, jsonPointerToPath, loadConfig, parseCarriersYaml, simulatorCarriers } from '../../src/config.js';
+import { CARRIER_IDS } from '../../src/domain/carrier.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'loa-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bind = (password = 'pw', port: unknown = 2775): string => `{ host: 10.0.0.5, port: ${String(port)}, systemId: sttt_ct, password: ${password}, count: 2 }`;
+function carriersYaml(overrides: Partial<Record<string, string>> = {}): string {
+  const block = (id: string): string => overrides[id] ?? `  ${id}:\n    binds: [${bind()}]\n    tps: 100\n`;
+  return `carriers:\n${CARRIER_IDS.map(block).join('')}`;
+}
+
+function configError(act: () => unknown): string {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe(loadConfig.name, () => {
+  it('uses the documented defaults and the simulator without LOA_CARRIERS', () => {
+    const sut = loadConfig({});
+    // The user part is filled from the OS user, as libpq does.
+    expect(sut.databaseUrl).toMatch(/^postgres:\/\/([^@/]+@)?localhost:5432\/loa$/);
+    expect(sut).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 8080,
+      logLevel: 'info',
+      carriersSource: 'simulator',
+    });
+    expect(Object.keys(sut.carriers).sort()).toEqual([...CARRIER_IDS].sort());
+    expect(Object.isFrozen(sut)).toBe(true);
+    expect(Object.isFrozen(sut.carriers.viettel.binds[0])).toBe(true);
+  });
+
+  it('keeps a user named in DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://loa:pw@db:5432/loa' }).databaseUrl).toBe('postgres://loa:pw@db:5432/loa');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(8080);
+  });
+
+  it('converts numbers from the environment', () => {
+    expect(loadConfig({ PORT: '9090', LOA_SIM_PORT: '3000' })).toMatchObject({ port: 9090, simulatorPort: 3000 });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/loa'],
+    ['REDIS_URL', 'http://localhost'],
+    ['LOG_LEVEL', 'loud'],
+    ['LOA_REDIS_PREFIX', 'has space'],
+    ['LOA_SHUTDOWN_TIMEOUT_MS', '5'],
+  ])('names the bad variable %s=%s', (name, value) => {
+    expect(configError(() => loadConfig({ [name]: value }))).toContain(`environment variable ${name}`);
+  });
+
+  it('reports every bad variable at once', () => {
+    const message = configError(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' }));
+    expect(message).toContain('PORT');
+    expect(message).toContain('LOG_LEVEL');
+  });
+
+  it('names LOA_CARRIERS when its file cannot be read', () => {
+    const message = configError(() => loadConfig({ LOA_CARRIERS: join(dir, 'missing.yaml') }));
+    expect(message).toContain('LOA_CARRIERS');
+    expect(message).toContain('missing.yaml');
+  });
+
+  it('reads the carriers file named by LOA_CARRIERS, with ${VAR} from the same environment', () => {
+    const file = join(dir, 'carriers.yaml');
+    writeFileSync(file, carriersYaml({ viettel: `  viettel:\n    binds: [${bind('${VIETTEL_PW}')}]\n    tps: 200\n` }));
+    const sut = loadConfig({ LOA_CARRIERS: file, VIETTEL_PW: 's3cret' });
+    expect(sut.carriersSource).toBe('file');
+    expect(sut.carriers.viettel).toMatchObject({ tps: 200, binds: [{ password: 's3cret', count: 2 }] });
+  });
+});
+
+describe(parseCarriersYaml.name, () => {
+  it('fills defaults and keeps each carrier’s id', () => {
+    const sut = parseCarriersYaml(carriersYaml(), 'c.yaml', {});
+    for (const id of CARRIER_IDS) {
+      expect(sut[id]).toMatchObject({ id, window: 50, bindMode: 'transceiver', systemType: '' });
+      expect(sut[id].messageId).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['a port out of range', { viettel: `  viettel:\n    binds: [${bind('pw', 70000)}]\n    tps: 100\n` }, 'c.yaml: carriers.viettel.binds[0].port'],
+    ['a port that is not a number', { vnpt: `  vnpt:\n    binds: [${bind('pw', 'abc')}]\n    tps: 100\n` }, 'c.yaml: carriers.vnpt.binds[0].port'],
+    ['a second bind without host', { mobifone: `  mobifone:\n    binds: [${bind()}, { port: 2775, systemId: s, password: p }]\n    tps: 100\n` }, 'carriers.mobifone.binds[1]'],
+    ['no binds', { viettel: '  viettel:\n    binds: []\n    tps: 100\n' }, 'carriers.viettel.binds'],
+    ['a zero tps', { viettel: `  viettel:\n    binds: [${bind()}]\n    tps: 0\n` }, 'carriers.viettel.tps'],
+    ['a bad messageId format', { vnpt: `  vnpt:\n    binds: [${bind()}]\n    tps: 100\n    messageId: { submit: hex, receipt: base64 }\n` }, 'carriers.vnpt.messageId.receipt'],
+    ['an unknown key', { viettel: `  viettel:\n    binds: [${bind()}]\n    tps: 100\n    speed: 3\n` }, "'speed'"],
+    ['a password longer than SMPP allows', { viettel: `  viettel:\n    binds: [${bind('ninechars')}]\n    tps: 100\n` }, 'carriers.viettel.binds[0].password'],
+    ['a missing carrier', { vnpt: '' }, 'carriers.vnpt'],
+    ['an unknown carrier', { vnpt: `  vnpt:\n    binds: [${bind()}]\n    tps: 100\n  gmobile:\n    binds: [${bind()}]\n    tps: 1\n` }, "'gmobile'"],
+  ])('names the YAML path of %s', (_, overrides, expected) => {
+    expect(configError(() => parseCarriersYaml(carriersYaml(overrides), 'c.yaml', {}))).toContain(expected);
+  });
+
+  it('names the file on a YAML syntax error', () => {
+    expect(configError(() => parseCarriersYaml('carriers: [unclosed', 'c.yaml', {}))).toMatch(/^c\.yaml: /);
+  });
+
+  it('substitutes ${VAR} from the environment', () => {
+    const sut = parseCarriersYaml(carriersYaml({ vnpt: `  vnpt:\n    binds: [{ host: \${VNPT_HOST}, port: 2775, systemId: s, password: \${VNPT_PW} }]\n    tps: 100\n` }), 'c.yaml', {
+      VNPT_HOST: 'smsc.vnpt.example',
+      VNPT_PW: 'abc123',
+    });
+    expect(sut.vnpt.binds[0]).toMatchObject({ host: 'smsc.vnpt.example', password: 'abc123' });
+  });
+
+  it('names a ${VAR} that is not set, without a value', () => {
+    const message = configError(() => parseCarriersYaml(carriersYaml({ viettel: `  viettel:\n    binds: [${bind('${VIETTEL_PW}')}]\n    tps: 100\n` }), 'c.yaml', {}));
+    expect(message).toContain('VIETTEL_PW');
+    expect(message).toContain('c.yaml');
+  });
+});
+
+describe(simulatorCarriers.name, () => {
+  it('gives each carrier its own consecutive loopback port', () => {
+    const sut = simulatorCarriers(4000);
+    expect(CARRIER_IDS.map((id) => sut[id].binds[0]?.port)).toEqual([4000, 4001, 4002]);
+    for (const id of CARRIER_IDS) expect(sut[id].binds[0]?.host).toBe('127.0.0.1');
+  });
+});
+
+describe(jsonPointerToPath.name, () => {
+  it.each([
+    ['', ''],
+    ['/carriers/viettel/binds/0/port', 'carriers.viettel.binds[0].port'],
+    ['/a~1b/c~0d', 'a/b.c~d'],
+  ])('%s → %s', (pointer, expected) => {
+    expect(jsonPointerToPath(pointer)).toBe(expected);
+  });
+});
