@@ -62,11 +62,12 @@ const MAX_DIGITS = 15; // E.164 maximum; anything longer is rejected without rea
 
 /** Digits as char codes; `+` allowed only before the first digit. */
 function isSeparator(code: number): boolean {
-  // space, tab, NBSP, '.', '-', '(', ')', '/', the apostrophe spreadsheets use to keep a leading 0,
+  // space, tab, CR (a CSV with mixed line endings), NBSP, '.', '-', '(', ')', '/', the apostrophe spreadsheets use to keep a leading 0,
   // and the dash look-alikes word processors produce.
   return (
     code === 0x20 ||
     code === 0x09 ||
+    code === 0x0d ||
     code === 0xa0 ||
     code === 0x2e ||
     code === 0x2d ||

@@ -44,11 +44,17 @@ describe(previewAudienceFile.name, () => {
     expect(report.recipients).toBe(1);
   });
 
-  it('counts an unclosed quote as a row error instead of failing', async () => {
-    const path = csvFile('msisdn,province,commune\n0912345678,92,1\n"0912345679,92,1\n');
+  it.each([
+    ['an unclosed quote', 'msisdn,province,commune\n0912345678,92,1\n"0912345679,92,1\n0912345670,92,1\n', /:\d+: Quote Not Closed/],
+    ['a stray quote', 'msisdn,province,commune\n0912345678,92,1\n"09"12,92,1\n', /:3: Invalid Closing Quote/],
+  ])('stops at %s, naming the line', async (_, text, message) => {
+    await expect(previewAudienceFile(buildCampaign(), csvFile(text))).rejects.toThrow(message);
+  });
+
+  it('counts lines across quoted fields that span lines', async () => {
+    const path = csvFile('msisdn,province,commune,note\n0912345678,92,1,"two\nlines"\n0912,92,1,x\n');
     const report = await previewAudienceFile(buildCampaign(), path);
-    expect(report.rowErrorTotal).toBe(1);
-    expect(report.recipients).toBe(1);
+    expect(report.invalid['too-short']?.lines).toEqual([4]);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { parse, type CsvError, type InfoRecord } from 'csv-parse';
+import { parse, type CsvError } from 'csv-parse';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
 import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
 import type { Campaign } from '../../domain/campaign.js';
@@ -15,57 +15,57 @@ export class AudienceFileError extends Error {
 
 /**
  * Stream an audience CSV (`msisdn,province,commune[,…]`, header required) through the preview.
- * Memory: one row at a time plus the dedupe set (see MsisdnSet).
+ * Memory: one row at a time plus the dedupe set (see MsisdnSet). A row with the wrong number of
+ * fields is counted and skipped; broken quoting stops the preview with its line number, since
+ * everything after an unclosed quote would be misread.
  */
 export async function previewAudienceFile(campaign: Campaign, csvPath: string): Promise<PreviewReport> {
   const preview = new AudiencePreview({ campaign, profiles: CARRIER_PROFILES, router: new Router(CARRIER_PROFILES) });
-  let columns: { msisdn: number; province: number; commune: number; count: number } | null = null;
-  let headerError: AudienceFileError | null = null;
+  let header: { msisdn: number; province: number; commune: number; count: number } | null = null;
+  // csv-parse's per-record info (on_record, info, skip_* options) doubles the parse time on
+  // millions of rows, so line numbers are counted here: one per record plus embedded newlines.
+  let nextLine = 1;
 
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    // Field counts are checked here so a short row becomes a counted row error, not the end of the file.
-    relax_column_count: true,
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined): undefined => {
-      if (error) preview.rowError(typeof error.lines === 'number' ? error.lines : 0, error.message);
-      return undefined;
-    },
-    on_record: (record: string[], context: InfoRecord): null => {
-      const line = context.lines;
-      if (!columns) {
-        const names = record.map((name) => name.trim().toLowerCase());
-        const index = (name: string): number => names.indexOf(name);
-        if (index('msisdn') < 0) {
-          headerError = new AudienceFileError(`${csvPath}:${line}: the header must name an msisdn column (msisdn,province,commune,…), got: ${record.join(',')}`);
-          throw headerError;
-        }
-        if (preview.filtersByArea && (index('province') < 0 || index('commune') < 0)) {
-          headerError = new AudienceFileError(`${csvPath}:${line}: the campaign filters by area, so the header needs province and commune columns`);
-          throw headerError;
-        }
-        columns = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: names.length };
-        return null;
-      }
-      if (record.length !== columns.count) {
-        preview.rowError(line, `expected ${columns.count} fields, got ${record.length}`);
-        return null;
-      }
-      preview.add(line, record[columns.msisdn] ?? '', columns.province >= 0 ? record[columns.province] : '', columns.commune >= 0 ? record[columns.commune] : '');
-      return null;
-    },
-  });
+  const readHeader = (record: string[], line: number): void => {
+    const names = record.map((name) => name.trim().toLowerCase());
+    const index = (name: string): number => names.indexOf(name);
+    if (index('msisdn') < 0) {
+      throw new AudienceFileError(`${csvPath}:${line}: the header must name an msisdn column (msisdn,province,commune,…), got: ${record.join(',')}`);
+    }
+    if (preview.filtersByArea && (index('province') < 0 || index('commune') < 0)) {
+      throw new AudienceFileError(`${csvPath}:${line}: the campaign filters by area, so the header needs province and commune columns`);
+    }
+    header = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: names.length };
+  };
 
   try {
-    await pipeline(createReadStream(csvPath), parser, async function* (records) {
-      // on_record consumes every row; this only drains the stream.
-      for await (const _ of records) yield;
+    await pipeline(createReadStream(csvPath, { highWaterMark: 1 << 20 }), parse({ bom: true, relax_column_count: true }), async function* (records: AsyncIterable<string[]>) {
+      for await (const record of records) {
+        const line = nextLine;
+        nextLine++;
+        for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
+        if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue; // an empty line
+        if (!header) {
+          readHeader(record, line);
+          continue;
+        }
+        if (record.length !== header.count) {
+          preview.rowError(line, `expected ${header.count} fields, got ${record.length}`);
+          continue;
+        }
+        preview.add(line, record[header.msisdn] ?? '', header.province >= 0 ? record[header.province] : '', header.commune >= 0 ? record[header.commune] : '');
+      }
+      yield;
     });
   } catch (error) {
-    throw headerError ?? error;
+    if (error instanceof AudienceFileError) throw error;
+    const csvError = error as CsvError;
+    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
+      throw new AudienceFileError(`${csvPath}:${typeof csvError.lines === 'number' ? csvError.lines : nextLine}: ${csvError.message}`);
+    }
+    throw error;
   }
-  if (!columns) throw new AudienceFileError(`${csvPath}: empty file: expected a header line msisdn,province,commune`);
+  if (!header) throw new AudienceFileError(`${csvPath}: empty file: expected a header line msisdn,province,commune`);
   return preview.report();
 }
 
