@@ -95,7 +95,8 @@ export function formatStatus(status: number): string {
 /**
  * Build a CarrierProfile.errorMeaning from the shared table plus the carrier's vendor codes.
  * A vendor-range code the carrier does not document, and any other unknown code, is permanent:
- * retrying an error we cannot interpret risks resending forever.
+ * retrying an error we cannot interpret risks resending forever. Status 0 (ESME_ROK) is success,
+ * not an error: callers handle it before asking for a meaning.
  */
 export function createErrorMeaning(
   carrierName: string,
