@@ -132,28 +132,43 @@ function describeErrors(errors: ErrorObject[], prefix: (path: string) => string)
     .join('\n');
 }
 
-/** `${NAME}` in the carriers YAML is taken from the environment, so passwords stay out of files. */
-function substituteEnv(text: string, env: NodeJS.ProcessEnv, file: string): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const value = env[name];
-    if (value === undefined) throw new ConfigError(`${file}: environment variable ${name} is referenced but not set`);
-    return value;
-  });
+/**
+ * `${NAME}` in the carriers YAML is taken from the environment, so passwords stay out of files.
+ * References become private-use markers (valid in any YAML scalar, even unquoted in a flow map)
+ * before parsing and are replaced in the parsed string values after it: a secret is never re-read
+ * as YAML (`0123` stays `0123`), never quoted in a parse error, and comments are left alone.
+ */
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const ENV_MARKER = /\uE000([A-Za-z_][A-Za-z0-9_]*)\uE001/g;
+
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_MARKER, (_, name: string) => {
+      const replacement = env[name];
+      if (replacement === undefined) throw new ConfigError(`${file}: ${path}: environment variable ${name} is referenced but not set`);
+      return replacement;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, env, file, `${path}[${index}]`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, file, path ? `${path}.${key}` : key)]));
+  }
+  return value;
 }
 
 export function parseCarriersYaml(text: string, file: string, env: NodeJS.ProcessEnv): Record<CarrierId, CarrierConfig> {
-  const doc = parseDocument(substituteEnv(text, env, file));
+  const doc = parseDocument(text.replace(ENV_REFERENCE, '\uE000$1\uE001'));
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `${file}: ${e.message}`).join('\n'));
   }
-  const data: unknown = doc.toJS();
+  const data = substituteEnv(doc.toJS(), env, file, '');
   if (!validateCarriersFile(data)) {
     throw new ConfigError(describeErrors(validateCarriersFile.errors ?? [], (path) => `${file}: ${path || '(root)'}`));
   }
   const carriers = (data as { carriers: Partial<Record<CarrierId, Omit<CarrierConfig, 'id'>>> }).carriers;
   const missing = CARRIER_IDS.filter((id) => !carriers[id]);
   if (missing.length > 0) {
-    throw new ConfigError(`${file}: carriers.${missing[0]}: is required (Loa sends through ${CARRIER_IDS.join(', ')})`);
+    throw new ConfigError(missing.map((id) => `${file}: carriers.${id}: is required (Loa sends through ${CARRIER_IDS.join(', ')})`).join('\n'));
   }
   return Object.fromEntries(CARRIER_IDS.map((id) => [id, { id, ...carriers[id] }])) as Record<CarrierId, CarrierConfig>;
 }
@@ -185,7 +200,12 @@ export function simulatorCarriers(basePort: number): Record<CarrierId, CarrierCo
 function withDefaultUser(databaseUrl: string): string {
   const url = new URL(databaseUrl);
   if (url.username) return databaseUrl;
-  url.username = userInfo().username;
+  try {
+    url.username = userInfo().username;
+  } catch {
+    // A container user with no passwd entry: PostgreSQL images name their superuser `postgres`.
+    url.username = 'postgres';
+  }
   return url.toString();
 }
 

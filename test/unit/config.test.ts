@@ -126,6 +126,23 @@ describe(parseCarriersYaml.name, () => {
     expect(message).toContain('VIETTEL_PW');
     expect(message).toContain('c.yaml');
   });
+
+  it.each(['0123', 'S3: x', 'a #b', '{x}', 'null', '1e3'])('keeps the secret %j exactly as set, never re-read as YAML', (secret) => {
+    const sut = parseCarriersYaml(carriersYaml({ viettel: `  viettel:\n    binds: [${bind('"${VIETTEL_PW}"')}]\n    tps: 100\n` }), 'c.yaml', { VIETTEL_PW: secret });
+    expect(sut.viettel.binds[0]?.password).toBe(secret);
+  });
+
+  it('names the YAML path of an unset ${VAR} and ignores ${VAR} in comments', () => {
+    const yaml = carriersYaml({ viettel: `  # password: \${OLD_UNSET}\n  viettel:\n    binds: [${bind('${VIETTEL_PW}')}]\n    tps: 100\n` });
+    expect(configError(() => parseCarriersYaml(yaml, 'c.yaml', {}))).toContain('carriers.viettel.binds[0].password');
+    expect(parseCarriersYaml(yaml, 'c.yaml', { VIETTEL_PW: 'pw' }).viettel.binds[0]?.password).toBe('pw');
+  });
+
+  it('names every missing carrier at once', () => {
+    const message = configError(() => parseCarriersYaml(`carriers:\n  viettel:\n    binds: [${bind()}]\n    tps: 100\n`, 'c.yaml', {}));
+    expect(message).toContain('carriers.vnpt');
+    expect(message).toContain('carriers.mobifone');
+  });
 });
 
 describe(simulatorCarriers.name, () => {
