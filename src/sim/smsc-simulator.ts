@@ -153,6 +153,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   };
   /** Accepted submits per calendar second (epoch second → count). */
   readonly acceptedPerSecond = new Map<number, number>();
+  /** submit_sm received while bound per calendar second, whatever the answer (epoch second → count). */
+  readonly receivedPerSecond = new Map<number, number>();
   /** Every change in the number of concurrent binds, in order. */
   readonly bindTimeline: Array<{ at: number; binds: number }> = [];
 
@@ -182,6 +184,10 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     // Ids start high enough that hex and decimal forms differ visibly.
     this.nextMessageNumber = BigInt(0x10000000 + Math.floor(this.random() * 0x0fffffff));
     this.boundPort = options.port ?? 0;
+  }
+
+  get carrier(): string {
+    return this.options.carrier;
   }
 
   get port(): number {
@@ -216,7 +222,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       });
     });
     this.boundPort = (server.address() as AddressInfo).port;
-    this.logger.info({ host: this.host, port: this.boundPort }, 'simulated SMSC listening');
+    this.logger.debug({ host: this.host, port: this.boundPort }, 'simulated SMSC listening');
     return this.boundPort;
   }
 
@@ -421,6 +427,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       return;
     }
     this.stats.received += 1;
+    const receivedSecond = Math.floor(Date.now() / 1000);
+    this.receivedPerSecond.set(receivedSecond, (this.receivedPerSecond.get(receivedSecond) ?? 0) + 1);
     const window = this.options.window ?? 0;
     if (window > 0 && connection.unanswered >= window) {
       this.stats.queueFull += 1;

@@ -81,7 +81,8 @@ export class TokenBucket {
   /** Takes `count` tokens if they are there. */
   tryTake(count = 1): boolean {
     this.refill();
-    if (this.now() < this.pausedUntil || this.tokens < count) return false;
+    // EPSILON: a sum of fractional refills (0.1 + 0.1 + …) falls just short of a whole token.
+    if (this.now() < this.pausedUntil || this.tokens < count - EPSILON) return false;
     this.tokens -= count;
     return true;
   }
@@ -91,7 +92,7 @@ export class TokenBucket {
     this.refill();
     const now = this.now();
     if (now < this.pausedUntil) return this.pausedUntil - now + (count > 1 ? ((count - 1) / this.currentRate) * 1000 : 0);
-    const missing = count - this.tokens;
+    const missing = count - EPSILON - this.tokens;
     return missing <= 0 ? 0 : (missing / this.currentRate) * 1000;
   }
 
@@ -124,12 +125,16 @@ export class TokenBucket {
     }
     // Tokens accrue only from the end of a pause.
     const accruing = Math.min(elapsed, now - this.pausedUntil);
-    if (this.currentRate < this.grantRate && now - this.lastDecrease >= this.decreaseCooldownMs) {
-      this.currentRate = Math.min(this.grantRate, this.currentRate + (this.increasePerSecond * accruing) / 1000);
+    // Recovery counts only time past the cool-down that follows a decrease.
+    const recovering = Math.min(accruing, now - (this.lastDecrease + this.decreaseCooldownMs));
+    if (this.currentRate < this.grantRate && recovering > 0) {
+      this.currentRate = Math.min(this.grantRate, this.currentRate + (this.increasePerSecond * recovering) / 1000);
     }
     this.tokens = Math.min(this.burst, this.tokens + (this.currentRate * accruing) / 1000);
   }
 }
+
+const EPSILON = 1e-9;
 
 function assertRate(rate: number): void {
   if (!(Number.isFinite(rate) && rate > 0)) throw new RangeError(`rate must be a positive number, got ${rate}`);
