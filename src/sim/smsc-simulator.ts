@@ -155,6 +155,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   readonly acceptedPerSecond = new Map<number, number>();
   /** submit_sm received while bound per calendar second, whatever the answer (epoch second → count). */
   readonly receivedPerSecond = new Map<number, number>();
+  /** Responses received from ESMEs, by command (deliver_sm_resp, enquire_link_resp, unbind_resp, …). */
+  readonly responses = new Map<string, number>();
   /** Every change in the number of concurrent binds, in order. */
   readonly bindTimeline: Array<{ at: number; binds: number }> = [];
 
@@ -274,6 +276,16 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     return count;
   }
 
+  /** Sends `unbind` (the SMSC ends the session) or `enquire_link` to every bound connection; returns how many. */
+  sendToAll(command: 'unbind' | 'enquire_link'): number {
+    let count = 0;
+    for (const connection of this.connections) {
+      if (!connection.bindType || connection.closed) continue;
+      if (connection.session.send(new smpp.PDU(command))) count += 1;
+    }
+    return count;
+  }
+
   /** Fault: the SMSC restarts: connections drop, the port is closed for `downMs`, then it listens again. Stored receipts survive. */
   async restart(downMs = 0): Promise<void> {
     await this.stopServer();
@@ -371,6 +383,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private onPdu(connection: Connection, pdu: SmppPdu): void {
     if (!this.answering) return;
     if (pdu.isResponse()) {
+      this.responses.set(pdu.command, (this.responses.get(pdu.command) ?? 0) + 1);
       if (pdu.command === 'deliver_sm_resp' || pdu.command === 'generic_nack') this.onReceiptAck(connection, pdu);
       return;
     }

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
+import { createLogger } from '../../src/logger.js';
+import { SmscSimulator, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
+import { SmppSession } from '../../src/smpp/session.js';
+import { Submitter, type SubmitPart } from '../../src/smpp/submitter.js';
+
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const credentials = { systemId: 'loa-cap', password: 'secret' };
+
+function parts(count: number): SubmitPart<number>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ref: i,
+    pdu: {
+      sourceAddr: 'SOTTTT',
+      sourceAddrTon: 5,
+      sourceAddrNpi: 0,
+      destinationAddr: `8491${String(i).padStart(7, '0')}`,
+      destAddrTon: 1,
+      destAddrNpi: 1,
+      registeredDelivery: 0,
+      esmClass: 0,
+      dataCoding: 0,
+      shortMessage: Buffer.from(`test ${i}`, 'latin1'),
+    },
+  }));
+}
+
+function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+describe(`${Submitter.name} against a capped SMSC`, () => {
+  const cleanups: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A simulator and `binds` sessions on it, each bound. */
+  async function setUp(simOptions: Partial<SmscSimulatorOptions>, binds: number, window: number) {
+    const sim = new SmscSimulator({ carrier: 'vnpt', ...credentials, ...simOptions });
+    await sim.listen();
+    const sessions = Array.from(
+      { length: binds },
+      (_, i) =>
+        new SmppSession({ carrier: 'vnpt', label: `vnpt/${i}`, endpoint: { host: sim.host, port: sim.port, ...credentials }, window }, logger),
+    );
+    for (const session of sessions) session.start();
+    await Promise.all(sessions.map((session) => session.waitUntilBound(5_000)));
+    const source = {
+      sessions,
+      on: () => undefined,
+      off: () => undefined,
+    };
+    cleanups.push(async () => {
+      await Promise.all(sessions.map((session) => session.close()));
+      await sim.close();
+    });
+    return { sim, sessions, source };
+  }
+
+  it('never exceeds the granted TPS, measured at the SMSC per second', async () => {
+    const cap = 300;
+    const { sim, source } = await setUp({ tps: cap }, 2, 50);
+    const sut = new Submitter({
+      carrier: 'vnpt',
+      sessions: source,
+      tpsPerBind: cap / 2,
+      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
+      messageIdFormat: 'hex',
+      logger,
+    });
+    const summary = await sut.run(batchesOf(parts(900), 100), { beforeSend: async () => {}, onResult: () => {} });
+    sut.dispose();
+
+    expect(summary).toMatchObject({ parts: 900, submitted: 900, failed: 0, ambiguous: 0, unsent: 0 });
+    expect(sim.maxAcceptedPerSecond()).toBeLessThanOrEqual(cap);
+    // What the client sent, throttled or not, stays within the cap too (1 % headroom for arrival jitter).
+    expect(Math.max(...sim.receivedPerSecond.values())).toBeLessThanOrEqual(cap);
+    expect(sim.stats.accepted).toBe(900);
+  });
+
+  it('slows down on ESME_RTHROTTLED when the SMSC allows less than granted (AIMD), and still submits everything', async () => {
+    const cap = 150;
+    const { sim, source } = await setUp({ tps: cap }, 2, 50);
+    const grantPerBind = 150; // twice what the SMSC really allows in total
+    const sut = new Submitter({
+      carrier: 'vnpt',
+      sessions: source,
+      tpsPerBind: grantPerBind,
+      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
+      messageIdFormat: 'hex',
+      logger,
+    });
+    let lowestRate = Number.POSITIVE_INFINITY;
+    const sampler = setInterval(() => {
+      for (const rate of Object.values(sut.rates())) lowestRate = Math.min(lowestRate, rate);
+    }, 50);
+    const count = 600;
+    const summary = await sut.run(batchesOf(parts(count), 100), { beforeSend: async () => {}, onResult: () => {} });
+    clearInterval(sampler);
+    sut.dispose();
+
+    expect(summary).toMatchObject({ parts: count, submitted: count, failed: 0, ambiguous: 0, unsent: 0 });
+    expect(summary.throttled).toBeGreaterThan(0);
+    expect(summary.throttled).toBe(sim.stats.throttled);
+    if (process.env.SMPP_DEBUG) console.log(summary, lowestRate, [...sim.receivedPerSecond.values()]);
+    expect(lowestRate).toBeLessThan(grantPerBind * 0.8);
+    // Without AIMD half of all attempts would be refused, every second.
+    expect(summary.throttled).toBeLessThan(count / 2);
+    expect(sim.maxAcceptedPerSecond()).toBeLessThanOrEqual(cap);
+    expect(sim.submits).toHaveLength(count);
+  });
+
+  it('keeps within the SMSC window, and pauses then retries when the SMSC says its queue is full', async () => {
+    const { sim, source } = await setUp({ window: 5, latencyMs: 15 }, 1, 10);
+    const sut = new Submitter({
+      carrier: 'vnpt',
+      sessions: source,
+      tpsPerBind: 10_000,
+      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
+      messageIdFormat: 'hex',
+      retry: { queueFullPauseMs: 30 },
+      logger,
+    });
+    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
+    sut.dispose();
+
+    expect(summary).toMatchObject({ parts: 200, submitted: 200, failed: 0, ambiguous: 0 });
+    expect(sim.stats.queueFull).toBeGreaterThan(0);
+    expect(sim.submits).toHaveLength(200);
+    expect(new Set(sim.submits.map((record) => record.destination)).size).toBe(200);
+  });
+
+  it('never has more outstanding than its window, so a matching SMSC window never fills', async () => {
+    const { sim, source, sessions } = await setUp({ window: 5, latencyMs: 15 }, 1, 5);
+    let maxOutstanding = 0;
+    const session = sessions[0]!;
+    session.on('capacity', () => (maxOutstanding = Math.max(maxOutstanding, session.outstanding)));
+    const sut = new Submitter({
+      carrier: 'vnpt',
+      sessions: source,
+      tpsPerBind: 10_000,
+      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
+      messageIdFormat: 'hex',
+      logger,
+    });
+    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
+    sut.dispose();
+
+    expect(summary).toMatchObject({ parts: 200, submitted: 200 });
+    expect(sim.stats.queueFull).toBe(0);
+    expect(maxOutstanding).toBeLessThanOrEqual(5);
+  });
+});
