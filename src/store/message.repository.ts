@@ -4,7 +4,7 @@ import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import { MESSAGE_STATES, type MessageState } from '../domain/message-state.js';
 import { copyInto, copyLine } from './copy.js';
 import type { Database } from './database.js';
-import { planMessageUpdates, RECEIPT_STATES, type ReceiptUpdate, type SegmentChange } from './receipt-plan.js';
+import { planMessageUpdates, RECEIPT_STATES, type MessageUpdatePlan, type ReceiptUpdate, type SegmentChange } from './receipt-plan.js';
 
 export type { ReceiptUpdate } from './receipt-plan.js';
 
@@ -62,6 +62,10 @@ const RECEIPTABLE: readonly MessageState[] = ['submitting', 'submitted', 'enrout
  * Every method names the run, so each statement touches one partition; every state change is
  * one set-based statement guarded by the state it moves from, so it is atomic, and replaying
  * it (a retried job) changes nothing.
+ *
+ * Batch updates join `unnest(…)` to messages and also say `id = ANY(ids)`: the planner then
+ * reaches the rows through the primary key whatever its row estimates, instead of
+ * scanning a whole partition per batch when statistics are stale.
  */
 export class MessageRepository {
   constructor(
@@ -124,6 +128,9 @@ export class MessageRepository {
     let failure: Error | undefined;
     try {
       await copyInto(client, `"${partition}" (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
+      // Fresh statistics now rather than whenever autovacuum gets to it: without them the
+      // planner takes the new partition for empty and picks plans that scan all of it.
+      await client.query(`ANALYZE "${partition}"`);
       return result;
     } catch (error) {
       failure = error as Error;
@@ -154,16 +161,15 @@ export class MessageRepository {
   /** Like markSubmitting, for a batch job's id range of one carrier; returns what to send. */
   async claimQueued(runId: number, batch: { carrier: CarrierId; fromId: number; toId: number; limit?: number }): Promise<ClaimedMessage[]> {
     const { rows } = await sql<{ id: number; msisdn: string; parts_total: number; attempts: number }>`
-      UPDATE messages m SET state = 'submitting', attempts = m.attempts + 1
-      FROM (
+      UPDATE messages SET state = 'submitting', attempts = attempts + 1
+      WHERE run_id = ${runId} AND state = 'queued' AND id = ANY(ARRAY(
         SELECT id FROM messages
         WHERE run_id = ${runId} AND id BETWEEN ${batch.fromId} AND ${batch.toId}
           AND carrier = ${batch.carrier}::carrier_id AND state = 'queued'
         ORDER BY id LIMIT ${batch.limit ?? 2_147_483_647}
         FOR UPDATE SKIP LOCKED
-      ) picked
-      WHERE m.run_id = ${runId} AND m.id = picked.id AND m.state = 'queued'
-      RETURNING m.id, m.msisdn, m.parts_total, m.attempts`.execute(this.db);
+      ))
+      RETURNING id, msisdn, parts_total, attempts`.execute(this.db);
     return rows
       .map((row) => ({ id: row.id, msisdn: row.msisdn, partsTotal: row.parts_total, attempts: row.attempts }))
       .sort((a, b) => a.id - b.id);
@@ -186,44 +192,51 @@ export class MessageRepository {
     const messageIds = smscIds.map((key) => bySmscId.get(key)!.id);
     const parts = smscIds.map((key) => bySmscId.get(key)!.part);
     return this.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ segments: number; submitted: number; parked: number }>`
-        WITH seg AS (
-          INSERT INTO message_segments AS s (carrier, smsc_message_id, run_id, message_id, part)
-          SELECT ${carrier}::carrier_id, x.smsc_message_id, ${runId}, x.message_id, x.part
-          FROM unnest(${smscIds}::text[], ${messageIds}::int[], ${parts}::int2[]) AS x(smsc_message_id, message_id, part)
-          ON CONFLICT (carrier, smsc_message_id) DO UPDATE
-            SET run_id = excluded.run_id, message_id = excluded.message_id, part = excluded.part, state = NULL
-            WHERE (s.run_id, s.message_id, s.part) IS DISTINCT FROM (excluded.run_id, excluded.message_id, excluded.part)
-          RETURNING s.smsc_message_id, s.message_id
-        ),
-        per_message AS (SELECT message_id, count(*) AS n FROM seg GROUP BY message_id),
-        moved AS (
-          UPDATE messages m
-          SET parts_submitted = m.parts_submitted + p.n,
-              state = CASE WHEN m.parts_submitted + p.n >= m.parts_total THEN 'submitted'::message_state ELSE m.state END,
-              submitted_at = coalesce(m.submitted_at, now())
-          FROM per_message p
-          WHERE m.run_id = ${runId} AND m.id = p.message_id AND m.state = 'submitting'
-          RETURNING m.state
-        )
-        SELECT (SELECT count(*) FROM seg) AS segments,
-               (SELECT count(*) FROM moved WHERE state = 'submitted') AS submitted,
-               (SELECT count(*) FROM parked_receipts p JOIN seg ON p.smsc_message_id = seg.smsc_message_id
-                 WHERE p.carrier = ${carrier}::carrier_id) AS parked`.execute(trx);
-      const row = rows[0]!;
-      if (row.parked > 0) await this.#matchParked(trx, { carrier, smscMessageIds: smscIds });
-      return { segments: row.segments, submitted: row.submitted };
+      const { rows } = await withoutNestedLoops(trx, () =>
+        sql<{ segments: number; submitted: number }>`
+          WITH seg AS (
+            INSERT INTO message_segments AS s (carrier, smsc_message_id, run_id, message_id, part)
+            SELECT ${carrier}::carrier_id, x.smsc_message_id, ${runId}, x.message_id, x.part
+            FROM unnest(${smscIds}::text[], ${messageIds}::int[], ${parts}::int2[]) AS x(smsc_message_id, message_id, part)
+            ON CONFLICT (carrier, smsc_message_id) DO UPDATE
+              SET run_id = excluded.run_id, message_id = excluded.message_id, part = excluded.part, state = NULL
+              WHERE (s.run_id, s.message_id, s.part) IS DISTINCT FROM (excluded.run_id, excluded.message_id, excluded.part)
+            RETURNING s.message_id
+          ),
+          per_message AS (SELECT message_id, count(*) AS n FROM seg GROUP BY message_id),
+          moved AS (
+            UPDATE messages m
+            SET parts_submitted = m.parts_submitted + p.n,
+                state = CASE WHEN m.parts_submitted + p.n >= m.parts_total THEN 'submitted'::message_state ELSE m.state END,
+                submitted_at = coalesce(m.submitted_at, now())
+            FROM per_message p
+            WHERE m.run_id = ${runId} AND m.id = ANY(${messageIds}::int[]) AND m.id = p.message_id AND m.state = 'submitting'
+            RETURNING m.state
+          )
+          SELECT (SELECT count(*) FROM seg) AS segments, (SELECT count(*) FROM moved WHERE state = 'submitted') AS submitted`.execute(trx),
+      );
+      const { rows: parked } = await sql<{ any: boolean }>`
+        SELECT EXISTS (
+          SELECT 1 FROM parked_receipts WHERE carrier = ${carrier}::carrier_id AND smsc_message_id = ANY(${smscIds}::text[])
+        ) AS any`.execute(trx);
+      if (parked[0]?.any) await this.#matchParked(trx, { carrier, smscMessageIds: smscIds });
+      return rows[0]!;
     });
   }
 
   /** queued/submitting → failed (permanent SMPP error); returns the ids that moved. */
   async markFailed(runId: number, failures: ReadonlyArray<{ id: number; errorCode: string }>): Promise<number[]> {
     if (failures.length === 0) return [];
-    const { rows } = await sql<{ id: number }>`
-      UPDATE messages m SET state = 'failed', error_code = f.error_code, done_at = now()
-      FROM unnest(${failures.map((f) => f.id)}::int[], ${failures.map((f) => f.errorCode)}::text[]) AS f(id, error_code)
-      WHERE m.run_id = ${runId} AND m.id = f.id AND m.state IN ('queued', 'submitting')
-      RETURNING m.id`.execute(this.db);
+    const ids = failures.map((f) => f.id);
+    const { rows } = await this.db.transaction().execute((trx) =>
+      withoutNestedLoops(trx, () =>
+        sql<{ id: number }>`
+          UPDATE messages m SET state = 'failed', error_code = f.error_code, done_at = now()
+          FROM unnest(${ids}::int[], ${failures.map((f) => f.errorCode)}::text[]) AS f(id, error_code)
+          WHERE m.run_id = ${runId} AND m.id = ANY(${ids}::int[]) AND m.id = f.id AND m.state IN ('queued', 'submitting')
+          RETURNING m.id`.execute(trx),
+      ),
+    );
     return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
@@ -319,19 +332,30 @@ export class MessageRepository {
 
   async #applyReceipts(trx: Transaction<Database>, receipts: readonly ReceiptUpdate[]): Promise<ReceiptResult> {
     const latest = dedupeReceipts(receipts);
+    return withoutNestedLoops(trx, async () => {
+      const { changes, parked } = await this.#applyToSegments(trx, latest);
+      for (const [runId, plan] of planMessageUpdates(changes)) await this.#applyToMessages(trx, runId, plan);
+      return { applied: changes.length, duplicates: latest.length - changes.length - parked, parked };
+    });
+  }
+
+  /** Receipts → segments; a receipt with no segment is parked. */
+  async #applyToSegments(trx: Transaction<Database>, receipts: readonly ReceiptUpdate[]): Promise<{ changes: SegmentChange[]; parked: number }> {
+    const smscIds = receipts.map((r) => r.smscMessageId);
     const { rows } = await sql<{ outcome: 'applied' | 'parked'; run_id: number | null; message_id: number | null; state: MessageState | null; error_code: string | null; done_at: Date | null }>`
       WITH r AS (
         SELECT * FROM unnest(
-          ${latest.map((r) => r.carrier)}::carrier_id[], ${latest.map((r) => r.smscMessageId)}::text[],
-          ${latest.map((r) => r.state)}::message_state[], ${latest.map((r) => r.error)}::text[],
-          ${latest.map((r) => r.doneAt)}::timestamptz[], ${latest.map((r) => r.raw ?? null)}::text[]
+          ${receipts.map((r) => r.carrier)}::carrier_id[], ${smscIds}::text[],
+          ${receipts.map((r) => r.state)}::message_state[], ${receipts.map((r) => r.error)}::text[],
+          ${receipts.map((r) => r.doneAt)}::timestamptz[], ${receipts.map((r) => r.raw ?? null)}::text[]
         ) AS r(carrier, smsc_message_id, state, error_code, done_at, raw)
       ),
       -- Only a segment without a final receipt changes: a repeated receipt is a no-op.
       applied AS (
         UPDATE message_segments s SET state = r.state
         FROM r
-        WHERE s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
+        WHERE s.smsc_message_id = ANY(${smscIds}::text[])
+          AND s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
           AND (s.state IS NULL OR s.state IN ('enroute', 'accepted'))
         RETURNING s.run_id, s.message_id, r.state, r.error_code, r.done_at
       ),
@@ -339,7 +363,11 @@ export class MessageRepository {
       parked AS (
         INSERT INTO parked_receipts (carrier, smsc_message_id, state, error_code, done_at, raw)
         SELECT r.carrier, r.smsc_message_id, r.state, r.error_code, r.done_at, r.raw FROM r
-        WHERE NOT EXISTS (SELECT 1 FROM message_segments s WHERE s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id)
+        WHERE NOT EXISTS (
+          SELECT 1 FROM message_segments s
+          WHERE s.smsc_message_id = ANY(${smscIds}::text[])
+            AND s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
+        )
         RETURNING 1
       )
       SELECT 'applied' AS outcome, run_id, message_id, state::text AS state, error_code, done_at FROM applied
@@ -351,26 +379,41 @@ export class MessageRepository {
       if (row.outcome === 'parked') parked += 1;
       else changes.push({ runId: row.run_id!, messageId: row.message_id!, state: row.state!, error: row.error_code, doneAt: row.done_at });
     }
-    for (const [runId, plan] of planMessageUpdates(changes)) {
-      // One statement per run with run_id as a constant: the planner prunes to its partition.
-      await sql`
-        UPDATE messages m SET
-          parts_delivered = m.parts_delivered + u.delivered,
-          state = CASE
-            WHEN u.failed IS NOT NULL THEN u.failed
-            WHEN m.parts_delivered + u.delivered >= m.parts_total THEN 'delivered'::message_state
-            WHEN u.interim IS NOT NULL AND m.state <> 'submitting' THEN u.interim
-            ELSE m.state END,
-          error_code = coalesce(u.error_code, m.error_code),
-          done_at = CASE WHEN u.failed IS NOT NULL OR m.parts_delivered + u.delivered >= m.parts_total
-                         THEN coalesce(u.done_at, now()) ELSE m.done_at END
-        FROM unnest(${plan.ids}::int[], ${plan.delivered}::int[], ${plan.failed}::message_state[],
-                    ${plan.interim}::message_state[], ${plan.errors}::text[], ${plan.doneAt}::timestamptz[])
-          AS u(id, delivered, failed, interim, error_code, done_at)
-        WHERE m.run_id = ${runId} AND m.id = u.id AND m.state IN (${sql.join(RECEIPTABLE)})`.execute(trx);
-    }
-    return { applied: changes.length, duplicates: latest.length - changes.length - parked, parked };
+    return { changes, parked };
   }
+
+  /** Segment changes → their messages, in one run (run_id a constant: the planner prunes to its partition). */
+  async #applyToMessages(trx: Transaction<Database>, runId: number, plan: MessageUpdatePlan): Promise<void> {
+    await sql`
+      UPDATE messages m SET
+        parts_delivered = m.parts_delivered + u.delivered,
+        state = CASE
+          WHEN u.failed IS NOT NULL THEN u.failed
+          WHEN m.parts_delivered + u.delivered >= m.parts_total THEN 'delivered'::message_state
+          WHEN u.interim IS NOT NULL AND m.state <> 'submitting' THEN u.interim
+          ELSE m.state END,
+        error_code = coalesce(u.error_code, m.error_code),
+        done_at = CASE WHEN u.failed IS NOT NULL OR m.parts_delivered + u.delivered >= m.parts_total
+                       THEN coalesce(u.done_at, now()) ELSE m.done_at END
+      FROM unnest(${plan.ids}::int[], ${plan.delivered}::int[], ${plan.failed}::message_state[],
+                  ${plan.interim}::message_state[], ${plan.errors}::text[], ${plan.doneAt}::timestamptz[])
+        AS u(id, delivered, failed, interim, error_code, done_at)
+      WHERE m.run_id = ${runId} AND m.id = ANY(${plan.ids}::int[]) AND m.id = u.id AND m.state IN (${sql.join(RECEIPTABLE)})`.execute(trx);
+  }
+}
+
+/**
+ * Runs batch statements with nested-loop joins disabled. Each of them reaches its big tables
+ * only through `= ANY(batch keys)` on a primary key, so the rows involved are few; joining those
+ * by hashing is then always right, while the planner's estimates often are not (a run's
+ * partition is analysed as all `queued` right after COPY, so "state = 'submitting'" looks
+ * empty and a nested loop rescanning the batch per row looks cheap — it is quadratic).
+ */
+async function withoutNestedLoops<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<T> {
+  await sql`SET LOCAL enable_nestloop = off`.execute(trx);
+  const result = await fn();
+  await sql`SET LOCAL enable_nestloop = DEFAULT`.execute(trx);
+  return result;
 }
 
 /** One receipt per (carrier, id) per batch, the last one, except that a final one is never replaced by an interim one. */
