@@ -18,6 +18,8 @@ export interface ReceiptBehaviour {
   earlyProbability: number;
   /** `tlv+text`: receipted_message_id and message_state TLVs plus the Appendix B text; `text`: the text only. */
   style: 'tlv+text' | 'text';
+  /** data_coding written on receipts; some SMSCs claim UCS-2 (8) for an ASCII receipt text. */
+  dataCoding: number;
 }
 
 export interface SmscSimulatorOptions {
@@ -123,6 +125,7 @@ const DEFAULT_RECEIPTS: ReceiptBehaviour = {
   delayMs: { min: 5, max: 50 },
   earlyProbability: 0,
   style: 'tlv+text',
+  dataCoding: 0,
 };
 
 /**
@@ -568,7 +571,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       dest_addr_npi: 0,
       destination_addr: receipt.source,
       esm_class: 0x04,
-      data_coding: 0,
+      data_coding: this.receipts.dataCoding,
       short_message: Buffer.from(text, 'latin1'),
     };
     if (this.receipts.style === 'tlv+text') {

@@ -351,9 +351,9 @@ export class Submitter {
     const count = sessions.length;
     for (let i = 0; i < count; i++) {
       const session = sessions[(this.rotation + i) % count] as SmppSession;
-      if (!session.hasCapacity) continue;
+      // bindFor first: it subscribes to the session's capacity events even while it has none.
       const bind = this.bindFor(session);
-      if (!bind.bucket.tryTake(1)) continue;
+      if (!session.hasCapacity || !bind.bucket.tryTake(1)) continue;
       this.rotation = (this.rotation + i + 1) % count;
       return bind;
     }

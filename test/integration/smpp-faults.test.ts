@@ -104,7 +104,9 @@ describe(`${SmppSession.name} under faults`, () => {
     const runner = submitter(sut, logger);
     const summary = await runner.run(batchesOf(parts(count), 40), {
       beforeSend: async () => {},
-      onResult: (part, outcome) => outcomes.set(part.ref, [...(outcomes.get(part.ref) ?? []), outcome]),
+      onResult: (part, outcome) => {
+        outcomes.set(part.ref, [...(outcomes.get(part.ref) ?? []), outcome]);
+      },
     });
     runner.dispose();
     expect(injected).toBe(true);

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CARRIER_PROFILES } from '../adapters/carriers/index.js';
+import { createLogger } from '../src/logger.js';
+import { SmscSimulator } from '../src/sim/smsc-simulator.js';
+import { SmppSession } from '../src/smpp/session.js';
+import { Submitter, type SessionSource, type SubmitPart } from '../src/smpp/submitter.js';
+import { rssMb, type Report } from './harness.js';
+
+const logger = createLogger('error');
+const credentials = { systemId: 'loa-bench', password: 'bench' };
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+/** The uncapped SMSC runs in its own process so that it is not what limits the client. */
+async function childSimulator(): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
+  const code = `
+    const { SmscSimulator } = await import(${JSON.stringify(new URL('src/sim/smsc-simulator.ts', `file://${repoRoot}`).href)});
+    const sim = new SmscSimulator({ carrier: 'viettel', systemId: ${JSON.stringify(credentials.systemId)}, password: ${JSON.stringify(credentials.password)}, recordSubmits: false, receipts: { delayMs: 0 } });
+    const port = await sim.listen();
+    process.stdout.write(JSON.stringify({ port }) + '\\n');
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', async () => { process.stdout.write(JSON.stringify({ accepted: sim.stats.accepted }) + '\\n'); await sim.close(); process.exit(0); });
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`simulator process exited (${code})`)));
+  });
+  return {
+    port,
+    child,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+function parts(count: number, registeredDelivery: number): SubmitPart<number>[] {
+  const shortMessage = Buffer.from('Thong bao: lich tiem chung mui 3 tai tram y te phuong, mang theo CCCD.', 'latin1');
+  return Array.from({ length: count }, (_, i) => ({
+    ref: i,
+    pdu: {
+      sourceAddr: 'SOTTTT',
+      sourceAddrTon: 5,
+      sourceAddrNpi: 0,
+      destinationAddr: `849${String(i % 10_000_000).padStart(8, '0')}`,
+      destAddrTon: 1,
+      destAddrNpi: 1,
+      registeredDelivery,
+      esmClass: 0,
+      dataCoding: 0,
+      shortMessage,
+    },
+  }));
+}
+
+function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+async function bindSessions(port: number, count: number, window: number): Promise<{ source: SessionSource; close: () => Promise<void> }> {
+  const sessions = Array.from(
+    { length: count },
+    (_, i) => new SmppSession({ carrier: 'viettel', label: `bench/${i}`, endpoint: { host: '127.0.0.1', port, ...credentials }, window }, logger),
+  );
+  for (const session of sessions) session.start();
+  await Promise.all(sessions.map((session) => session.waitUntilBound(10_000)));
+  return {
+    source: { sessions, on: () => undefined, off: () => undefined },
+    close: async () => {
+      await Promise.all(sessions.map((session) => session.close()));
+    },
+  };
+}
+
+async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
+  const sim = await childSimulator();
+  const binds = 2;
+  const { source, close } = await bindSessions(sim.port, binds, 200);
+  let receipts = 0;
+  for (const session of source.sessions) session.on('deliver', () => (receipts += 1));
+  const sut = new Submitter({
+    carrier: 'viettel',
+    sessions: source,
+    tpsPerBind: 100_000,
+    errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
+    messageIdFormat: 'hex',
+    logger,
+  });
+  const count = 100_000;
+  const all = parts(count, registeredDelivery);
+  // Warm up (JIT, socket buffers) before measuring.
+  await sut.run(batchesOf(all.slice(0, 5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  const start = performance.now();
+  const summary = await sut.run(batchesOf(all.slice(5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  const seconds = (performance.now() - start) / 1000;
+  sut.dispose();
+  await close();
+  await sim.stop();
+  report({
+    bench: name,
+    value: Math.round(summary.submitted / seconds),
+    unit: 'segments/s',
+    binds,
+    segments: summary.submitted,
+    failed: summary.failed + summary.ambiguous + summary.unsent,
+    receipts: registeredDelivery ? receipts : undefined,
+    rssMb: rssMb(),
+  });
+}
+
+async function capped(report: Report): Promise<void> {
+  const cap = 1_000;
+  const binds = 2;
+  const sim = new SmscSimulator({ carrier: 'viettel', ...credentials, tps: cap, recordSubmits: false });
+  const port = await sim.listen();
+  const { source, close } = await bindSessions(port, binds, 50);
+  const sut = new Submitter({
+    carrier: 'viettel',
+    sessions: source,
+    tpsPerBind: cap / binds,
+    errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
+    messageIdFormat: 'hex',
+    logger,
+  });
+  const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async () => {}, onResult: () => {} });
+  sut.dispose();
+  await close();
+  // Steady state: whole seconds only (the first and last are partial).
+  const seconds = [...sim.acceptedPerSecond.entries()].sort(([a], [b]) => a - b).map(([, count]) => count);
+  const steady = seconds.slice(1, -1);
+  const share = steady.reduce((sum, count) => sum + count, 0) / (steady.length * cap);
+  await sim.close();
+  report({
+    bench: 'smpp.submit.capped',
+    value: Number(share.toFixed(4)),
+    unit: 'ratio',
+    cap,
+    binds,
+    throttled: sim.stats.throttled,
+    perSecond: seconds,
+    submitted: summary.submitted,
+    rssMb: rssMb(),
+  });
+}
+
+export async function run(report: Report): Promise<void> {
+  await uncapped(report, 0, 'smpp.submit.uncapped');
+  await uncapped(report, 1, 'smpp.submit.uncapped.with-receipts');
+  await capped(report);
+}
