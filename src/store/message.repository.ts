@@ -63,9 +63,9 @@ const RECEIPTABLE: readonly MessageState[] = ['submitting', 'submitted', 'enrout
  * one set-based statement guarded by the state it moves from, so it is atomic, and replaying
  * it (a retried job) changes nothing.
  *
- * Batch updates join `unnest(…)` to messages and also say `id = ANY(ids)`: the planner then
- * reaches the rows through the primary key whatever its row estimates, instead of
- * scanning a whole partition per batch when statistics are stale.
+ * Batch statements pass columns as arrays (`unnest(…)`), reach every large table only through
+ * `= ANY(batch keys)` on its primary key, and join with hashing (withoutNestedLoops), so their
+ * cost follows the batch size, not the table size, whatever the planner's statistics say.
  */
 export class MessageRepository {
   constructor(
