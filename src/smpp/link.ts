@@ -494,7 +494,15 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       this.destroy('SMSC reported the bind as lost (ESME_RINVBNDSTS)');
       return;
     }
-    this.emit('capacity');
+    // After the result's own promise callbacks (queued first): whoever reacts to the result
+    // (slowing down on 0x58, stopping a run) does so before the freed slot is refilled.
+    queueMicrotask(() => {
+      try {
+        this.emit('capacity');
+      } catch (error) {
+        this.logger.error({ err: error }, 'capacity listener failed');
+      }
+    });
   }
 
   private settleOpen(error: Error | null): void {

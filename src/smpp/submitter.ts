@@ -35,8 +35,9 @@ import { MAX_SHORT_MESSAGE_OCTETS, STATUS } from './wire.js';
  * - `ambiguous`: the PDU was written and no answer will come (bind dropped, response timed out).
  *   It may have reached the handset. It is never resent by the submitter; the engine marks the
  *   row `ambiguous` (policy resendAmbiguous: false).
- * - `unsent`: the PDU never left this process (run aborted, no bind for noBindTimeoutMs): the
- *   engine may put the row back to `queued`.
+ * - `unsent`: the PDU never left this process (run aborted, no bind for noBindTimeoutMs, or the
+ *   run stopped after a `stop-run` status such as ESME_RINVSRCADR): the engine may put the row
+ *   back to `queued` (and, for `stop-run`, pause the run until the configuration is fixed).
  *
  * Rows marked `submitting` but not yet sent are at most one batch plus `prefetchParts`; after a
  * crash those, plus the PDUs in flight (≤ window per bind), are the ambiguous ones.
@@ -74,11 +75,18 @@ export function submitSmFor(part: MessagePart, addressing: Addressing): SubmitSm
   };
 }
 
+/**
+ * Why parts were returned unsent: the engine aborted the run; no bind for noBindTimeoutMs; or the
+ * SMSC answered a status whose action is `stop-run` (bad source address or TON: every further
+ * message would fail the same way, so the rest of the run is not sent).
+ */
+export type StopReason = 'aborted' | 'no-bind' | 'stop-run';
+
 export type PartOutcome =
   | { outcome: 'submitted'; ok: true; ambiguous: false; messageId: string; rawMessageId: string; attempts: number; session: string }
   | { outcome: 'failed'; ok: false; ambiguous: false; status: number; meaning: SmppErrorMeaning; error: CarrierError; attempts: number }
   | { outcome: 'ambiguous'; ok: false; ambiguous: true; reason: 'connection-lost' | 'response-timeout'; attempts: number; session: string }
-  | { outcome: 'unsent'; ok: false; ambiguous: false; reason: 'aborted' | 'no-bind'; attempts: number };
+  | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
 
 export interface SubmitHooks<R> {
   /** Before any PDU of `batch` leaves; resolve once the batch is durably `submitting`. */
@@ -157,7 +165,7 @@ interface Run<R> {
   unsettled: number;
   /** Parts queued or waiting for a retry (not in flight). */
   waiting: number;
-  stopped: null | 'aborted' | 'no-bind';
+  stopped: null | StopReason;
   sourceDone: boolean;
   pendingHooks: Set<Promise<void>>;
   hookError: unknown;
@@ -478,6 +486,10 @@ export class Submitter {
     }
     const error = new CarrierError(this.options.carrier, meaning);
     this.settle(item, { outcome: 'failed', ok: false, ambiguous: false, status, meaning, error, attempts: item.attempts });
+    if (meaning.action === 'stop-run') {
+      this.logger.error({ status, meaning: meaning.description }, 'configuration error reported by the SMSC; stopping the run');
+      this.stopRun(item.run, 'stop-run');
+    }
   }
 
   private settleLocalFailure(item: Item<unknown>, status: number): void {
@@ -537,7 +549,7 @@ export class Submitter {
     }, Math.max(1, Math.ceil(wakeIn)));
   }
 
-  private stopRun(run: Run<unknown>, reason: 'aborted' | 'no-bind'): void {
+  private stopRun(run: Run<unknown>, reason: StopReason): void {
     if (run.stopped) return;
     run.stopped = reason;
     this.logger.warn({ reason, waiting: run.waiting }, 'run stopped; parts not yet sent are returned unsent');

@@ -133,6 +133,35 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     expect(new Set(sim.submits.map((record) => record.destination)).size).toBe(200);
   });
 
+  it('stops the run at the first configuration error (invalid source address): the rest is returned unsent', async () => {
+    const { sim, source } = await setUp({ rejectDestination: () => 0x0a }, 1, 10);
+    const sut = new Submitter({
+      carrier: 'vnpt',
+      sessions: source,
+      tpsPerBind: 10_000,
+      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
+      messageIdFormat: 'hex',
+      logger,
+    });
+    const outcomes: string[] = [];
+    const summary = await sut.run(batchesOf(parts(500), 50), {
+      beforeSend: async () => {},
+      onResult: (_, outcome) => {
+        outcomes.push(outcome.outcome === 'unsent' ? `unsent:${outcome.reason}` : outcome.outcome);
+      },
+    });
+    sut.dispose();
+
+    expect(outcomes).toHaveLength(summary.parts);
+    expect(summary.failed).toBeGreaterThanOrEqual(1);
+    expect(summary.failed).toBeLessThanOrEqual(10);
+    expect(summary.submitted).toBe(0);
+    expect(summary.unsent).toBe(summary.parts - summary.failed);
+    expect(summary.parts).toBeLessThanOrEqual(100);
+    expect(new Set(outcomes)).toEqual(new Set(['failed', 'unsent:stop-run']));
+    expect(sim.stats.rejected).toBe(summary.failed);
+  });
+
   it('never has more outstanding than its window, so a matching SMSC window never fills', async () => {
     const { sim, source, sessions } = await setUp({ window: 5, latencyMs: 15 }, 1, 5);
     let maxOutstanding = 0;
