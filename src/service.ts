@@ -2,10 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
+import { CARRIER_IDS } from './domain/carrier.js';
+import { startCarrierBinds } from './jobs/carrier-binds.js';
 import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
+import { startBuiltInSimulators } from './sim/built-in.js';
 import { Store } from './store/db.js';
+import { MessageRepository } from './store/message.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
@@ -53,6 +57,17 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     stops.push(async () => {
       await redis.quit().catch(() => redis.disconnect());
     });
+
+    if (has(role, 'worker')) {
+      if (config.carriersSource === 'simulator') {
+        // No carrier account configured: this process plays the three SMSCs itself.
+        const simulators = await startBuiltInSimulators(config.carriers, logger);
+        stops.push(() => simulators.close());
+        logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
+      }
+      const binds = await startCarrierBinds({ config, redis, messages: new MessageRepository(store.db, store.pool), logger });
+      stops.push(() => binds.stop());
+    }
 
     if (has(role, 'api')) {
       app = await buildApp({

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 
 interface Launched {
   child: ChildProcessWithoutNullStreams;
@@ -69,9 +69,17 @@ describe('loa service process', () => {
     await database.drop();
   });
 
-  it('migrates an empty database, answers /health with 200 and exits 0 on SIGTERM', async () => {
-    const sut = launch(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0' });
+  it('migrates an empty database, binds the three simulated carriers, answers /health with 200 and exits 0 on SIGTERM', async () => {
+    const simulatorPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const sut = launch(['--role', 'all'], {
+      DATABASE_URL: database.url,
+      PORT: '0',
+      LOA_SIM_PORT: String(simulatorPort),
+      LOA_REDIS_PREFIX: testRedisPrefix(),
+    });
     const started = await sut.waitForLog((line) => line.msg === 'loa started');
+    const bound = await sut.waitForLog((line) => line.component === 'carrier-binds' && line.carriers === 3);
+    expect(bound).toMatchObject({ simulated: true, binds: { viettel: 1, vnpt: 1, mobifone: 1 } });
     const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true } } });
@@ -82,6 +90,9 @@ describe('loa service process', () => {
     sut.child.kill('SIGTERM');
     expect(await sut.exited).toBe(0);
     expect(sut.lines.some((line) => line.msg === 'stopped')).toBe(true);
+    // Every bind was closed by an unbind of ours before the process left.
+    const unbound = sut.lines.filter((line) => line.msg === 'carrier unbound');
+    expect(new Set(unbound.map((line) => line.carrier))).toEqual(new Set(['viettel', 'vnpt', 'mobifone']));
   });
 
   it('answers 503 naming Redis when Redis is unreachable', async () => {

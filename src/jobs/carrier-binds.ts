@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
+import type { Config } from '../config.js';
+import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
+import type { Logger } from '../logger.js';
+import { BindPool } from '../smpp/bind-pool.js';
+import type { MessageRepository } from '../store/message.repository.js';
+import { ReceiptWriter } from './receipt-writer.js';
+
+export interface CarrierBinds {
+  readonly pools: Readonly<Record<CarrierId, BindPool>>;
+  readonly receipts: ReceiptWriter;
+  /** Unbinds every carrier, releases the leases, then writes the receipts still in memory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker's binds: one BindPool per carrier (leases in Redis keep every process together within
+ * the carrier's bind limit), all receipts into one ReceiptWriter. Binds come up in the background,
+ * so a carrier that is down never stops the process from starting.
+ */
+export async function startCarrierBinds(deps: {
+  config: Config;
+  redis: Redis;
+  messages: Pick<MessageRepository, 'applyReceipts'>;
+  logger: Logger;
+}): Promise<CarrierBinds> {
+  const { config, redis, logger } = deps;
+  const log = logger.child({ component: 'carrier-binds' });
+  const receipts = new ReceiptWriter(deps.messages, logger);
+  const pools = {} as Record<CarrierId, BindPool>;
+  let announced = false;
+  let stopping = false;
+
+  for (const id of CARRIER_IDS) {
+    const pool = new BindPool({
+      carrier: config.carriers[id],
+      profile: CARRIER_PROFILES[id],
+      redis,
+      prefix: config.redisPrefix,
+      receiptSink: receipts,
+      logger,
+    });
+    pool.on('bound', () => {
+      log.info({ carrier: id, binds: pool.boundCount, allowed: pool.allowedBinds }, 'carrier bound');
+      if (!announced && CARRIER_IDS.every((carrier) => pools[carrier]?.boundCount > 0)) {
+        announced = true;
+        log.info(
+          { carriers: CARRIER_IDS.length, simulated: config.carriersSource === 'simulator', binds: Object.fromEntries(CARRIER_IDS.map((c) => [c, pools[c].boundCount])) },
+          `all ${CARRIER_IDS.length} carriers bound${config.carriersSource === 'simulator' ? ' (simulated SMSCs)' : ''}`,
+        );
+      }
+    });
+    pool.on('unbound', (_session, reason) => {
+      if (stopping) log.info({ carrier: id, reason }, 'carrier unbound');
+      else log.warn({ carrier: id, reason, binds: pool.boundCount }, 'carrier bind lost');
+    });
+    pool.on('alert', (alert) => log.error({ carrier: id, alert }, 'carrier alert'));
+    pools[id] = pool;
+  }
+  await Promise.all(CARRIER_IDS.map((id) => pools[id].start()));
+
+  return {
+    pools,
+    receipts,
+    async stop() {
+      stopping = true;
+      await Promise.all(CARRIER_IDS.map((id) => pools[id].stop()));
+      await receipts.close();
+    },
+  };
+}
