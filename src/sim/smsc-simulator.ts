@@ -173,6 +173,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private nextConnection = 0;
   private nextMessageNumber: bigint;
   private answering = true;
+  private readingPaused = false;
   private currentSecond = 0;
   private acceptedThisSecond = 0;
   private boundPort: number;
@@ -279,6 +280,17 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     return count;
   }
 
+  /** Fault: the SMSC stops reading its sockets (TCP backpressure builds up at the ESME) until resumeReading(). */
+  pauseReading(): void {
+    this.readingPaused = true;
+    for (const connection of this.connections) connection.session.pause();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    for (const connection of this.connections) connection.session.resume();
+  }
+
   /** Sends `unbind` (the SMSC ends the session) or `enquire_link` to every bound connection; returns how many. */
   sendToAll(command: 'unbind' | 'enquire_link'): number {
     let count = 0;
@@ -353,6 +365,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.connections.add(connection);
     this.stats.connections += 1;
     session.socket.setNoDelay(true);
+    if (this.readingPaused) session.pause();
     session.on('error', (error: Error) => {
       this.logger.debug({ err: error, connection: connection.id }, 'connection error');
       session.destroy();

@@ -275,6 +275,32 @@ describe(`${SmppSession.name} under faults`, () => {
     expect(result.kind).toBe('ok');
   });
 
+  it('stops offering capacity while the socket is backed up (the package ignores backpressure), and resumes on drain', async () => {
+    const sim = await simulator();
+    const sut = session(sim, { window: 1_000_000, writeHighWaterBytes: 64 * 1024, timeouts: { ...FAST.timeouts, submitResponseMs: 30_000, enquireLinkIntervalMs: 60_000 } });
+    await sut.waitUntilBound(2_000);
+    sim.pauseReading();
+    const pending: Array<Promise<SubmitResult>> = [];
+    const big = { ...parts(1)[0]!.pdu, shortMessage: Buffer.alloc(140, 0x41) };
+    while (sut.hasCapacity && pending.length < 400_000) {
+      pending.push(sut.submit({ ...big, destinationAddr: destination(pending.length) }));
+      if (pending.length % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The kernel buffers filled, then the socket's own queue passed the high-water mark.
+    expect(pending.length).toBeLessThan(400_000);
+    expect(sut.hasCapacity).toBe(false);
+    expect(sut.outstanding).toBe(pending.length);
+    expect(sut.outstanding).toBeLessThan(sut.window);
+
+    const capacity = new Promise<void>((resolve) => sut.once('capacity', () => resolve()));
+    sim.resumeReading();
+    await capacity;
+    const results = await Promise.all(pending);
+    expect(results.every((result) => result.kind === 'ok')).toBe(true);
+    expect(sim.stats.accepted).toBe(pending.length);
+    expect(sut.hasCapacity).toBe(true);
+  });
+
   it('answers every deliver_sm with deliver_sm_resp, receipts that overtake their submit_sm_resp included', async () => {
     const sim = await simulator({ receipts: { delayMs: 0, earlyProbability: 0.5 } });
     const sut = session(sim, { window: 100 });
