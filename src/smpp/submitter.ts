@@ -39,8 +39,10 @@ import { MAX_SHORT_MESSAGE_OCTETS, STATUS } from './wire.js';
  *   run stopped after a `stop-run` status such as ESME_RINVSRCADR): the engine may put the row
  *   back to `queued` (and, for `stop-run`, pause the run until the configuration is fixed).
  *
- * Rows marked `submitting` but not yet sent are at most one batch plus `prefetchParts`; after a
- * crash those, plus the PDUs in flight (≤ window per bind), are the ambiguous ones.
+ * Parts of batches never handed to beforeSend (the run stopped or failed first) get no outcome:
+ * they were never marked and stay `queued`. Rows marked `submitting` but not yet sent are at most
+ * one batch plus `prefetchParts`; after a crash those, plus the PDUs in flight (≤ window per
+ * bind), are the ambiguous ones.
  */
 
 /** One segment to submit, with the engine's handle for it. */
