@@ -1,6 +1,13 @@
 import { ConfigError, loadConfig } from './config.js';
+import { DomainError } from './domain/errors.js';
 import { createLogger } from './logger.js';
-import { ROLES, startService, type Role } from './service.js';
+import { ROLES, StartupError, startService, type Role } from './service.js';
+
+/** What a command prints when it stops: the message of a user-facing error, the stack of a bug. */
+export function describeFatal(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof DomainError || error instanceof StartupError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
 
 export function parseRole(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')} (got '${value}')`);

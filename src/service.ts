@@ -8,7 +8,7 @@ import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
-import { Store } from './store/db.js';
+import { createDatabaseIfMissing, Store } from './store/db.js';
 import { MessageRepository } from './store/message.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 
@@ -20,6 +20,27 @@ export interface RunningService {
   readonly address: string | undefined;
   /** Stop taking work, finish or release what is in flight, unbind, close pools. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** Start-up failed for a reason outside the code (a service down, a database missing): one line, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** A fresh machine has no `loa` database yet: create it when this user may (like `createdb`). */
+async function preparePostgres(databaseUrl: string, logger: Logger): Promise<void> {
+  try {
+    if (await createDatabaseIfMissing(databaseUrl)) logger.info({ database: new URL(databaseUrl).pathname.slice(1) }, 'database created');
+  } catch (error) {
+    // Not allowed or not reachable: the migration below reports what is wrong.
+    logger.debug({ err: error }, 'could not check for the database');
+  }
 }
 
 function has(role: Role, part: Exclude<Role, 'all'>): boolean {
@@ -48,9 +69,12 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     })());
 
   try {
+    await preparePostgres(config.databaseUrl, logger);
     const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
     stops.push(() => store.close());
-    await new MigrationRunner(store.pool, { logger }).migrate();
+    await new MigrationRunner(store.pool, { logger }).migrate().catch((error: Error) => {
+      throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`);
+    });
 
     const redis: Redis = createRedis(config.redisUrl, `loa-${role}`);
     redis.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis connection error'));

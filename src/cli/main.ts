@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError } from '../config.js';
-import { DomainError } from '../domain/errors.js';
+import { describeFatal } from '../process.js';
 import { commands } from './commands/index.js';
 
 const program = new Command('loa')
@@ -12,8 +11,7 @@ for (const register of commands) register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  // A user mistake (config, input file) is a one-line message, not a stack trace.
-  const message = error instanceof ConfigError || error instanceof DomainError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`loa: ${message}\n`);
+  // A user mistake (config, input file, a service down) is a one-line message, not a stack trace.
+  process.stderr.write(`loa: ${describeFatal(error)}\n`);
   process.exitCode = 1;
 }

@@ -129,6 +129,12 @@ describe('loa service process', () => {
     expect(sut.stderr()).toContain('carriers.viettel.binds[0].port');
   });
 
+  it('says in one line that PostgreSQL is unreachable and exits non-zero', async () => {
+    const sut = launch(['--role', 'api'], { DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa', PORT: '0' });
+    expect(await sut.exited).toBe(1);
+    expect(sut.stderr().trim()).toBe('loa: PostgreSQL at postgres://loa:***@127.0.0.1:1/loa: connect ECONNREFUSED 127.0.0.1:1');
+  });
+
   it('refuses an unknown role', async () => {
     const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url });
     expect(await sut.exited).toBe(1);
