@@ -1,104 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { MessageIdFormat } from '../domain/carrier.js';
 import { createLogger, type Logger } from '../logger.js';
 import { STATUS, smpp, type SmppPdu, type SmppRawSession, type SmppServer } from '../smpp/wire.js';
-import { decodeShortMessage, type Concatenation } from './short-message.js';
+import { malformedPdu } from './malformed-pdu.js';
+import { mulberry32, pick, type Range } from './random.js';
+import { formatId, pickOutcome, receiptBehaviourFrom, receiptPdu, type PendingReceipt } from './receipt-generation.js';
+import { decodeShortMessage } from './short-message.js';
+import { emptyStats, type MalformedPduKind, type ReceiptBehaviour, type SimulatorStats, type SmscSimulatorOptions, type SubmitRecord } from './simulator-types.js';
+import { byDestination, reassemble, type ReassembledMessage } from './submit-records.js';
 
-export type ReceiptOutcome = 'delivered' | 'undeliverable' | 'expired' | 'rejected';
-export type ReceiptOutcomeRatios = Record<ReceiptOutcome, number>;
-type Range = number | { min: number; max: number };
-
-export interface ReceiptBehaviour {
-  /** Relative weights of the final outcome of each accepted part. */
-  outcomes: ReceiptOutcomeRatios;
-  /** Delay between accepting a part and sending its receipt. */
-  delayMs: Range;
-  /** Probability that the receipt is written before the submit_sm_resp (it happens with real SMSCs). */
-  earlyProbability: number;
-  /** `tlv+text`: receipted_message_id and message_state TLVs plus the Appendix B text; `text`: the text only. */
-  style: 'tlv+text' | 'text';
-  /** data_coding written on receipts; some SMSCs claim UCS-2 (8) for an ASCII receipt text. */
-  dataCoding: number;
-}
-
-export interface SmscSimulatorOptions {
-  carrier: string;
-  host?: string;
-  /** 0 (default): an ephemeral port; listen() resolves the one bound. */
-  port?: number;
-  systemId: string;
-  password: string;
-  /** Accepted submits per calendar second over all binds; above it ESME_RTHROTTLED. 0: uncapped. */
-  tps?: number;
-  /** Unanswered submits per bind; above it ESME_RMSGQFUL. 0: unlimited. */
-  window?: number;
-  /** Concurrent binds; an extra bind is refused with ESME_RBINDFAIL. 0: unlimited (still measured). */
-  maxBinds?: number;
-  /** How message ids are written in submit_sm_resp and in receipts (e.g. hex then decimal). */
-  messageIds?: { submit: MessageIdFormat; receipt: MessageIdFormat };
-  receipts?: Partial<ReceiptBehaviour>;
-  /** Delay before each submit_sm_resp. */
-  latencyMs?: Range;
-  /** Temporary errors answered at random instead of accepting (e.g. ESME_RSYSERR 1 %). */
-  transientErrors?: ReadonlyArray<{ status: number; ratio: number }>;
-  /** A permanent status for some destinations (e.g. ESME_RINVDSTADR); 0 accepts. */
-  rejectDestination?: (destination: string) => number;
-  /** Keep a record of every accepted submit (default true; a long benchmark turns it off). */
-  recordSubmits?: boolean;
-  /** Seed of the simulator's random choices, for reproducible runs. */
-  seed?: number;
-  logger?: Logger;
-}
-
-/** One accepted submit_sm as the simulator saw it. */
-export interface SubmitRecord {
-  destination: string;
-  source: string;
-  dataCoding: number;
-  esmClass: number;
-  /** The part's payload decoded per data_coding (UCS-2 or GSM 03.38), UDH removed. */
-  text: string;
-  udh: Concatenation | null;
-  /** As written in submit_sm_resp. */
-  messageId: string;
-  /** As written in this part's receipt (null when no receipt was asked for). */
-  receiptMessageId: string | null;
-  outcome: ReceiptOutcome | null;
-  registeredDelivery: number;
-  at: number;
-  connection: number;
-}
-
-export interface SimulatorStats {
-  /** submit_sm received while bound (accepted or not). */
-  received: number;
-  accepted: number;
-  throttled: number;
-  queueFull: number;
-  rejected: number;
-  transientErrors: number;
-  notBound: number;
-  receiptsSent: number;
-  receiptsAcked: number;
-  receiptsRedelivered: number;
-  bindsAccepted: number;
-  bindsRefused: number;
-  currentBinds: number;
-  maxConcurrentBinds: number;
-  connections: number;
-}
-
-export type MalformedPduKind = 'oversized' | 'short-header' | 'bad-tlv';
-
-interface PendingReceipt {
-  messageNumber: bigint;
-  source: string;
-  destination: string;
-  outcome: ReceiptOutcome;
-  submittedAt: Date;
-  text: string;
-}
+// The option, record and stats types are part of the simulator's API: importable from here.
+export type { MalformedPduKind, ReceiptBehaviour, ReceiptOutcome, ReceiptOutcomeRatios, SimulatorStats, SmscSimulatorOptions, SubmitRecord } from './simulator-types.js';
 
 interface Connection {
   id: number;
@@ -116,18 +28,6 @@ interface SimulatorEvents {
   submit: [record: SubmitRecord];
 }
 
-const MESSAGE_STATE: Record<ReceiptOutcome, number> = { delivered: 2, expired: 3, undeliverable: 5, rejected: 8 };
-const STAT: Record<ReceiptOutcome, string> = { delivered: 'DELIVRD', expired: 'EXPIRED', undeliverable: 'UNDELIV', rejected: 'REJECTD' };
-const ERR: Record<ReceiptOutcome, string> = { delivered: '000', expired: '000', undeliverable: '001', rejected: '011' };
-
-const DEFAULT_RECEIPTS: ReceiptBehaviour = {
-  outcomes: { delivered: 1, undeliverable: 0, expired: 0, rejected: 0 },
-  delayMs: { min: 5, max: 50 },
-  earlyProbability: 0,
-  style: 'tlv+text',
-  dataCoding: 0,
-};
-
 /**
  * A simulated SMSC on `smpp.createServer`, faithful enough to test Loa against: credentials,
  * bind limits, a TPS cap per calendar second, a window cap, hex/decimal message ids, receipts
@@ -137,23 +37,7 @@ const DEFAULT_RECEIPTS: ReceiptBehaviour = {
  */
 export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   readonly submits: SubmitRecord[] = [];
-  readonly stats: SimulatorStats = {
-    received: 0,
-    accepted: 0,
-    throttled: 0,
-    queueFull: 0,
-    rejected: 0,
-    transientErrors: 0,
-    notBound: 0,
-    receiptsSent: 0,
-    receiptsAcked: 0,
-    receiptsRedelivered: 0,
-    bindsAccepted: 0,
-    bindsRefused: 0,
-    currentBinds: 0,
-    maxConcurrentBinds: 0,
-    connections: 0,
-  };
+  readonly stats: SimulatorStats = emptyStats();
   /** Accepted submits per calendar second (epoch second → count). */
   readonly acceptedPerSecond = new Map<number, number>();
   /** submit_sm received while bound per calendar second, whatever the answer (epoch second → count). */
@@ -182,11 +66,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     super();
     this.random = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.logger = (options.logger ?? createLogger('silent')).child({ component: 'smsc-simulator', carrier: options.carrier });
-    this.receipts = {
-      ...DEFAULT_RECEIPTS,
-      ...options.receipts,
-      outcomes: { ...(options.receipts?.outcomes ? { delivered: 0, undeliverable: 0, expired: 0, rejected: 0 } : DEFAULT_RECEIPTS.outcomes), ...options.receipts?.outcomes },
-    };
+    this.receipts = receiptBehaviourFrom(options.receipts);
     // Ids start high enough that hex and decimal forms differ visibly.
     this.nextMessageNumber = BigInt(0x10000000 + Math.floor(this.random() * 0x0fffffff));
     this.boundPort = options.port ?? 0;
@@ -319,43 +199,12 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
 
   /** Accepted parts per destination. */
   submitsByDestination(): Map<string, SubmitRecord[]> {
-    const byDestination = new Map<string, SubmitRecord[]>();
-    for (const record of this.submits) {
-      const list = byDestination.get(record.destination);
-      if (list) list.push(record);
-      else byDestination.set(record.destination, [record]);
-    }
-    return byDestination;
+    return byDestination(this.submits);
   }
 
-  /**
-   * The messages a handset would show: parts grouped by (destination, UDH reference, part count)
-   * and joined in part order. `complete` is false when a part is missing; `duplicates` counts
-   * parts received more than once.
-   */
-  reassemble(): Array<{ destination: string; reference: number | null; text: string; complete: boolean; duplicates: number }> {
-    const groups = new Map<string, { destination: string; reference: number | null; count: number; parts: Map<number, string>; duplicates: number }>();
-    const singles: Array<{ destination: string; reference: null; text: string; complete: boolean; duplicates: number }> = [];
-    for (const record of this.submits) {
-      if (!record.udh) {
-        singles.push({ destination: record.destination, reference: null, text: record.text, complete: true, duplicates: 0 });
-        continue;
-      }
-      const key = `${record.destination}|${record.udh.reference}|${record.udh.partCount}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { destination: record.destination, reference: record.udh.reference, count: record.udh.partCount, parts: new Map(), duplicates: 0 };
-        groups.set(key, group);
-      }
-      if (group.parts.has(record.udh.partNumber)) group.duplicates += 1;
-      else group.parts.set(record.udh.partNumber, record.text);
-    }
-    const joined = [...groups.values()].map((group) => {
-      let text = '';
-      for (let part = 1; part <= group.count; part++) text += group.parts.get(part) ?? '';
-      return { destination: group.destination, reference: group.reference, text, complete: group.parts.size === group.count, duplicates: group.duplicates };
-    });
-    return [...singles, ...joined];
+  /** The messages a handset would show (see `reassemble` in submit-records.ts). */
+  reassemble(): ReassembledMessage[] {
+    return reassemble(this.submits);
   }
 
   // ---- protocol -------------------------------------------------------------------------------
@@ -497,7 +346,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     const formats = this.options.messageIds ?? { submit: 'hex', receipt: 'hex' };
     const messageId = formatId(number, formats.submit, 'submit');
     const registeredDelivery = typeof pdu.registered_delivery === 'number' ? pdu.registered_delivery : 0;
-    const outcome = this.pickOutcome(registeredDelivery);
+    const outcome = pickOutcome(registeredDelivery, this.receipts.outcomes, this.random);
     const shortMessage = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
     const dataCoding = typeof pdu.data_coding === 'number' ? pdu.data_coding : 0;
     const esmClass = typeof pdu.esm_class === 'number' ? pdu.esm_class : 0;
@@ -558,7 +407,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     while (this.receiptQueue.length > 0) {
       const receipt = this.receiptQueue.shift() as PendingReceipt;
       const target = preferred && receivers.includes(preferred) ? preferred : (receivers[turn++ % receivers.length] as Connection);
-      const pdu = this.receiptPdu(receipt);
+      const pdu = receiptPdu(receipt, (this.options.messageIds ?? { submit: 'hex', receipt: 'hex' }).receipt, this.receipts);
       if (!target.session.send(pdu)) {
         this.receiptQueue.unshift(receipt);
         return;
@@ -566,33 +415,6 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       target.receiptsInFlight.set(pdu.sequence_number, receipt);
       this.stats.receiptsSent += 1;
     }
-  }
-
-  private receiptPdu(receipt: PendingReceipt): SmppPdu {
-    const formats = this.options.messageIds ?? { submit: 'hex', receipt: 'hex' };
-    const id = formatId(receipt.messageNumber, formats.receipt, 'receipt');
-    const delivered = receipt.outcome === 'delivered' ? '001' : '000';
-    const text =
-      `id:${id} sub:001 dlvrd:${delivered} submit date:${smscDate(receipt.submittedAt)} done date:${smscDate(new Date())} ` +
-      `stat:${STAT[receipt.outcome]} err:${ERR[receipt.outcome]} text:${asciiPreview(receipt.text)}`;
-    const fields: Record<string, unknown> = {
-      service_type: '',
-      source_addr_ton: 1,
-      source_addr_npi: 1,
-      source_addr: receipt.destination,
-      dest_addr_ton: 5,
-      dest_addr_npi: 0,
-      destination_addr: receipt.source,
-      esm_class: 0x04,
-      data_coding: this.receipts.dataCoding,
-      short_message: Buffer.from(text, 'latin1'),
-    };
-    if (this.receipts.style === 'tlv+text') {
-      fields.receipted_message_id = id;
-      fields.message_state = MESSAGE_STATE[receipt.outcome];
-      if (receipt.outcome !== 'delivered') fields.network_error_code = Buffer.from([0x03, 0x00, Number(ERR[receipt.outcome])]);
-    }
-    return new smpp.PDU('deliver_sm', fields);
   }
 
   private respondLater(connection: Connection, response: SmppPdu): void {
@@ -624,25 +446,6 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     return 0;
   }
 
-  private pickOutcome(registeredDelivery: number): ReceiptOutcome | null {
-    const wanted = registeredDelivery & 0x03;
-    if (wanted === 0) return null;
-    const { outcomes } = this.receipts;
-    const total = outcomes.delivered + outcomes.undeliverable + outcomes.expired + outcomes.rejected;
-    let r = this.random() * (total > 0 ? total : 1);
-    let outcome: ReceiptOutcome = 'delivered';
-    for (const candidate of ['delivered', 'undeliverable', 'expired', 'rejected'] as const) {
-      if (r < outcomes[candidate]) {
-        outcome = candidate;
-        break;
-      }
-      r -= outcomes[candidate];
-    }
-    // registered_delivery 2: a receipt on failure only (SMPP 3.4 §5.2.17).
-    if (wanted === 2 && outcome === 'delivered') return null;
-    return outcome;
-  }
-
   private changeBinds(delta: number): void {
     this.stats.currentBinds += delta;
     this.stats.maxConcurrentBinds = Math.max(this.stats.maxConcurrentBinds, this.stats.currentBinds);
@@ -663,76 +466,4 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     for (const connection of this.connections) connection.session.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-function formatId(number: bigint, format: MessageIdFormat, where: 'submit' | 'receipt'): string {
-  // Different spellings on each side on purpose: upper-case hex in responses, lower-case padded
-  // hex or zero-padded decimal in receipts, as real SMSCs do; Loa must normalise both.
-  if (format === 'hex') return where === 'submit' ? number.toString(16).toUpperCase() : number.toString(16).padStart(10, '0');
-  return where === 'submit' ? number.toString(10) : number.toString(10).padStart(12, '0');
-}
-
-/** `YYMMDDhhmm` in Vietnam time (UTC+7, no DST), as the carriers' SMSCs write it. */
-function smscDate(date: Date): string {
-  const local = new Date(date.getTime() + 7 * 3600_000);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(local.getUTCFullYear() % 100)}${two(local.getUTCMonth() + 1)}${two(local.getUTCDate())}${two(local.getUTCHours())}${two(local.getUTCMinutes())}`;
-}
-
-function asciiPreview(text: string): string {
-  return text
-    .slice(0, 20)
-    .normalize('NFD')
-    .replace(/[^\x20-\x7e]/g, '');
-}
-
-function pick(range: Range, random: () => number): number {
-  if (typeof range === 'number') return range;
-  return range.min + random() * (range.max - range.min);
-}
-
-function malformedPdu(kind: MalformedPduKind): Buffer {
-  switch (kind) {
-    case 'oversized': {
-      // command_length far above the package's 16384 limit: its reader throws and freezes.
-      const header = Buffer.alloc(16);
-      header.writeUInt32BE(0x00100000, 0);
-      header.writeUInt32BE(0x00000005, 4);
-      header.writeUInt32BE(0, 8);
-      header.writeUInt32BE(0x7ffffff0, 12);
-      return header;
-    }
-    case 'short-header': {
-      // command_length 12 < the 16-octet header.
-      const pdu = Buffer.alloc(12);
-      pdu.writeUInt32BE(12, 0);
-      pdu.writeUInt32BE(0x00000005, 4);
-      pdu.writeUInt32BE(0, 8);
-      return pdu;
-    }
-    case 'bad-tlv': {
-      // A deliver_sm whose message_state TLV announces one octet that is not there.
-      const fields = Buffer.from([0, 1, 1, ...Buffer.from('84900000001'), 0, 5, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-      const tlv = Buffer.from([0x04, 0x27, 0x00, 0x01]);
-      const length = 16 + fields.length + tlv.length;
-      const header = Buffer.alloc(16);
-      header.writeUInt32BE(length, 0);
-      header.writeUInt32BE(0x00000005, 4);
-      header.writeUInt32BE(0, 8);
-      header.writeUInt32BE(0x7ffffff1, 12);
-      return Buffer.concat([header, fields, tlv]);
-    }
-  }
-}
-
-/** Small seedable PRNG (mulberry32): reproducible simulator runs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
