@@ -14,6 +14,7 @@ export interface ReceiptUpdate {
 }
 
 /** The states a receipt can report (SMPP 3.4 §5.2.28 message_state, plus `failed`). */
+// Not derived from MESSAGE_STATES on purpose: it leaves out Loa's own states (queued, submitting, submitted, ambiguous, unroutable), which no SMSC reports.
 export const RECEIPT_STATES: ReadonlySet<MessageState> = new Set<MessageState>([
   'enroute',
   'accepted',
