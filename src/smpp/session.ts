@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { BindMode } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
-import { BindRefusedError, DEFAULT_TIMEOUTS, SmppLink, type BindType, type DeliverSm, type LinkTimeouts, type SmppEndpoint, type SubmitResult, type SubmitSm } from './link.js';
+import { SmppLink } from './link.js';
+import { BindRefusedError, DEFAULT_TIMEOUTS, type BindType, type LinkTimeouts, type SmppEndpoint } from './link-options.js';
+import type { DeliverSm, SubmitResult, SubmitSm } from './link-pdus.js';
 import { BIND_REFUSED_STATUSES, describeStatus } from './wire.js';
 
 export type { DeliverSm, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };

@@ -1,12 +1,16 @@
 import type { MessageIdFormat, SmppErrorMeaning } from '../domain/carrier.js';
-import type { MessagePart } from '../domain/encoding.js';
 import { normalizeMessageId } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { CarrierError } from './carrier-error.js';
-import type { SmppSession, SubmitResult, SubmitSm } from './session.js';
+import type { SmppSession, SubmitResult } from './session.js';
+import { isSession, singleSessionSource, type PartOutcome, type RunSummary, type SessionSource, type StopReason, type SubmitHooks, type SubmitPart } from './submitter-types.js';
 import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 import { MAX_SHORT_MESSAGE_OCTETS, STATUS } from './wire.js';
+
+// The part, outcome and hook types are the engine's contract below: importable from here.
+export { singleSessionSource, submitSmFor } from './submitter-types.js';
+export type { Addressing, PartOutcome, RunSummary, SessionSource, StopReason, SubmitHooks, SubmitPart } from './submitter-types.js';
 
 /**
  * The engine side of submitting: throttle (token bucket + AIMD per bind), window (at most
@@ -44,78 +48,6 @@ import { MAX_SHORT_MESSAGE_OCTETS, STATUS } from './wire.js';
  * one batch plus `prefetchParts`; after a crash those, plus the PDUs in flight (≤ window per
  * bind), are the ambiguous ones.
  */
-
-/** One segment to submit, with the engine's handle for it. */
-export interface SubmitPart<R = unknown> {
-  /** Given back with the outcome (e.g. `{ messageId, partNumber }` of the messages row). */
-  ref: R;
-  pdu: SubmitSm;
-}
-
-/** Everything of a submit_sm except the text: who sends, to whom, receipts, validity. */
-export interface Addressing {
-  sourceAddr: string;
-  sourceAddrTon: number;
-  sourceAddrNpi: number;
-  destinationAddr: string;
-  destAddrTon: number;
-  destAddrNpi: number;
-  registeredDelivery: number;
-  validityPeriod?: string;
-  serviceType?: string;
-}
-
-/** The submit_sm of one encoded part (src/domain/encoding.ts): its octets, data_coding and UDHI as encoded. */
-export function submitSmFor(part: MessagePart, addressing: Addressing): SubmitSm {
-  return {
-    ...addressing,
-    sourceAddr: String(addressing.sourceAddr),
-    destinationAddr: String(addressing.destinationAddr),
-    esmClass: part.esmClass,
-    dataCoding: part.dataCoding,
-    shortMessage: part.shortMessage,
-  };
-}
-
-/**
- * Why parts were returned unsent: the engine aborted the run; no bind for noBindTimeoutMs; or the
- * SMSC answered a status whose action is `stop-run` (bad source address or TON: every further
- * message would fail the same way, so the rest of the run is not sent).
- */
-export type StopReason = 'aborted' | 'no-bind' | 'stop-run';
-
-export type PartOutcome =
-  | { outcome: 'submitted'; ok: true; ambiguous: false; messageId: string; rawMessageId: string; attempts: number; session: string }
-  | { outcome: 'failed'; ok: false; ambiguous: false; status: number; meaning: SmppErrorMeaning; error: CarrierError; attempts: number }
-  | { outcome: 'ambiguous'; ok: false; ambiguous: true; reason: 'connection-lost' | 'response-timeout'; attempts: number; session: string }
-  | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
-
-export interface SubmitHooks<R> {
-  /** Before any PDU of `batch` leaves; resolve once the batch is durably `submitting`. */
-  beforeSend(batch: readonly SubmitPart<R>[]): Promise<void>;
-  /** Exactly once per part. */
-  onResult(part: SubmitPart<R>, outcome: PartOutcome): void | Promise<void>;
-}
-
-export interface RunSummary {
-  parts: number;
-  submitted: number;
-  failed: number;
-  ambiguous: number;
-  unsent: number;
-  /** Extra submit_sm sent for retries. */
-  retries: number;
-  /** ESME_RTHROTTLED answers received. */
-  throttled: number;
-}
-
-/** Where the submitter finds bound sessions: a BindPool, or one session. */
-export interface SessionSource {
-  readonly sessions: readonly SmppSession[];
-  on(event: 'bound' | 'unbound', listener: () => void): unknown;
-  off(event: 'bound' | 'unbound', listener: () => void): unknown;
-}
-
 export interface RetryPolicy {
   /** Attempts in all for ESME_RSYSERR, ESME_RX_T_APPN, ESME_RMSGQFUL, ESME_RINVBNDSTS and the like. */
   maxAttempts: number;
@@ -662,17 +594,4 @@ export class Submitter {
     this.logger.error({ err: error }, 'onResult hook failed');
     if (run.hookError === undefined) run.hookError = error;
   }
-}
-
-function isSession(value: SmppSession | SessionSource): value is SmppSession {
-  return !('sessions' in value);
-}
-
-/** A SessionSource over one session. */
-export function singleSessionSource(session: SmppSession): SessionSource {
-  return {
-    sessions: [session],
-    on: (event, listener) => session.on(event, listener),
-    off: (event, listener) => session.off(event, listener),
-  };
 }

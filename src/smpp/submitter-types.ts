@@ -1,0 +1,78 @@
+import type { SmppErrorMeaning } from '../domain/carrier.js';
+import type { MessagePart } from '../domain/encoding.js';
+import type { CarrierError } from './carrier-error.js';
+import type { SmppSession, SubmitSm } from './session.js';
+
+/** One segment to submit, with the engine's handle for it. */
+export interface SubmitPart<R = unknown> {
+  /** Given back with the outcome (e.g. `{ messageId, partNumber }` of the messages row). */
+  ref: R;
+  pdu: SubmitSm;
+}
+
+/** Everything of a submit_sm except the text and its encoding: who sends, to whom, receipts, validity. */
+export type Addressing = Omit<SubmitSm, 'esmClass' | 'protocolId' | 'priorityFlag' | 'dataCoding' | 'shortMessage'>;
+
+/** The submit_sm of one encoded part (src/domain/encoding.ts): its octets, data_coding and UDHI as encoded. */
+export function submitSmFor(part: MessagePart, addressing: Addressing): SubmitSm {
+  return {
+    ...addressing,
+    sourceAddr: String(addressing.sourceAddr),
+    destinationAddr: String(addressing.destinationAddr),
+    esmClass: part.esmClass,
+    dataCoding: part.dataCoding,
+    shortMessage: part.shortMessage,
+  };
+}
+
+/**
+ * Why parts were returned unsent: the engine aborted the run; no bind for noBindTimeoutMs; or the
+ * SMSC answered a status whose action is `stop-run` (bad source address or TON: every further
+ * message would fail the same way, so the rest of the run is not sent).
+ */
+export type StopReason = 'aborted' | 'no-bind' | 'stop-run';
+
+export type PartOutcome =
+  | { outcome: 'submitted'; ok: true; ambiguous: false; messageId: string; rawMessageId: string; attempts: number; session: string }
+  | { outcome: 'failed'; ok: false; ambiguous: false; status: number; meaning: SmppErrorMeaning; error: CarrierError; attempts: number }
+  | { outcome: 'ambiguous'; ok: false; ambiguous: true; reason: 'connection-lost' | 'response-timeout'; attempts: number; session: string }
+  | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
+
+export interface SubmitHooks<R> {
+  /** Before any PDU of `batch` leaves; resolve once the batch is durably `submitting`. */
+  beforeSend(batch: readonly SubmitPart<R>[]): Promise<void>;
+  /** Exactly once per part. */
+  onResult(part: SubmitPart<R>, outcome: PartOutcome): void | Promise<void>;
+}
+
+export interface RunSummary {
+  parts: number;
+  submitted: number;
+  failed: number;
+  ambiguous: number;
+  unsent: number;
+  /** Extra submit_sm sent for retries. */
+  retries: number;
+  /** ESME_RTHROTTLED answers received. */
+  throttled: number;
+}
+
+/** Where the submitter finds bound sessions: a BindPool, or one session. */
+export interface SessionSource {
+  readonly sessions: readonly SmppSession[];
+  on(event: 'bound' | 'unbound', listener: () => void): unknown;
+  off(event: 'bound' | 'unbound', listener: () => void): unknown;
+}
+
+export function isSession(value: SmppSession | SessionSource): value is SmppSession {
+  return !('sessions' in value);
+}
+
+/** A SessionSource over one session. */
+export function singleSessionSource(session: SmppSession): SessionSource {
+  return {
+    sessions: [session],
+    on: (event, listener) => session.on(event, listener),
+    off: (event, listener) => session.off(event, listener),
+  };
+}
