@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CARRIER_PROFILES } from '../adapters/carriers/index.js';
 import { createLogger } from '../src/logger.js';
 import { SmscSimulator } from '../src/sim/smsc-simulator.js';
-import { SmppSession } from '../src/smpp/session.js';
-import { Submitter, type SessionSource, type SubmitPart } from '../src/smpp/submitter.js';
+import { batchesOf, boundSessions, submitterFor, testParts } from '../test/helpers/smpp.js';
 import { rssMb, type Report } from './harness.js';
 
 const logger = createLogger('error');
@@ -39,42 +37,13 @@ async function childSimulator(): Promise<{ port: number; child: ChildProcess; st
   };
 }
 
-function parts(count: number, registeredDelivery: number): SubmitPart<number>[] {
+function parts(count: number, registeredDelivery: number) {
   const shortMessage = Buffer.from('Thong bao: lich tiem chung mui 3 tai tram y te phuong, mang theo CCCD.', 'latin1');
-  return Array.from({ length: count }, (_, i) => ({
-    ref: i,
-    pdu: {
-      sourceAddr: 'SOTTTT',
-      sourceAddrTon: 5,
-      sourceAddrNpi: 0,
-      destinationAddr: `849${String(i % 10_000_000).padStart(8, '0')}`,
-      destAddrTon: 1,
-      destAddrNpi: 1,
-      registeredDelivery,
-      esmClass: 0,
-      dataCoding: 0,
-      shortMessage,
-    },
-  }));
+  return testParts(count, { registeredDelivery, destination: (i) => `849${String(i % 10_000_000).padStart(8, '0')}`, shortMessage: () => shortMessage });
 }
 
-function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-async function bindSessions(port: number, count: number, window: number): Promise<{ source: SessionSource; close: () => Promise<void> }> {
-  const sessions = Array.from(
-    { length: count },
-    (_, i) => new SmppSession({ carrier: 'viettel', label: `bench/${i}`, endpoint: { host: '127.0.0.1', port, ...credentials }, window }, logger),
-  );
-  for (const session of sessions) session.start();
-  await Promise.all(sessions.map((session) => session.waitUntilBound(10_000)));
-  return {
-    source: { sessions, on: () => undefined, off: () => undefined },
-    close: async () => {
-      await Promise.all(sessions.map((session) => session.close()));
-    },
-  };
+function bindSessions(port: number, count: number, window: number) {
+  return boundSessions({ host: '127.0.0.1', port, ...credentials }, { carrier: 'viettel', count, window, label: (i) => `bench/${i}`, bindTimeoutMs: 10_000, logger });
 }
 
 async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
@@ -83,14 +52,7 @@ async function uncapped(report: Report, registeredDelivery: number, name: string
   const { source, close } = await bindSessions(sim.port, binds, 200);
   let receipts = 0;
   for (const session of source.sessions) session.on('deliver', () => (receipts += 1));
-  const sut = new Submitter({
-    carrier: 'viettel',
-    sessions: source,
-    tpsPerBind: 100_000,
-    errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
-    messageIdFormat: 'hex',
-    logger,
-  });
+  const sut = submitterFor('viettel', source, 100_000, { logger });
   const count = 100_000;
   const all = parts(count, registeredDelivery);
   // Warm up (JIT, socket buffers) before measuring.
@@ -119,14 +81,7 @@ async function capped(report: Report): Promise<void> {
   const sim = new SmscSimulator({ carrier: 'viettel', ...credentials, tps: cap, recordSubmits: false });
   const port = await sim.listen();
   const { source, close } = await bindSessions(port, binds, 50);
-  const sut = new Submitter({
-    carrier: 'viettel',
-    sessions: source,
-    tpsPerBind: cap / binds,
-    errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
-    messageIdFormat: 'hex',
-    logger,
-  });
+  const sut = submitterFor('viettel', source, cap / binds, { logger });
   const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async () => {}, onResult: () => {} });
   sut.dispose();
   await close();

@@ -3,47 +3,23 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierConfig } from '../../src/config.js';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
-import { createLogger } from '../../src/logger.js';
 import { carrierConfigFor } from '../../src/sim/fixtures.js';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
-import { BindPool, type CarrierReceipt } from '../../src/smpp/bind-pool.js';
-import { Submitter, type SubmitPart } from '../../src/smpp/submitter.js';
+import { BindPool } from '../../src/smpp/bind-pool.js';
+import { CollectingSink, eventually, numberIn, submitterFor, testLogger as logger, testParts, useCleanups } from '../helpers/smpp.js';
 
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const credentials = { systemId: 'loa-pool', password: 'secret' };
 const prefix = `loa-test-smpp-pool-${randomUUID()}`;
 const LEASE_MS = 1_500;
 
-async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function parts(count: number, registeredDelivery = 0): SubmitPart<number>[] {
-  return Array.from({ length: count }, (_, i) => ({
-    ref: i,
-    pdu: {
-      sourceAddr: 'SOTTTT',
-      sourceAddrTon: 5,
-      sourceAddrNpi: 0,
-      destinationAddr: `8496${String(i).padStart(7, '0')}`,
-      destAddrTon: 1,
-      destAddrNpi: 1,
-      registeredDelivery,
-      esmClass: 0,
-      dataCoding: 0,
-      shortMessage: Buffer.from(`pool ${i}`, 'latin1'),
-    },
-  }));
+function parts(count: number, registeredDelivery = 0) {
+  return testParts(count, { registeredDelivery, destination: (i) => numberIn('8496', i), shortMessage: (i) => Buffer.from(`pool ${i}`, 'latin1') });
 }
 
 /**
@@ -91,15 +67,8 @@ function spawnWorker(carrier: CarrierConfig, keyPrefix: string): { child: ChildP
   return { child, bound: () => bound, exited };
 }
 
-class CollectingSink {
-  readonly receipts: CarrierReceipt[] = [];
-  accept(receipt: CarrierReceipt): void {
-    this.receipts.push(receipt);
-  }
-}
-
 describe(BindPool.name, () => {
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups = useCleanups();
   const clients: Redis[] = [];
 
   function redisClient(): Redis {
@@ -108,10 +77,6 @@ describe(BindPool.name, () => {
     clients.push(client);
     return client;
   }
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
 
   afterAll(async () => {
     const redis = redisClient();
@@ -170,14 +135,7 @@ describe(BindPool.name, () => {
     expect(sim.stats.bindsRefused).toBe(0);
     expect(sim.stats.bindsAccepted).toBe(4);
 
-    const submitter = new Submitter({
-      carrier: 'viettel',
-      sessions: sut,
-      tpsPerBind: sut.tpsPerBind,
-      errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
-      messageIdFormat: sut.messageIdFormats.submit,
-      logger,
-    });
+    const submitter = submitterFor('viettel', sut, sut.tpsPerBind, { messageIdFormat: sut.messageIdFormats.submit });
     const summary = await submitter.run([parts(40)], { beforeSend: async () => {}, onResult: () => {} });
     submitter.dispose();
     expect(summary).toMatchObject({ parts: 40, submitted: 40 });
@@ -260,14 +218,7 @@ describe(BindPool.name, () => {
     await sut.start();
     await eventually(() => sut.boundCount === 1 && sim.stats.currentBinds === 2, 5_000, 'transmitter and receiver');
 
-    const submitter = new Submitter({
-      carrier: 'viettel',
-      sessions: sut,
-      tpsPerBind: 1_000,
-      errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
-      messageIdFormat: sut.messageIdFormats.submit,
-      logger,
-    });
+    const submitter = submitterFor('viettel', sut, 1_000, { messageIdFormat: sut.messageIdFormats.submit });
     const ids: string[] = [];
     const summary = await submitter.run([parts(60, 1)], {
       beforeSend: async () => {},

@@ -1,60 +1,27 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
-import { createLogger } from '../../src/logger.js';
+import { describe, expect, it } from 'vitest';
 import { SmscSimulator, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
-import { SmppSession } from '../../src/smpp/session.js';
-import { Submitter, type SubmitPart } from '../../src/smpp/submitter.js';
+import { Submitter } from '../../src/smpp/submitter.js';
+import { batchesOf, boundSessions, numberIn, submitterFor, testParts, useCleanups } from '../helpers/smpp.js';
 
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const credentials = { systemId: 'loa-cap', password: 'secret' };
 
-function parts(count: number): SubmitPart<number>[] {
-  return Array.from({ length: count }, (_, i) => ({
-    ref: i,
-    pdu: {
-      sourceAddr: 'SOTTTT',
-      sourceAddrTon: 5,
-      sourceAddrNpi: 0,
-      destinationAddr: `8491${String(i).padStart(7, '0')}`,
-      destAddrTon: 1,
-      destAddrNpi: 1,
-      registeredDelivery: 0,
-      esmClass: 0,
-      dataCoding: 0,
-      shortMessage: Buffer.from(`test ${i}`, 'latin1'),
-    },
-  }));
-}
-
-function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+function parts(count: number) {
+  return testParts(count, { destination: (i) => numberIn('8491', i), shortMessage: (i) => Buffer.from(`test ${i}`, 'latin1') });
 }
 
 describe(`${Submitter.name} against a capped SMSC`, () => {
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   /** A simulator and `binds` sessions on it, each bound. */
   async function setUp(simOptions: Partial<SmscSimulatorOptions>, binds: number, window: number) {
     const sim = new SmscSimulator({ carrier: 'vnpt', ...credentials, ...simOptions });
     await sim.listen();
-    const sessions = Array.from(
-      { length: binds },
-      (_, i) =>
-        new SmppSession({ carrier: 'vnpt', label: `vnpt/${i}`, endpoint: { host: sim.host, port: sim.port, ...credentials }, window }, logger),
+    const { sessions, source, close } = await boundSessions(
+      { host: sim.host, port: sim.port, ...credentials },
+      { carrier: 'vnpt', count: binds, window, label: (i) => `vnpt/${i}`, bindTimeoutMs: 5_000 },
     );
-    for (const session of sessions) session.start();
-    await Promise.all(sessions.map((session) => session.waitUntilBound(5_000)));
-    const source = {
-      sessions,
-      on: () => undefined,
-      off: () => undefined,
-    };
     cleanups.push(async () => {
-      await Promise.all(sessions.map((session) => session.close()));
+      await close();
       await sim.close();
     });
     return { sim, sessions, source };
@@ -63,14 +30,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
   it('never exceeds the granted TPS, measured at the SMSC per second', async () => {
     const cap = 300;
     const { sim, source } = await setUp({ tps: cap }, 2, 50);
-    const sut = new Submitter({
-      carrier: 'vnpt',
-      sessions: source,
-      tpsPerBind: cap / 2,
-      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
-      messageIdFormat: 'hex',
-      logger,
-    });
+    const sut = submitterFor('vnpt', source, cap / 2);
     const summary = await sut.run(batchesOf(parts(900), 100), { beforeSend: async () => {}, onResult: () => {} });
     sut.dispose();
 
@@ -85,14 +45,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     const cap = 150;
     const { sim, source } = await setUp({ tps: cap }, 2, 50);
     const grantPerBind = 150; // twice what the SMSC really allows in total
-    const sut = new Submitter({
-      carrier: 'vnpt',
-      sessions: source,
-      tpsPerBind: grantPerBind,
-      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
-      messageIdFormat: 'hex',
-      logger,
-    });
+    const sut = submitterFor('vnpt', source, grantPerBind);
     let lowestRate = Number.POSITIVE_INFINITY;
     const sampler = setInterval(() => {
       for (const rate of Object.values(sut.rates())) lowestRate = Math.min(lowestRate, rate);
@@ -115,15 +68,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
 
   it('keeps within the SMSC window, and pauses then retries when the SMSC says its queue is full', async () => {
     const { sim, source } = await setUp({ window: 5, latencyMs: 15 }, 1, 10);
-    const sut = new Submitter({
-      carrier: 'vnpt',
-      sessions: source,
-      tpsPerBind: 10_000,
-      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
-      messageIdFormat: 'hex',
-      retry: { queueFullPauseMs: 30 },
-      logger,
-    });
+    const sut = submitterFor('vnpt', source, 10_000, { retry: { queueFullPauseMs: 30 } });
     const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
     sut.dispose();
 
@@ -135,14 +80,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
 
   it('stops the run at the first configuration error (invalid source address): the rest is returned unsent', async () => {
     const { sim, source } = await setUp({ rejectDestination: () => 0x0a }, 1, 10);
-    const sut = new Submitter({
-      carrier: 'vnpt',
-      sessions: source,
-      tpsPerBind: 10_000,
-      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
-      messageIdFormat: 'hex',
-      logger,
-    });
+    const sut = submitterFor('vnpt', source, 10_000);
     const outcomes: string[] = [];
     const summary = await sut.run(batchesOf(parts(500), 50), {
       beforeSend: async () => {},
@@ -167,14 +105,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     let maxOutstanding = 0;
     const session = sessions[0]!;
     session.on('capacity', () => (maxOutstanding = Math.max(maxOutstanding, session.outstanding)));
-    const sut = new Submitter({
-      carrier: 'vnpt',
-      sessions: source,
-      tpsPerBind: 10_000,
-      errorMeaning: CARRIER_PROFILES.vnpt.errorMeaning,
-      messageIdFormat: 'hex',
-      logger,
-    });
+    const sut = submitterFor('vnpt', source, 10_000);
     const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
     sut.dispose();
 

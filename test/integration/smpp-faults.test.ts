@@ -1,13 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
+import { describe, expect, it } from 'vitest';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { SmscSimulator, type MalformedPduKind, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
 import { SmppSession, type SessionAlert, type SessionOptions, type SubmitResult } from '../../src/smpp/session.js';
-import { Submitter, type PartOutcome, type SubmitPart } from '../../src/smpp/submitter.js';
+import type { PartOutcome, Submitter } from '../../src/smpp/submitter.js';
+import { batchesOf, eventually, numberIn, submitterFor, testLogger as quietLogger, testParts, useCleanups } from '../helpers/smpp.js';
 
 const credentials = { systemId: 'loa-fault', password: 'secret' };
-const quietLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** A logger whose warnings and errors the test can read. */
 function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
@@ -17,40 +16,11 @@ function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, 
 }
 
 function destination(i: number): string {
-  return `8497${String(i).padStart(7, '0')}`;
+  return numberIn('8497', i);
 }
 
-function parts(count: number, offset = 0): SubmitPart<number>[] {
-  return Array.from({ length: count }, (_, index) => {
-    const i = offset + index;
-    return {
-      ref: i,
-      pdu: {
-        sourceAddr: 'SOTTTT',
-        sourceAddrTon: 5,
-        sourceAddrNpi: 0,
-        destinationAddr: destination(i),
-        destAddrTon: 1,
-        destAddrNpi: 1,
-        registeredDelivery: 0,
-        esmClass: 0,
-        dataCoding: 0,
-        shortMessage: Buffer.from(`canh bao ${i}`, 'latin1'),
-      },
-    };
-  });
-}
-
-function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function parts(count: number, offset = 0) {
+  return testParts(count, { offset, destination, shortMessage: (i) => Buffer.from(`canh bao ${i}`, 'latin1') });
 }
 
 const FAST: Pick<SessionOptions, 'timeouts' | 'reconnect'> = {
@@ -59,11 +29,7 @@ const FAST: Pick<SessionOptions, 'timeouts' | 'reconnect'> = {
 };
 
 describe(`${SmppSession.name} under faults`, () => {
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   async function simulator(options: Partial<SmscSimulatorOptions> = {}): Promise<SmscSimulator> {
     const sim = new SmscSimulator({ carrier: 'mobifone', ...credentials, ...options });
@@ -80,15 +46,7 @@ describe(`${SmppSession.name} under faults`, () => {
   }
 
   function submitter(sut: SmppSession, logger: Logger = quietLogger): Submitter {
-    return new Submitter({
-      carrier: 'mobifone',
-      sessions: sut,
-      tpsPerBind: 5_000,
-      errorMeaning: CARRIER_PROFILES.mobifone.errorMeaning,
-      messageIdFormat: 'hex',
-      retry: { backoff: { baseMs: 5, maxMs: 50 } },
-      logger,
-    });
+    return submitterFor('mobifone', sut, 5_000, { retry: { backoff: { baseMs: 5, maxMs: 50 } }, logger });
   }
 
   /** Runs `count` parts, calling `fault` once when the SMSC has accepted `after` of them. */

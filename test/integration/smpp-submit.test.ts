@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import { encodeMessage, type EncodingPolicy } from '../../src/domain/encoding.js';
 import type { MessageState } from '../../src/domain/message-state.js';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
-import { createLogger } from '../../src/logger.js';
 import { carrierConfigFor } from '../../src/sim/fixtures.js';
 import { SmscSimulator, type ReceiptOutcome } from '../../src/sim/smsc-simulator.js';
-import { BindPool, type CarrierReceipt } from '../../src/smpp/bind-pool.js';
+import { BindPool } from '../../src/smpp/bind-pool.js';
 import { Submitter, submitSmFor, type PartOutcome, type SubmitPart } from '../../src/smpp/submitter.js';
+import { batchesOf, CollectingSink, eventually, numberIn, testAddressing, testLogger as logger, useCleanups } from '../helpers/smpp.js';
 
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const credentials = { systemId: 'loa-test', password: 'secret' };
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false, maxRetriesPerRequest: 2 });
 const prefix = `loa-test-smpp-submit-${randomUUID()}`;
@@ -25,38 +24,15 @@ interface Ref {
 }
 
 function destination(i: number): string {
-  return `8498${String(i).padStart(7, '0')}`;
+  return numberIn('8498', i);
 }
 
 function addressing(to: string) {
-  return { sourceAddr: 'SOTTTT', sourceAddrTon: 5, sourceAddrNpi: 0, destinationAddr: to, destAddrTon: 1, destAddrNpi: 1, registeredDelivery: 1 };
-}
-
-function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-class CollectingSink {
-  readonly receipts: CarrierReceipt[] = [];
-  accept(receipt: CarrierReceipt): void {
-    this.receipts.push(receipt);
-  }
+  return testAddressing(to, 1);
 }
 
 describe(Submitter.name, () => {
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   afterAll(async () => {
     const keys = await redis.keys(`${prefix}:*`);

@@ -1,45 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
-import { createLogger } from '../../src/logger.js';
+import { describe, expect, it } from 'vitest';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
 import { SmppSession } from '../../src/smpp/session.js';
-import { Submitter, type PartOutcome, type SubmitPart, type SubmitterOptions } from '../../src/smpp/submitter.js';
+import { Submitter, type PartOutcome, type SubmitterOptions } from '../../src/smpp/submitter.js';
+import { batchesOf, numberIn, submitterFor, testLogger as logger, testParts, useCleanups } from '../helpers/smpp.js';
 
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const credentials = { systemId: 'loa-contract', password: 'secret' };
 
 function destination(i: number): string {
-  return `8493${String(i).padStart(7, '0')}`;
+  return numberIn('8493', i);
 }
 
-function parts(count: number): SubmitPart<number>[] {
-  return Array.from({ length: count }, (_, i) => ({
-    ref: i,
-    pdu: {
-      sourceAddr: 'SOTTTT',
-      sourceAddrTon: 5,
-      sourceAddrNpi: 0,
-      destinationAddr: destination(i),
-      destAddrTon: 1,
-      destAddrNpi: 1,
-      registeredDelivery: 0,
-      esmClass: 0,
-      dataCoding: 0,
-      shortMessage: Buffer.from(`hop dong ${i}`, 'latin1'),
-    },
-  }));
-}
-
-function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+function parts(count: number) {
+  return testParts(count, { destination, shortMessage: (i) => Buffer.from(`hop dong ${i}`, 'latin1') });
 }
 
 describe(`${Submitter.name} contract with the engine`, () => {
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   async function setUp(options: Partial<SubmitterOptions> = {}, simOptions: Partial<ConstructorParameters<typeof SmscSimulator>[0]> = {}) {
     const sim = new SmscSimulator({ carrier: 'viettel', ...credentials, ...simOptions });
@@ -47,15 +23,7 @@ describe(`${Submitter.name} contract with the engine`, () => {
     const session = new SmppSession({ carrier: 'viettel', endpoint: { host: sim.host, port: sim.port, ...credentials }, window: 10 }, logger);
     session.start();
     await session.waitUntilBound(2_000);
-    const sut = new Submitter({
-      carrier: 'viettel',
-      sessions: session,
-      tpsPerBind: 2_000,
-      errorMeaning: CARRIER_PROFILES.viettel.errorMeaning,
-      messageIdFormat: 'hex',
-      logger,
-      ...options,
-    });
+    const sut = submitterFor('viettel', session, 2_000, options);
     cleanups.push(async () => {
       sut.dispose();
       await session.close();
