@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { CARRIER_PROFILES } from '../adapters/carriers/index.js';
 import { CARRIER_IDS, type BindMode, type CarrierId, type MessageIdFormat } from './domain/carrier.js';
 
 /** One SMSC endpoint of a carrier account; `count` is how many binds the carrier allows there. */
@@ -22,7 +23,7 @@ export interface CarrierConfig {
   /** Outstanding PDUs allowed per bind. */
   window: number;
   bindMode: BindMode;
-  /** When absent, the carrier profile's default applies. */
+  /** How this SMSC writes message ids; loadConfig fills in the carrier profile's default. */
   messageId?: { submit: MessageIdFormat; receipt: MessageIdFormat };
 }
 
@@ -72,7 +73,7 @@ const bindSchema = {
     // SMPP 3.4 §5.2.1: system_id is a C-Octet String of at most 16 octets, password at most 9.
     systemId: { type: 'string', minLength: 1, maxLength: 15 },
     password: { type: 'string', maxLength: 8 },
-    count: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+    count: { type: 'integer', minimum: 1, maximum: 64, description: 'binds allowed at this endpoint; default: the carrier profile’s maxBinds split over the endpoints' },
   },
 } as const;
 
@@ -84,8 +85,8 @@ const carrierSchema = {
     binds: { type: 'array', minItems: 1, items: bindSchema },
     systemType: { type: 'string', maxLength: 12, default: '' },
     tps: { type: 'number', exclusiveMinimum: 0, maximum: 100000 },
-    window: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-    bindMode: { enum: ['transceiver', 'transmitter+receiver'], default: 'transceiver' },
+    window: { type: 'integer', minimum: 1, maximum: 1000 },
+    bindMode: { enum: ['transceiver', 'transmitter+receiver'] },
     messageId: {
       type: 'object',
       additionalProperties: false,
@@ -156,40 +157,70 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, pat
   return value;
 }
 
+/**
+ * The YAML failsafe schema reads every scalar as a string, so an unquoted `password: 0123` stays
+ * `0123`; the JSON Schema then converts the fields it declares numeric. Parse errors name line and
+ * column without quoting the line (it may hold a secret).
+ */
 export function parseCarriersYaml(text: string, file: string, env: NodeJS.ProcessEnv): Record<CarrierId, CarrierConfig> {
-  const doc = parseDocument(text.replace(ENV_REFERENCE, '\uE000$1\uE001'));
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text.replace(ENV_REFERENCE, '\uE000$1\uE001'), { schema: 'failsafe', prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${file}: ${e.message}`).join('\n'));
+    const where = (offset: number): string => {
+      const { line, col } = lineCounter.linePos(offset);
+      return `line ${line}, column ${col}`;
+    };
+    throw new ConfigError(doc.errors.map((e) => `${file}: ${where(e.pos[0])}: ${e.message}`).join('\n'));
   }
   const data = substituteEnv(doc.toJS(), env, file, '');
   if (!validateCarriersFile(data)) {
     throw new ConfigError(describeErrors(validateCarriersFile.errors ?? [], (path) => `${file}: ${path || '(root)'}`));
   }
-  const carriers = (data as { carriers: Partial<Record<CarrierId, Omit<CarrierConfig, 'id'>>> }).carriers;
+  const carriers = (data as { carriers: Partial<Record<CarrierId, CarrierYaml>> }).carriers;
   const missing = CARRIER_IDS.filter((id) => !carriers[id]);
   if (missing.length > 0) {
     throw new ConfigError(missing.map((id) => `${file}: carriers.${id}: is required (Loa sends through ${CARRIER_IDS.join(', ')})`).join('\n'));
   }
-  return Object.fromEntries(CARRIER_IDS.map((id) => [id, { id, ...carriers[id] }])) as Record<CarrierId, CarrierConfig>;
+  return Object.fromEntries(CARRIER_IDS.map((id) => [id, withProfileDefaults(id, carriers[id]!)])) as Record<CarrierId, CarrierConfig>;
+}
+
+type CarrierYaml = Omit<CarrierConfig, 'id' | 'binds' | 'window' | 'bindMode' | 'messageId'> &
+  Partial<Pick<CarrierConfig, 'window' | 'bindMode' | 'messageId'>> & { binds: Array<Omit<BindEndpoint, 'count'> & { count?: number }> };
+
+/** What the carriers file leaves out comes from the carrier's profile (adapters/carriers). */
+function withProfileDefaults(id: CarrierId, carrier: CarrierYaml): CarrierConfig {
+  const defaults = CARRIER_PROFILES[id].defaults;
+  const countPerEndpoint = Math.max(1, Math.floor(defaults.maxBinds / carrier.binds.length));
+  return {
+    ...carrier,
+    id,
+    window: carrier.window ?? defaults.window,
+    bindMode: carrier.bindMode ?? defaults.bindMode,
+    messageId: carrier.messageId ?? defaults.messageId,
+    binds: carrier.binds.map((bind) => ({ ...bind, count: bind.count ?? countPerEndpoint })),
+  };
 }
 
 /** Credentials of the built-in simulated SMSCs; they are not secrets, the simulator only listens on loopback. */
 export const SIMULATOR_PASSWORD = 'loa-sim';
 
 export function simulatorCarriers(basePort: number): Record<CarrierId, CarrierConfig> {
-  const tps = { viettel: 200, vnpt: 100, mobifone: 100 } satisfies Record<CarrierId, number>;
   return Object.fromEntries(
-    CARRIER_IDS.map((id, index): [CarrierId, CarrierConfig] => [
-      id,
-      {
+    CARRIER_IDS.map((id, index): [CarrierId, CarrierConfig] => {
+      const defaults = CARRIER_PROFILES[id].defaults;
+      return [
         id,
-        binds: [{ host: '127.0.0.1', port: basePort + index, systemId: `loa-${id}`, password: SIMULATOR_PASSWORD, count: 2 }],
-        systemType: '',
-        tps: tps[id],
-        window: 50,
-        bindMode: 'transceiver',
-      },
-    ]),
+        {
+          id,
+          binds: [{ host: '127.0.0.1', port: basePort + index, systemId: `loa-${id}`, password: SIMULATOR_PASSWORD, count: defaults.maxBinds }],
+          systemType: '',
+          tps: defaults.tps,
+          window: defaults.window,
+          bindMode: defaults.bindMode,
+          messageId: defaults.messageId,
+        },
+      ];
+    }),
   ) as Record<CarrierId, CarrierConfig>;
 }
 

@@ -1,3 +1,4 @@
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,12 +87,31 @@ describe(loadConfig.name, () => {
 });
 
 describe(parseCarriersYaml.name, () => {
-  it('fills defaults and keeps each carrier’s id', () => {
+  it('fills what the file leaves out from each carrier’s profile and keeps its id', () => {
     const sut = parseCarriersYaml(carriersYaml(), 'c.yaml', {});
     for (const id of CARRIER_IDS) {
-      expect(sut[id]).toMatchObject({ id, window: 50, bindMode: 'transceiver', systemType: '' });
-      expect(sut[id].messageId).toBeUndefined();
+      const defaults = CARRIER_PROFILES[id].defaults;
+      expect(sut[id]).toMatchObject({ id, window: defaults.window, bindMode: defaults.bindMode, messageId: defaults.messageId, systemType: '' });
     }
+  });
+
+  it('splits the profile’s bind limit over the endpoints when the file gives no count', () => {
+    const endpoint = (host: string): string => `{ host: ${host}, port: 2775, systemId: s, password: p }`;
+    const sut = parseCarriersYaml(carriersYaml({ vnpt: `  vnpt:\n    binds: [${endpoint('a')}, ${endpoint('b')}]\n    tps: 100\n    window: 7\n` }), 'c.yaml', {});
+    const maxBinds = CARRIER_PROFILES.vnpt.defaults.maxBinds;
+    expect(sut.vnpt.binds.map((b) => b.count)).toEqual([Math.max(1, Math.floor(maxBinds / 2)), Math.max(1, Math.floor(maxBinds / 2))]);
+    expect(sut.vnpt.window).toBe(7);
+  });
+
+  it('keeps an unquoted numeric password and system id as written', () => {
+    const sut = parseCarriersYaml(carriersYaml({ viettel: `  viettel:\n    binds: [{ host: h, port: 2775, systemId: 007, password: 0123 }]\n    tps: 100\n` }), 'c.yaml', {});
+    expect(sut.viettel.binds[0]).toMatchObject({ systemId: '007', password: '0123', port: 2775 });
+  });
+
+  it('does not quote the offending line of a YAML error (it may hold a password)', () => {
+    const message = configError(() => parseCarriersYaml('carriers:\n  viettel: { password: hunter2, [', 'c.yaml', {}));
+    expect(message).toMatch(/line \d+/);
+    expect(message).not.toContain('hunter2');
   });
 
   it.each([
