@@ -2,13 +2,18 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const SECRET_KEYS = ['password', 'token', 'apiKey', 'secret', 'authorization'];
-const PHONE_KEYS = ['msisdn', 'destination', 'destination_addr', 'source_addr', 'phone'];
+const SECRET_KEYS = ['password', 'token', 'apiKey', 'secret', 'authorization', 'keyHash', 'tokenHash'];
 
-/** Paths to redact at the top level, one level down and two levels down (pino paths have no `**`). */
+/** Paths down to five levels (pino paths have no `**`): `bind.password`, `config.carriers.viettel.binds[0].password`. */
 function pathsFor(keys: string[]): string[] {
-  return keys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
+  return keys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`, `*.*.*.*.${key}`, `*.*.*.*.*.${key}`]);
 }
+
+/**
+ * Vietnamese mobile numbers as Loa stores them (84 + 9 digits) or as people write them
+ * (0 + 9 digits, 0 + 10 before 2018), not inside a longer run of digits (timestamps, ids).
+ */
+const PHONE_NUMBER = /(?<!\d)(?:84\d{9}|0\d{9,10})(?!\d)/g;
 
 /** All but the last 3 digits of a phone number are hidden (CONVENTIONS.md, Logs). */
 export function maskPhone(value: unknown): string {
@@ -16,16 +21,17 @@ export function maskPhone(value: unknown): string {
   return text.length <= 3 ? '***' : `${'*'.repeat(text.length - 3)}${text.slice(-3)}`;
 }
 
+/**
+ * Secrets are removed by key; phone numbers are masked in the finished line, wherever they are
+ * (a field, an array, a PostgreSQL error detail, a message), so no code path can forget them.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const phonePaths = pathsFor(PHONE_KEYS);
   return pino(
     {
       level,
       base: { service: 'loa' },
-      redact: {
-        paths: [...pathsFor(SECRET_KEYS), 'req.headers.authorization', 'req.headers["x-screen-token"]', ...phonePaths],
-        censor: (value, path) => (PHONE_KEYS.includes(String(path.at(-1))) ? maskPhone(value) : '[redacted]'),
-      },
+      redact: { paths: [...pathsFor(SECRET_KEYS), 'req.headers["x-screen-token"]'], censor: '[redacted]' },
+      hooks: { streamWrite: (line) => line.replace(PHONE_NUMBER, maskPhone) },
     },
     destination,
   );

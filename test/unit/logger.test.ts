@@ -22,6 +22,12 @@ describe(createLogger.name, () => {
     ['an Authorization header', { req: { headers: { authorization: 'Bearer loa_live_abcdef' } } }, 'loa_live_abcdef'],
     ['a subscriber number', { msisdn: '84912345678' }, '84912345678'],
     ['a PDU destination', { pdu: { destination_addr: '84912345678' } }, '84912345678'],
+    ['a camelCase destination', { submit: { destinationAddr: '84912345678' } }, '84912345678'],
+    ['numbers in an array', { msisdns: ['84912345678', '84387654321'] }, '84387654321'],
+    ['a national number in an error detail', { err: { detail: 'Key (list_id, msisdn)=(l, 0912345678) already exists' } }, '0912345678'],
+    ['an 11-digit pre-2018 number in a message', { note: 'row 3: 01699876543 converted' }, '01699876543'],
+    ['a deeply nested password', { config: { carriers: { viettel: { binds: [{ password: 'S3cret!' }] } } } }, 'S3cret!'],
+    ['a nested carrier password', { config: { carriers: { viettel: { password: 'S3cret!' } } } }, 'S3cret!'],
   ])('never writes %s', (_what, fields, secret) => {
     const { stream, lines } = capture();
     createLogger('info', stream).info(fields, 'event');
@@ -34,10 +40,10 @@ describe(createLogger.name, () => {
     expect(lines()[0]).toMatchObject({ msisdn: '********678', carrier: 'vnpt' });
   });
 
-  it('leaves fields that are not secrets alone', () => {
+  it('leaves fields that are not secrets or numbers alone, including longer digit runs', () => {
     const { stream, lines } = capture();
-    createLogger('info', stream).info({ bind: { host: 'smsc', port: 2775, systemId: 'sttt_ct' } }, 'bound');
-    expect(lines()[0]).toMatchObject({ bind: { host: 'smsc', port: 2775, systemId: 'sttt_ct' } });
+    createLogger('info', stream).info({ bind: { host: 'smsc', port: 2775, systemId: 'sttt_ct' }, at: 1795296675805, messageId: '840912345678901' }, 'bound');
+    expect(lines()[0]).toMatchObject({ bind: { host: 'smsc', port: 2775, systemId: 'sttt_ct' }, at: 1795296675805, messageId: '840912345678901' });
   });
 });
 
