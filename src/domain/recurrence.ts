@@ -106,16 +106,27 @@ export class Recurrence {
 
   /** Instants of the occurrences in [from, to], at most `limit`, in order. */
   between(from: Date, to: Date, limit = 10_000): Date[] {
+    const result: Date[] = [];
+    this.each(from, to, (instant) => {
+      result.push(instant);
+      return result.length < limit;
+    });
+    return result;
+  }
+
+  /**
+   * Visit the instants in [from, to] in order, one at a time, until `visit` returns false. Nothing
+   * is materialised, so a caller can walk a long range and decide for itself when it has enough.
+   */
+  each(from: Date, to: Date, visit: (instant: Date) => boolean): void {
     // Widen by a day in floating time: the offset between floating and real is at most ±14 h.
     const day = 86_400_000;
-    const result: Date[] = [];
     const floatingFrom = new Date(floating(wallTimeOf(from, this.timeZone)).getTime() - day);
     const floatingTo = new Date(floating(wallTimeOf(to, this.timeZone)).getTime() + day);
     this.rule.between(floatingFrom, floatingTo, true, (date) => {
       const instant = wallTimeToUtc(wallOfFloating(date), this.timeZone);
-      if (instant >= from && instant <= to) result.push(instant);
-      return result.length < limit;
+      if (instant < from || instant > to) return true;
+      return visit(instant);
     });
-    return result;
   }
 }

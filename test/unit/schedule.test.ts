@@ -120,10 +120,112 @@ describe(expandOccurrences.name, () => {
   });
 });
 
+describe(`${expandOccurrences.name} with quiet hours collapsing a frequent schedule`, () => {
+  const night = { from: '21:00', to: '07:00' };
+  const lunch = { from: '12:00', to: '13:30' };
+  /** [launch, nominal of the one kept, nominals skipped], as Vietnam wall times 'D HH:MM' in Sept 2021. */
+  type Row = [launch: string, kept: string, skipped: string[]];
+  const at = (dayHhmm: string): Date => {
+    const [day, hhmm] = dayHhmm.split(' ') as [string, string];
+    return vn(2021, 9, Number(day), Number(hhmm.slice(0, 2)), Number(hhmm.slice(3)));
+  };
+  const hours = (day: number, from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${day} ${String(from + i).padStart(2, '0')}:00`);
+
+  it.each<[string, Partial<CampaignSchedule>, Row[]]>([
+    [
+      'hourly ×16 from 18:00, quiet 21–07: one 07:00 run, the regular 07:00 kept, 21:00–06:00 skipped',
+      { start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: night },
+      [
+        ['23 18:00', '23 18:00', []],
+        ['23 19:00', '23 19:00', []],
+        ['23 20:00', '23 20:00', []],
+        ['24 07:00', '24 07:00', [...hours(23, 21, 23), ...hours(24, 0, 6)]],
+        ['24 08:00', '24 08:00', []],
+        ['24 09:00', '24 09:00', []],
+      ],
+    ],
+    [
+      'hourly ending inside the quiet window: the earliest deferred one is kept',
+      { start: '2021-09-23T20:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=4', quietHours: night },
+      [
+        ['23 20:00', '23 20:00', []],
+        ['24 07:00', '23 21:00', ['23 22:00', '23 23:00']],
+      ],
+    ],
+    [
+      'hourly across a lunch window 12:00–13:30: 12:00 and 13:00 both defer to 13:30',
+      { start: '2021-09-23T11:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=4', quietHours: lunch },
+      [
+        ['23 11:00', '23 11:00', []],
+        ['23 13:30', '23 12:00', ['23 13:00']],
+        ['23 14:00', '23 14:00', []],
+      ],
+    ],
+    [
+      'a deferred one landing on the next regular one: the regular one is kept',
+      { start: '2021-09-23T11:30:00+07:00', rrule: 'FREQ=HOURLY;BYMINUTE=0,30;COUNT=5', quietHours: { from: '12:00', to: '13:00' } },
+      [
+        ['23 11:30', '23 11:30', []],
+        ['23 13:00', '23 13:00', ['23 12:00', '23 12:30']],
+        ['23 13:30', '23 13:30', []],
+      ],
+    ],
+    [
+      'daily inside quiet hours: each deferred alone, nothing collapsed',
+      { start: '2021-09-23T22:30:00+07:00', rrule: 'FREQ=DAILY;COUNT=2', quietHours: night },
+      [
+        ['24 07:00', '23 22:30', []],
+        ['25 07:00', '24 22:30', []],
+      ],
+    ],
+  ])('%s', (_, schedule, rows) => {
+    const sut = expandOccurrences(scheduled(schedule), ALL);
+    expect(sut.map((o) => [o.launchAt, o.nominal, o.skipped.map((k) => k.nominal)])).toEqual(rows.map(([launch, kept, skipped]) => [at(launch), at(kept), skipped.map(at)]));
+    expect(sut.every((o) => o.deferred === (o.launchAt.getTime() !== o.nominal.getTime()))).toBe(true);
+    expect(sut.flatMap((o) => o.skipped).every((k) => k.reason === 'collapsed-by-quiet-hours' && k.id === occurrenceId('cantho-test', k.nominal))).toBe(true);
+  });
+
+  it.each([
+    ['the whole night and morning', vn(2021, 9, 23, 0), vn(2021, 9, 25, 0)],
+    ['starting inside the quiet window', vn(2021, 9, 24, 3), vn(2021, 9, 24, 12)],
+    ['exactly around the launch', vn(2021, 9, 24, 7), vn(2021, 9, 24, 7, 1)],
+    ['with a limit of one', vn(2021, 9, 24, 6), vn(2021, 9, 30, 0)],
+  ])('keeps the same id and skipped list for any window holding the 07:00 launch: %s', (_, from, to) => {
+    const campaign = scheduled({ start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: night });
+    const sut = expandOccurrences(campaign, { from, to, limit: 1 }).concat(expandOccurrences(campaign, { from, to })).find((o) => o.launchAt.getTime() === vn(2021, 9, 24, 7).getTime());
+    expect(sut?.id).toBe(occurrenceId(campaign.id, vn(2021, 9, 24, 7)));
+    expect(sut?.skipped).toHaveLength(10);
+  });
+
+  it('lets urgent campaigns keep every hour (nothing deferred, nothing collapsed)', () => {
+    const sut = expandOccurrences(scheduled({ start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: night }, { priority: 'urgent' }), ALL);
+    expect(sut).toHaveLength(16);
+    expect(sut.every((o) => o.skipped.length === 0)).toBe(true);
+  });
+});
+
 describe(nextOccurrences.name, () => {
   it('returns the next ones after a moment', () => {
     const sut = nextOccurrences(scheduled({ rrule: 'FREQ=DAILY;COUNT=8' }), vn(2021, 9, 28, 9), 5);
     expect(sut.map((o) => o.launchAt)).toEqual([vn(2021, 9, 29, 8), vn(2021, 9, 30, 8)]);
+  });
+
+  // Three a day-hour with a 24 h look-back once exceeded the nominal-time cap before the window began.
+  const busy = scheduled({ start: '2021-09-01T07:00:00+07:00', rrule: 'FREQ=HOURLY;BYMINUTE=0,20,40', quietHours: { from: '22:00', to: '07:00' } });
+  it.each([
+    ['in the afternoon', vn(2021, 9, 23, 15, 5), [vn(2021, 9, 23, 15, 20), vn(2021, 9, 23, 15, 40), vn(2021, 9, 23, 16)]],
+    ['just before quiet hours', vn(2021, 9, 23, 21, 30), [vn(2021, 9, 23, 21, 40), vn(2021, 9, 24, 7), vn(2021, 9, 24, 7, 20)]],
+    ['inside quiet hours', vn(2021, 9, 24, 2), [vn(2021, 9, 24, 7), vn(2021, 9, 24, 7, 20), vn(2021, 9, 24, 7, 40)]],
+    ['weeks after the start', vn(2021, 12, 31, 23), [vn(2022, 1, 1, 7), vn(2022, 1, 1, 7, 20), vn(2022, 1, 1, 7, 40)]],
+  ])('finds the next three of a rule firing three times an hour, %s', (_, after, expected) => {
+    const sut = nextOccurrences(busy, after, 3);
+    expect(sut.map((o) => o.launchAt)).toEqual(expected);
+  });
+
+  it('finds the 07:00 run of a busy rule and everything folded into it', () => {
+    const [sut] = nextOccurrences(busy, vn(2021, 9, 24, 0), 1);
+    expect(sut?.nominal).toEqual(vn(2021, 9, 24, 7));
+    expect(sut?.skipped).toHaveLength(27); // 22:00–06:40, three an hour
   });
 });
 
