@@ -124,6 +124,7 @@ const LOOKALIKES: Readonly<Record<string, string>> = {
 };
 
 const COMBINING_MARKS = /[\u0300-\u036f]/g;
+const ONLY_MARKS = /^\p{M}+$/u;
 
 /**
  * Vietnamese without diacritics ("không dấu"): all tone and vowel marks removed, đ→d and Đ→D
@@ -138,15 +139,26 @@ interface GsmText {
   replaced: string[];
 }
 
-/** Strip diacritics, map look-alike punctuation, and replace whatever is still not GSM with '?'. */
+// GSM letters that are also Vietnamese toned vowels. The fallback strips them with the rest of the
+// Vietnamese, or "Xét nghiệm là" would go out as "Xét nghiem là": tone marks on some words only.
+const VIETNAMESE_IN_GSM = new Set(['à', 'è', 'é', 'ì', 'ò', 'ù', 'É']);
+
+/**
+ * Strip the diacritics GSM cannot carry, map look-alike punctuation, and replace whatever is still
+ * not GSM with '?'. Letters GSM has (Ç, Ä, ñ, ø …) are kept: stripping them would lose what the
+ * alphabet could send, except the Vietnamese ones above.
+ */
 function toGsmText(original: string): GsmText {
-  const stripped = stripDiacritics(original);
-  if (isGsm7(stripped)) return { text: stripped, replaced: [] };
   let text = '';
   const replaced = new Set<string>();
   // for…of walks code points, so an emoji (surrogate pair) becomes one '?', not two.
-  for (const char of stripped) {
-    if (char.length === 1 && (SEPTET[char.charCodeAt(0)] ?? -1) >= 0) text += char;
+  for (const char of original) {
+    if (char.length === 1 && (SEPTET[char.charCodeAt(0)] ?? -1) >= 0 && !VIETNAMESE_IN_GSM.has(char)) {
+      text += char;
+      continue;
+    }
+    const bare = stripDiacritics(char);
+    if (bare !== char && isGsm7(bare)) text += bare;
     else if (LOOKALIKES[char] !== undefined) text += LOOKALIKES[char];
     else {
       text += '?';
@@ -255,16 +267,23 @@ function encodeUcs2(text: string, reference: number): EncodedMessage {
  * - gsm7: GSM, stripping only when the text is not already GSM.
  * - ucs2: UCS-2; when the carrier refuses UCS-2 on the brandname, stripped to GSM instead.
  */
-export function encodeMessage(text: string, options: EncodeOptions): EncodedMessage {
+export function encodeMessage(input: string, options: EncodeOptions): EncodedMessage {
   const { policy, ucs2Allowed, reference } = options;
+  // Composed form first: decomposed Vietnamese (macOS files, some IMEs) is ~26 % longer in UCS-2
+  // and hides GSM letters (NFD "café" is 'e' + U+0301, which GSM lacks). What we measure, split
+  // and send is the NFC text, so it is also what `text` reports and `stripped` compares against.
+  const text = input.normalize('NFC');
   if (text.length === 0) throw new EncodingError('empty', 'message text is empty');
+  // Nothing but combining marks would strip to nothing and go out as an empty part.
+  if (ONLY_MARKS.test(text)) throw new EncodingError('empty', 'message text has only combining marks, no letters');
   if (!Number.isInteger(reference) || reference < 0 || reference > 255) {
     throw new EncodingError('bad-reference', `concatenation reference must be an integer 0–255, got ${reference}`);
   }
   if (policy === 'ucs2' && ucs2Allowed) return encodeUcs2(text, reference);
   if ((policy === 'auto' || policy === 'gsm7') && isGsm7(text)) return encodeGsm(text, text, [], reference);
   if (policy === 'auto' && ucs2Allowed) return encodeUcs2(text, reference);
-  const gsm = toGsmText(text);
+  // unaccented is "không dấu" on request: every diacritic goes, even those GSM could carry.
+  const gsm = toGsmText(policy === 'unaccented' ? stripDiacritics(text) : text);
   return encodeGsm(text, gsm.text, gsm.replaced, reference);
 }
 

@@ -269,9 +269,48 @@ describe(encodeMessage.name, () => {
     });
   });
 
+  describe('NFC before encoding', () => {
+    const VI = 'Sở TTTT Cần Thơ: Xét nghiệm là then chốt, vắc-xin là căn cơ. Đường dây nóng 1900 9095';
+    it.each<[string, EncodingPolicy, boolean, string, 'gsm7' | 'ucs2', string]>([
+      ['decomposed Vietnamese costs what composed does', 'auto', true, VI.normalize('NFD'), 'ucs2', VI],
+      ['decomposed "café" is GSM (é is in the table)', 'auto', true, 'cafe\u0301', 'gsm7', 'café'],
+      ['decomposed "Ça va" is GSM', 'gsm7', true, 'C\u0327a va', 'gsm7', 'Ça va'],
+      ['decomposed Vietnamese stripped for a carrier refusing UCS-2', 'auto', false, 'Ca\u0300\u0302n Tho\u031b', 'gsm7', 'Can Tho'],
+      ['decomposed text under ucs2', 'ucs2', true, 'Vie\u0323\u0302t', 'ucs2', 'Việt'],
+    ])('%s', (_, policy, ucs2Allowed, text, encoding, sent) => {
+      const sut = encodeMessage(text, { policy, ucs2Allowed, reference: 0 });
+      const composed = encodeMessage(text.normalize('NFC'), { policy, ucs2Allowed, reference: 0 });
+      expect(sut.encoding).toBe(encoding);
+      expect(sut.text).toBe(sent);
+      expect(reassemble(sut)).toBe(sent);
+      expect(sut.parts).toHaveLength(composed.parts.length);
+      expect(sut.septetsOrUnits).toBe(composed.septetsOrUnits);
+      // Composing is not a change the preview should flag as "without diacritics".
+      expect(sut.stripped).toBe(composed.stripped);
+    });
+  });
+
+  describe('GSM fallback keeps what GSM can carry', () => {
+    it.each<[string, EncodingPolicy, string, string]>([
+      ['Ç in a Vietnamese text (ç, not in GSM, is stripped)', 'auto', 'François Ç: Xét nghiệm', 'Francois Ç: Xet nghiem'],
+      ['German letters next to Vietnamese', 'gsm7', 'Düsseldorf Ñ ø Å – Cần Thơ', 'Düsseldorf Ñ ø Å - Can Tho'],
+      ['Vietnamese letters that GSM has are stripped with the rest', 'auto', 'Xét nghiệm là then chốt', 'Xet nghiem la then chot'],
+      ['ç (not in GSM) loses its cedilla', 'gsm7', 'façade Cần', 'facade Can'],
+      ['unaccented strips everything on request', 'unaccented', 'François Ç: Xét nghiệm', 'Francois C: Xet nghiem'],
+    ])('%s', (_, policy, text, sent) => {
+      const sut = encodeMessage(text, { policy, ucs2Allowed: false, reference: 0 });
+      expect(sut.encoding).toBe('gsm7');
+      expect(sut.text).toBe(sent);
+      expect(reassemble(sut)).toBe(sent);
+      expect(sut.replaced).toEqual([]);
+    });
+  });
+
   describe('errors', () => {
     it.each([
       ['empty text', 'empty', '', 0],
+      ['a lone combining mark', 'empty', '\u0301', 0],
+      ['only combining marks', 'empty', '\u0300\u0301\u0323\u0309', 0],
       ['reference below 0', 'bad-reference', 'x', -1],
       ['reference above 255', 'bad-reference', 'x', 256],
       ['fractional reference', 'bad-reference', 'x', 1.5],
