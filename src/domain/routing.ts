@@ -4,16 +4,17 @@
  * when moving carrier, ../shared/reference/vietnam.md "Number portability").
  */
 import type { CarrierId, CarrierProfile } from './carrier.js';
-import { isCarrierId } from './carrier.js';
 import { MOBILE_PREFIXES } from './numbering-plan.js';
+import { resolveCarrierName } from './portability.js';
 
 export type Route =
   | { unroutable: false; carrier: CarrierId; ported: boolean }
   | { unroutable: true; carrierName: string; ported: boolean };
 
 /**
- * The portability table: number (84XXXXXXXXX) → the carrier now serving it. A value that is not a
- * CarrierId names another operator (e.g. "Vietnamobile"): the number is then unroutable.
+ * The portability table: number (84XXXXXXXXX) → the carrier now serving it, by any name
+ * resolveCarrierName knows ("Vinaphone", "VMS", "viettel"…). A name of another operator
+ * (e.g. "Vietnamobile") makes the number unroutable.
  */
 export type PortabilityLookup = ((msisdn: string) => string | undefined) | ReadonlyMap<string, string>;
 
@@ -47,8 +48,12 @@ export class Router {
   private portedRoute(target: string): Route {
     let route = this.portedRoutes.get(target);
     if (!route) {
-      const id = target.trim().toLowerCase();
-      route = isCarrierId(id) ? { unroutable: false, carrier: id, ported: true } : { unroutable: true, carrierName: target.trim() || UNKNOWN_CARRIER_NAME, ported: true };
+      const resolved = resolveCarrierName(target);
+      if (resolved?.carrier) route = { unroutable: false, carrier: resolved.carrier, ported: true };
+      else if (resolved) route = { unroutable: true, carrierName: resolved.carrierName, ported: true };
+      // An unknown name should have been refused where the table was imported
+      // (validatePortabilityEntry); here it can only be counted under its own name.
+      else route = { unroutable: true, carrierName: target.trim() || UNKNOWN_CARRIER_NAME, ported: true };
       this.portedRoutes.set(target, route);
     }
     return route;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import { CARRIER_IDS } from '../../src/domain/carrier.js';
 import { MOBILE_PREFIXES } from '../../src/domain/numbering-plan.js';
+import { resolveCarrierName, validatePortabilityEntry } from '../../src/domain/portability.js';
 import { Router } from '../../src/domain/routing.js';
 
 // ../shared/reference/vietnam.md "Mobile prefixes".
@@ -65,5 +66,58 @@ describe(Router.name, () => {
         .sort();
       expect([...CARRIER_PROFILES[id].prefixes].sort()).toEqual(fromPlan);
     }
+  });
+});
+
+// Names seen in carrier-provided and hand-made portability tables.
+const ALIASES: Array<[string, { carrier: string } | { carrier: null; carrierName: string }]> = [
+  ...['viettel', 'Viettel', 'VIETTEL', 'Viettel Telecom', 'viettel-telecom', 'VTL', 'vtt'].map((n): [string, { carrier: string }] => [n, { carrier: 'viettel' }]),
+  ...['VNPT', 'vnpt', 'Vinaphone', 'VinaPhone', 'VINAPHONE', 'VNP', 'VNPT (Vinaphone)', 'VNPT-Vinaphone', 'GPC'].map((n): [string, { carrier: string }] => [n, { carrier: 'vnpt' }]),
+  ...['Mobifone', 'MobiFone', 'MOBIFONE', 'Mobi', 'mobiphone', 'VMS', 'VMS-Mobifone'].map((n): [string, { carrier: string }] => [n, { carrier: 'mobifone' }]),
+  ...['Vietnamobile', 'VIETNAMOBILE', 'VNMobile', 'HT Mobile'].map((n): [string, { carrier: null; carrierName: string }] => [n, { carrier: null, carrierName: 'Vietnamobile' }]),
+  ...['Gmobile', 'G-Mobile', 'Gtel', 'Beeline'].map((n): [string, { carrier: null; carrierName: string }] => [n, { carrier: null, carrierName: 'Gmobile' }]),
+  ...['Reddi', 'REDDI'].map((n): [string, { carrier: null; carrierName: string }] => [n, { carrier: null, carrierName: 'Reddi' }]),
+  ...['iTel', 'ITEL', 'Indochina Telecom'].map((n): [string, { carrier: null; carrierName: string }] => [n, { carrier: null, carrierName: 'iTel' }]),
+];
+
+describe(resolveCarrierName.name, () => {
+  it.each(ALIASES)('%j → %j', (name, expected) => {
+    expect(resolveCarrierName(name)).toEqual(expected);
+    expect(resolveCarrierName(` ${name} `)).toEqual(expected);
+  });
+
+  it.each(['', 'Vodafone', 'Viettel2', 'mobile', 'VN'])('does not know %j', (name) => {
+    expect(resolveCarrierName(name)).toBeNull();
+  });
+});
+
+describe(`${Router.name} with portability names`, () => {
+  it.each(ALIASES)('routes a number ported to %j as %j', (name, expected) => {
+    const number = msisdn('086');
+    const sut = new Router(CARRIER_PROFILES, new Map([[number, name]]));
+    expect(sut.route(number)).toEqual(
+      expected.carrier === null ? { unroutable: true, carrierName: expected.carrierName, ported: true } : { unroutable: false, carrier: expected.carrier, ported: true },
+    );
+  });
+});
+
+describe(validatePortabilityEntry.name, () => {
+  it.each([
+    ['0912345678', 'Vinaphone', { ok: true, msisdn: '84912345678', target: { carrier: 'vnpt' } }],
+    ['+84 96 123 4567', 'VMS', { ok: true, msisdn: '84961234567', target: { carrier: 'mobifone' } }],
+    ['01699876543', 'Vietnamobile', { ok: true, msisdn: '84399876543', target: { carrier: null, carrierName: 'Vietnamobile' } }],
+  ])('accepts %s → %s', (number, carrier, expected) => {
+    expect(validatePortabilityEntry(number, carrier)).toEqual(expected);
+  });
+
+  it.each([
+    ['0912345678', 'Vodafone', /carrier 'Vodafone' is not a carrier name we know/],
+    ['0912345678', '  ', /carrier is empty/],
+    ['091234', 'Viettel', /msisdn '091234': too few digits/],
+    ['0212345678', 'Viettel', /landline/],
+  ])('refuses %s → %j', (number, carrier, reason) => {
+    const sut = validatePortabilityEntry(number, carrier);
+    expect(sut.ok).toBe(false);
+    expect(sut.ok ? '' : sut.reason).toMatch(reason);
   });
 });
