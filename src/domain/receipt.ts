@@ -116,22 +116,30 @@ interface ReceiptText {
 }
 
 // Keys are matched case-insensitively; `submit date` is also seen as `submit_date` or `submitdate`.
-// The look-ahead keeps `id: sub:001` from reading `sub:001` as the id.
-const FIELD =
-  /(?:^|\s)(id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err)\s*:\s*(?!(?:id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err|text)\s*:)(\S*)/gi;
-const TEXT_FIELD = /(?:^|\s)text\s*:/i;
+const KEY = /(?:^|\s)(id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err|text)\s*:/gi;
 
+/**
+ * Appendix B puts `text:` last, but some SMSCs write it earlier (`… text:abc stat:DELIVRD err:000`),
+ * so keys are read wherever they are. The first occurrence of each key counts; a key seen again is
+ * part of the user's text (which may itself say `id:` or `stat:`). `text:` runs until the next
+ * counted key or the end; every other value is the one word after its colon (empty when the
+ * next key follows at once, as in `id: sub:001`).
+ */
 function parseReceiptText(raw: string): ReceiptText {
-  const textAt = raw.search(TEXT_FIELD);
-  // Everything after `text:` is the user's message and may itself contain `id:` or `stat:`.
-  const head = textAt >= 0 ? raw.slice(0, textAt) : raw;
-  const fields: ReceiptText = {};
-  for (const match of head.matchAll(FIELD)) {
+  const keys: Array<{ key: string; at: number; valueAt: number }> = [];
+  const seen = new Set<string>();
+  for (const match of raw.matchAll(KEY)) {
     const key = (match[1] ?? '').toLowerCase().replace(/[ _]/g, '');
-    const value = match[2] ?? '';
+    if (seen.has(key)) continue;
+    seen.add(key);
+    keys.push({ key, at: match.index, valueAt: match.index + match[0].length });
+  }
+  const fields: ReceiptText = {};
+  keys.forEach(({ key, valueAt }, i) => {
+    const value = /^\s*(\S*)/.exec(raw.slice(valueAt, keys[i + 1]?.at ?? raw.length))?.[1] ?? '';
     switch (key) {
       case 'id':
-        fields.id ??= value;
+        fields.id = value;
         break;
       case 'sub':
         if (DEC.test(value)) fields.sub = Number(value);
@@ -151,8 +159,9 @@ function parseReceiptText(raw: string): ReceiptText {
       case 'err':
         fields.err = value;
         break;
+      // text: the user's message; nothing of it is needed, but its extent keeps its words out of the fields.
     }
-  }
+  });
   return fields;
 }
 
@@ -176,10 +185,26 @@ function errorFrom(err: string | undefined, networkErrorCode: Buffer | undefined
   return null;
 }
 
-function decodeText(shortMessage: Buffer | string | undefined): string {
+const UDHI = 0x40;
+
+/**
+ * The length of a user data header at the start of a receipt body whose esm_class has UDHI set
+ * (some SMSCs copy the concatenation UDH of the part into its receipt), or 0. The first octet is
+ * the UDH length (UDHL); a body whose first character is printable has no UDH left (the SMPP
+ * layer already took it off), since a UDHL is at most a few dozen.
+ */
+function udhLength(esmClass: number, body: Buffer | string): number {
+  if ((esmClass & UDHI) === 0 || body.length === 0) return 0;
+  const udhl = typeof body === 'string' ? body.charCodeAt(0) : (body[0] ?? 0);
+  if (udhl >= 0x20 || 1 + udhl > body.length) return 0;
+  return 1 + udhl;
+}
+
+function decodeText(esmClass: number, shortMessage: Buffer | string | undefined): string {
   if (shortMessage === undefined) return '';
+  const skip = udhLength(esmClass, shortMessage);
   // Latin-1 from the raw bytes: SMSCs label ASCII receipts with any data_coding, including UCS-2.
-  const raw = typeof shortMessage === 'string' ? shortMessage : shortMessage.toString('latin1');
+  const raw = typeof shortMessage === 'string' ? shortMessage.slice(skip) : shortMessage.subarray(skip).toString('latin1');
   // eslint-disable-next-line no-control-regex -- NUL padding from C-Octet strings
   return raw.replace(/\u0000/g, ' ');
 }
@@ -190,7 +215,7 @@ function decodeText(shortMessage: Buffer | string | undefined): string {
  */
 export function parseReceipt(input: ReceiptInput, receiptIdFormat: MessageIdFormat): ParsedReceipt | null {
   if (!isDeliveryReceipt(input.esmClass)) return null;
-  const raw = decodeText(input.shortMessage);
+  const raw = decodeText(input.esmClass, input.shortMessage);
   const text = parseReceiptText(raw);
 
   const rawId = input.receiptedMessageId !== undefined && input.receiptedMessageId.trim() !== '' ? input.receiptedMessageId : text.id;

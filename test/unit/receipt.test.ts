@@ -183,6 +183,39 @@ describe(parseReceipt.name, () => {
     if (expected.doneAt !== undefined) expect(sut?.doneAt).toEqual(expected.doneAt);
   });
 
+  it.each<[string, string, { id: string; state: MessageState; error: string | null; doneAt?: Date | null; sub?: number }]>([
+    ['text: before stat:', 'id:77 sub:001 dlvrd:001 submit date:2109230800 done date:2109230801 text:Xet nghiem stat:UNDELIV err:069', { id: '77', state: 'undeliverable', error: '069', doneAt: vn(2021, 9, 23, 8, 1) }],
+    ['text: first of all', 'text:Xet nghiem la then chot id:77 sub:001 dlvrd:001 stat:DELIVRD err:000', { id: '77', state: 'delivered', error: null, sub: 1 }],
+    ['text: between the dates', 'id:77 submit date:2109230800 text:abc done date:2109230805 stat:EXPIRED err:027', { id: '77', state: 'expired', error: '027', doneAt: vn(2021, 9, 23, 8, 5) }],
+    ['empty text: before stat:', 'id:77 text: stat:DELIVRD err:000', { id: '77', state: 'delivered', error: null }],
+    ['text: before stat:, itself naming keys already read', 'id:77 sub:001 text:call id:999 now stat:REJECTD err:00B', { id: '77', state: 'rejected', error: '00B', sub: 1 }],
+    ['text: last, naming keys already read', 'id:77 stat:DELIVRD err:000 text:stat:UNDELIV err:555 id:1', { id: '77', state: 'delivered', error: null }],
+    ['upper-case TEXT: before STAT:', 'ID:77 TEXT:abc STAT:ACCEPTD ERR:000', { id: '77', state: 'accepted', error: null }],
+  ])('reads %s', (_, text, expected) => {
+    const sut = parseReceipt(receipt(text), 'dec');
+    expect(sut).toMatchObject({ messageId: expected.id, state: expected.state, error: expected.error });
+    if (expected.doneAt !== undefined) expect(sut?.doneAt).toEqual(expected.doneAt);
+    if (expected.sub !== undefined) expect(sut?.submittedParts).toBe(expected.sub);
+  });
+
+  const BODY = 'id:77 sub:001 dlvrd:001 submit date:2109230800 done date:2109230801 stat:DELIVRD err:000 text:abc';
+  it.each<[string, number, Buffer | string]>([
+    ['a concatenation UDH (8-bit ref)', 0x44, Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]), Buffer.from(BODY)])],
+    ['a concatenation UDH (16-bit ref)', 0x44, Buffer.concat([Buffer.from([0x06, 0x08, 0x04, 0x01, 0x2a, 0x02, 0x02]), Buffer.from(BODY)])],
+    ['a UDH on an intermediate notification', 0x60, Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]), Buffer.from(BODY)])],
+    ['a UDH in a decoded string', 0x44, `\u0005\u0000\u0003\u002a\u0002\u0001${BODY}`],
+    ['UDHI set, string already without UDH', 0x44, BODY],
+    ['UDHI set, bytes already without UDH', 0x44, Buffer.from(BODY)],
+  ])('skips %s before id:', (_, esmClass, shortMessage) => {
+    const sut = parseReceipt({ esmClass, shortMessage }, 'dec');
+    expect(sut).toMatchObject({ messageId: '77', state: 'delivered', error: null, doneAt: vn(2021, 9, 23, 8, 1) });
+  });
+
+  it('does not skip leading bytes when UDHI is clear', () => {
+    const body = Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]), Buffer.from(BODY)]);
+    expect(() => parseReceipt({ esmClass: 0x04, shortMessage: body }, 'dec')).toThrow(ReceiptParseError);
+  });
+
   it('reports the network error code TLV when the text has none', () => {
     const sut = parseReceipt(receipt(undefined, { receiptedMessageId: '5', messageState: 5, networkErrorCode: Buffer.from([3, 0x00, 0x22]) }), 'dec');
     expect(sut?.error).toBe('network:3:34');
