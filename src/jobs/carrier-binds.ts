@@ -22,7 +22,7 @@ export interface CarrierBinds {
 export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
-  messages: Pick<MessageRepository, 'applyReceipts'>;
+  messages: Pick<MessageRepository, 'applyReceipts' | 'recordUnreadableReceipts'>;
   logger: Logger;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;

@@ -1,3 +1,4 @@
+import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { CarrierReceipt, ReceiptSink } from '../smpp/bind-pool.js';
 import type { MessageRepository, ReceiptResult } from '../store/message.repository.js';
@@ -9,25 +10,39 @@ export interface ReceiptWriterOptions {
   flushEveryMs?: number;
 }
 
+export interface UnreadableReceipt {
+  carrier: CarrierId;
+  raw: string;
+  reason: string;
+  receivedAt: Date;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): this receipt is the problem, not the connection. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
 /**
  * Collects receipts from every bind of a process and applies them in batches
  * (one set-based statement per batch; unmatched receipts are parked, never dropped).
  *
  * deliver_sm_resp goes out before a receipt is written (an SMSC redelivers otherwise), so a
- * receipt is at risk only while it sits here: at most `flushEveryMs`. A failed write keeps the
- * batch and tries again; losing a receipt leaves its message `submitted`, which becomes `unknown`
- * at the end of its validity: counted, never silently delivered.
+ * receipt is at risk only while it sits here: at most `flushEveryMs`. When PostgreSQL is away the
+ * batch stays and is tried again; when PostgreSQL refuses a batch as data, the batch is applied
+ * one receipt at a time so the one it refuses is kept as unreadable and the rest go through.
  */
 export class ReceiptWriter implements ReceiptSink {
-  readonly totals: ReceiptResult = { applied: 0, duplicates: 0, parked: 0 };
+  readonly totals: ReceiptResult & { unreadable: number } = { applied: 0, duplicates: 0, parked: 0, unreadable: 0 };
   private buffer: CarrierReceipt[] = [];
+  private unreadableBuffer: UnreadableReceipt[] = [];
   private flushing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly maxBatch: number;
   private failures = 0;
 
   constructor(
-    private readonly messages: Pick<MessageRepository, 'applyReceipts'>,
+    private readonly messages: Pick<MessageRepository, 'applyReceipts' | 'recordUnreadableReceipts'>,
     private readonly logger: Logger,
     options: ReceiptWriterOptions = {},
   ) {
@@ -37,12 +52,17 @@ export class ReceiptWriter implements ReceiptSink {
   }
 
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.unreadableBuffer.length;
   }
 
   accept(receipt: CarrierReceipt): void {
     this.buffer.push(receipt);
     if (this.buffer.length >= this.maxBatch) void this.flush();
+  }
+
+  unreadable(receipt: UnreadableReceipt): void {
+    // PostgreSQL text cannot hold NUL, and control bytes only hide what the SMSC sent.
+    this.unreadableBuffer.push({ ...receipt, raw: printable(receipt.raw), reason: printable(receipt.reason) });
   }
 
   /** Writes everything buffered so far; concurrent calls share one write. */
@@ -56,33 +76,76 @@ export class ReceiptWriter implements ReceiptSink {
   /** Stops the timer and writes what is left, trying a few times if PostgreSQL is briefly away. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    for (let attempt = 0; attempt < 5 && this.buffer.length > 0; attempt += 1) {
+    for (let attempt = 0; attempt < 5 && this.pending > 0; attempt += 1) {
       await this.flush();
-      if (this.buffer.length > 0) await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+      if (this.pending > 0) await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
     }
-    if (this.buffer.length > 0) this.logger.error({ component: 'receipt-writer', lost: this.buffer.length }, 'receipts not written at shutdown');
+    if (this.pending > 0) this.logger.error({ component: 'receipt-writer', lost: this.pending }, 'receipts not written at shutdown');
   }
 
   private async drain(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.maxBatch);
-      try {
-        const result = await this.messages.applyReceipts(
-          batch.map((r) => ({ carrier: r.carrier, smscMessageId: r.messageId, state: r.state, error: r.error, doneAt: r.doneAt, raw: r.raw })),
-        );
-        this.totals.applied += result.applied;
-        this.totals.duplicates += result.duplicates;
-        this.totals.parked += result.parked;
-        this.failures = 0;
-      } catch (error) {
-        // Put the batch back in front and leave the retry to the next tick.
-        this.buffer.unshift(...batch);
-        this.failures += 1;
-        if (this.failures === 1 || this.failures % 50 === 0) {
-          this.logger.warn({ component: 'receipt-writer', err: error, pending: this.buffer.length }, 'writing receipts failed; will retry');
+    try {
+      while (this.unreadableBuffer.length > 0) {
+        const batch = this.unreadableBuffer.slice(0, this.maxBatch);
+        try {
+          await this.messages.recordUnreadableReceipts(batch);
+          this.totals.unreadable += batch.length;
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          // Not even storable as text: the log is the last place it can go.
+          this.logger.error({ component: 'receipt-writer', receipts: batch, err: error }, 'unreadable receipts could not be stored');
         }
-        return;
+        this.unreadableBuffer.splice(0, batch.length);
+      }
+      while (this.buffer.length > 0) {
+        const batch = this.buffer.slice(0, this.maxBatch);
+        try {
+          this.count(await this.messages.applyReceipts(batch.map(toUpdate)));
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          await this.applyOneByOne(batch);
+        }
+        this.buffer.splice(0, batch.length);
+      }
+      this.failures = 0;
+    } catch (error) {
+      // What was not written stays buffered, in order, for the next tick.
+      this.failures += 1;
+      if (this.failures === 1 || this.failures % 50 === 0) {
+        this.logger.warn({ component: 'receipt-writer', err: error, pending: this.pending }, 'writing receipts failed; will retry');
       }
     }
   }
+
+  /** Rare path: isolates the receipts PostgreSQL refuses; a connection error leaves the rest buffered. */
+  private async applyOneByOne(batch: CarrierReceipt[]): Promise<void> {
+    for (const receipt of batch) {
+      try {
+        this.count(await this.messages.applyReceipts([toUpdate(receipt)]));
+      } catch (error) {
+        if (!isDataError(error)) {
+          this.buffer.splice(0, batch.indexOf(receipt));
+          throw error;
+        }
+        const reason = `refused by PostgreSQL: ${(error as Error).message}`;
+        this.logger.error({ component: 'receipt-writer', carrier: receipt.carrier, reason }, 'receipt kept as unreadable');
+        this.unreadable({ carrier: receipt.carrier, raw: receipt.raw || `id:${receipt.messageId}`, reason, receivedAt: new Date() });
+      }
+    }
+  }
+
+  private count(result: ReceiptResult): void {
+    this.totals.applied += result.applied;
+    this.totals.duplicates += result.duplicates;
+    this.totals.parked += result.parked;
+  }
+}
+
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function toUpdate(r: CarrierReceipt) {
+  return { carrier: r.carrier, smscMessageId: r.messageId, state: r.state, error: r.error, doneAt: r.doneAt, raw: r.raw };
 }

@@ -111,6 +111,14 @@ export interface ParkedReceiptsTable {
   raw: string | null;
 }
 
+export interface UnreadableReceiptsTable {
+  id: Generated<number>;
+  carrier: CarrierId;
+  raw: string;
+  reason: string;
+  received_at: CreatedAt;
+}
+
 export interface ListsTable {
   id: string;
   name: string;
@@ -197,6 +205,7 @@ export interface Database {
   messages: MessagesTable;
   message_segments: MessageSegmentsTable;
   parked_receipts: ParkedReceiptsTable;
+  unreadable_receipts: UnreadableReceiptsTable;
   lists: ListsTable;
   subscribers: SubscribersTable;
   opt_outs: OptOutsTable;

@@ -70,6 +70,12 @@ export class Store {
     // An idle client whose server went away (PostgreSQL restart) emits 'error' on the pool;
     // unhandled, that would kill the process. The pool drops the client and the next query reconnects.
     this.pool.on('error', (error) => options.logger?.warn({ component: 'store', err: error }, 'idle PostgreSQL client failed'));
+    // The pool listens only to idle clients. A checked-out client (a Kysely transaction) whose
+    // server goes away emits 'error' too, and with no listener that is an uncaught exception that
+    // kills the process; the statement in flight still rejects, and the pool drops the client.
+    this.pool.on('connect', (client) => {
+      client.on('error', (error) => options.logger?.warn({ component: 'store', err: error }, 'PostgreSQL connection lost'));
+    });
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 

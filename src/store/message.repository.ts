@@ -277,6 +277,15 @@ export class MessageRepository {
     return this.db.transaction().execute((trx) => this.#applyReceipts(trx, receipts));
   }
 
+  /** Keeps receipts that cannot be applied (unreadable, or refused as data) for an operator. */
+  async recordUnreadableReceipts(receipts: ReadonlyArray<{ carrier: CarrierId; raw: string; reason: string; receivedAt?: Date }>): Promise<void> {
+    if (receipts.length === 0) return;
+    await this.db
+      .insertInto('unreadable_receipts')
+      .values(receipts.map((r) => ({ carrier: r.carrier, raw: r.raw, reason: r.reason, ...(r.receivedAt ? { received_at: r.receivedAt } : {}) })))
+      .execute();
+  }
+
   /**
    * Applies parked receipts whose segment now exists (oldest first, at most `limit`) and
    * removes them from parked_receipts. markSubmitted already does this for its own ids; run

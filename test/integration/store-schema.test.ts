@@ -57,6 +57,7 @@ describe('store schema', () => {
       'schema_migrations',
       'screens',
       'subscribers',
+      'unreadable_receipts',
     ]);
   });
 
