@@ -20,6 +20,16 @@ export function malformedPdu(kind: MalformedPduKind): Buffer {
       pdu.writeUInt32BE(0, 8);
       return pdu;
     }
+    case 'tiny-length': {
+      // A full 16-octet header whose command_length says 4: the package's reader would ask the
+      // socket for 0 octets, get null and wait for ever without an error (see wire.ts).
+      const header = Buffer.alloc(16);
+      header.writeUInt32BE(4, 0);
+      header.writeUInt32BE(0x80000004, 4);
+      header.writeUInt32BE(0, 8);
+      header.writeUInt32BE(0x7ffffff2, 12);
+      return header;
+    }
     case 'bad-tlv': {
       // A deliver_sm whose message_state TLV announces one octet that is not there.
       const fields = Buffer.from([0, 1, 1, ...Buffer.from('84900000001'), 0, 5, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -84,9 +84,26 @@ export interface SimulatorStats {
   currentBinds: number;
   maxConcurrentBinds: number;
   connections: number;
+  /**
+   * Most submit_sm one connection had sent and not yet had answered, counted as each arrives
+   * (the one arriving included, whether it is then accepted or refused): the ESME's real window.
+   * Exact when responses are delayed (latencyMs); without latency every submit is answered at once.
+   */
+  maxOutstanding: number;
 }
 
-export type MalformedPduKind = 'oversized' | 'short-header' | 'bad-tlv';
+/** A deliver_sm to push as is (tests of what the ESME does with odd receipts or MO messages). */
+export interface RawDeliverSm {
+  esmClass: number;
+  shortMessage: Buffer;
+  dataCoding?: number;
+  sourceAddr?: string;
+  destinationAddr?: string;
+  receiptedMessageId?: string;
+  messageState?: number;
+}
+
+export type MalformedPduKind = 'oversized' | 'short-header' | 'tiny-length' | 'bad-tlv';
 
 export function emptyStats(): SimulatorStats {
   return {
@@ -105,5 +122,6 @@ export function emptyStats(): SimulatorStats {
     currentBinds: 0,
     maxConcurrentBinds: 0,
     connections: 0,
+    maxOutstanding: 0,
   };
 }

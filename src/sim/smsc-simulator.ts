@@ -6,11 +6,11 @@ import { malformedPdu } from './malformed-pdu.js';
 import { mulberry32, pick, type Range } from './random.js';
 import { formatId, pickOutcome, receiptBehaviourFrom, receiptPdu, type PendingReceipt } from './receipt-generation.js';
 import { decodeShortMessage } from './short-message.js';
-import { emptyStats, type MalformedPduKind, type ReceiptBehaviour, type SimulatorStats, type SmscSimulatorOptions, type SubmitRecord } from './simulator-types.js';
+import { emptyStats, type MalformedPduKind, type RawDeliverSm, type ReceiptBehaviour, type SimulatorStats, type SmscSimulatorOptions, type SubmitRecord } from './simulator-types.js';
 import { byDestination, reassemble, type ReassembledMessage } from './submit-records.js';
 
 // The option, record and stats types are part of the simulator's API: importable from here.
-export type { MalformedPduKind, ReceiptBehaviour, ReceiptOutcome, ReceiptOutcomeRatios, SimulatorStats, SmscSimulatorOptions, SubmitRecord } from './simulator-types.js';
+export type { MalformedPduKind, RawDeliverSm, ReceiptBehaviour, ReceiptOutcome, ReceiptOutcomeRatios, SimulatorStats, SmscSimulatorOptions, SubmitRecord } from './simulator-types.js';
 
 interface Connection {
   id: number;
@@ -157,6 +157,28 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       count += 1;
     }
     this.logger.info({ kind, count }, 'sent malformed PDU');
+    return count;
+  }
+
+  /**
+   * Writes one deliver_sm, as given, on every bound connection that takes receipts; returns how
+   * many got it. Not stored for redelivery: what the ESME answers is counted in `responses`.
+   */
+  sendDeliverSm(deliver: RawDeliverSm): number {
+    let count = 0;
+    for (const connection of this.connections) {
+      if (connection.closed || (connection.bindType !== 'transceiver' && connection.bindType !== 'receiver')) continue;
+      const pdu = new smpp.PDU('deliver_sm', {
+        source_addr: deliver.sourceAddr ?? '84900000001',
+        destination_addr: deliver.destinationAddr ?? 'SIM',
+        esm_class: deliver.esmClass,
+        data_coding: deliver.dataCoding ?? 0,
+        short_message: deliver.shortMessage,
+        ...(deliver.receiptedMessageId !== undefined ? { receipted_message_id: deliver.receiptedMessageId } : {}),
+        ...(deliver.messageState !== undefined ? { message_state: deliver.messageState } : {}),
+      });
+      if (connection.session.send(pdu)) count += 1;
+    }
     return count;
   }
 
@@ -307,6 +329,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.stats.received += 1;
     const receivedSecond = Math.floor(Date.now() / 1000);
     this.receivedPerSecond.set(receivedSecond, (this.receivedPerSecond.get(receivedSecond) ?? 0) + 1);
+    this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, connection.unanswered + 1);
     const window = this.options.window ?? 0;
     if (window > 0 && connection.unanswered >= window) {
       this.stats.queueFull += 1;

@@ -16,6 +16,12 @@ export interface ReconnectPolicy {
   /** After ESME_RBINDFAIL / RINVPASWD / RINVSYSID: retrying soon only hammers the SMSC. */
   bindRefusedBaseMs: number;
   bindRefusedMaxMs: number;
+  /**
+   * How long a bind must have stayed up before its loss counts as a fresh start (back-off from
+   * baseMs again). A bind that drops sooner (an SMSC that accepts then cuts us off) keeps growing
+   * the back-off, so it is not hammered every baseMs for ever.
+   */
+  stableAfterMs: number;
 }
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = {
@@ -23,6 +29,7 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = {
   maxMs: 30_000,
   bindRefusedBaseMs: 60_000,
   bindRefusedMaxMs: 600_000,
+  stableAfterMs: 30_000,
 };
 
 export interface SessionOptions {
@@ -223,6 +230,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   }
 
   private async keepBound(slot: Slot): Promise<void> {
+    // Both reset only once a bind has stayed up for stableAfterMs, not as soon as one succeeds.
     let failures = 0;
     let refusals = 0;
     while (!this.abort.signal.aborted) {
@@ -244,8 +252,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       let delay: number;
       try {
         await link.open();
-        failures = 0;
-        refusals = 0;
+        const boundAt = performance.now();
         this.logger.info({ bindType: slot.bindType }, 'bound');
         if (this.isSubmitSlot(slot)) {
           if (this.stateValue === 'connecting') this.stateValue = 'bound';
@@ -259,8 +266,14 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           this.emitSafely('unbound', reason);
         }
         if (this.abort.signal.aborted) break;
-        delay = backoffDelay(0, { baseMs: this.reconnectPolicy.baseMs, maxMs: this.reconnectPolicy.maxMs }, this.random);
-        this.logger.warn({ bindType: slot.bindType, reason, retryInMs: delay }, 'bind lost; reconnecting');
+        const upMs = performance.now() - boundAt;
+        if (upMs >= this.reconnectPolicy.stableAfterMs) {
+          failures = 0;
+          refusals = 0;
+        }
+        delay = backoffDelay(failures, this.reconnectPolicy, this.random);
+        failures += 1;
+        this.logger.warn({ bindType: slot.bindType, reason, upMs: Math.round(upMs), attempts: failures, retryInMs: delay }, 'bind lost; reconnecting');
       } catch (error) {
         await link.closed;
         if (this.abort.signal.aborted) break;

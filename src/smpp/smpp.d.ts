@@ -3,6 +3,7 @@
 declare module 'smpp' {
   import { EventEmitter } from 'node:events';
   import type { Socket, Server as NetServer } from 'node:net';
+  import type { Readable } from 'node:stream';
 
   namespace smpp {
     /** One field filter: `encode` runs in `toBuffer()`, `decode` after parsing. `this` is the PDU. */
@@ -49,6 +50,8 @@ declare module 'smpp' {
       /** 16384: longer PDUs throw in the reader (and freeze it, issues #109, #168). */
       static maxLength: number;
       static fromBuffer(buffer: Buffer): PDU | false;
+      /** The reader's first step: command_length of the next PDU, false until 4 octets are readable; throws above maxLength. */
+      static commandLength(stream: Readable): number | false;
     }
 
     interface SessionOptions {

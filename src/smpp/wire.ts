@@ -30,6 +30,26 @@ const payload = smpp.tlvs.message_payload;
 if (!payload) throw new Error('smpp package layout changed: message_payload TLV not found');
 payload.filter = rawMessage;
 
+/** SMPP 3.4 §3.2: every PDU starts with a 16-octet header, command_length included. */
+export const MIN_PDU_LENGTH = 16;
+
+/**
+ * The package's reader checks command_length only against its maximum. A header declaring fewer
+ * than 16 octets leaves it stuck without an error: `read(command_length - 4)` of zero or fewer
+ * octets returns null, which the reader takes for "wait for more data", forever (and 0 is read as
+ * "no length yet"). The connection would then die only by our enquire_link timeout, with submits
+ * in flight waiting that long. Throwing here takes the reader's own error path, as an oversized
+ * PDU does: 'error' on the Session, and SmppLink drops the connection at once.
+ */
+const readCommandLength = smpp.PDU.commandLength;
+smpp.PDU.commandLength = function commandLength(stream) {
+  const length = readCommandLength.call(this, stream);
+  if (length !== false && length < MIN_PDU_LENGTH) {
+    throw new Error(`PDU length was too small (${length}, minimum is ${MIN_PDU_LENGTH}).`);
+  }
+  return length;
+};
+
 export { smpp };
 export type SmppPdu = smpp.PDU;
 export type SmppRawSession = smpp.Session;

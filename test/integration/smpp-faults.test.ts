@@ -132,6 +132,7 @@ describe(`${SmppSession.name} under faults`, () => {
   it.each<[MalformedPduKind, RegExp]>([
     ['oversized', /PDU length was too large/],
     ['short-header', /./],
+    ['tiny-length', /PDU length was too small/],
     ['bad-tlv', /./],
   ])('survives a malformed PDU (%s): logs it, drops the connection, reconnects and keeps sending', async (kind, message) => {
     const { logger, lines } = capturingLogger();
@@ -153,6 +154,51 @@ describe(`${SmppSession.name} under faults`, () => {
     const after = await runner.run([parts(50, 1_000)], { beforeSend: async () => {}, onResult: () => {} });
     runner.dispose();
     expect(after).toMatchObject({ parts: 50, submitted: 50 });
+  });
+
+  it('drops the connection at once on a header declaring fewer than 16 octets: the submit in flight is ambiguous through the malformed-PDU path', async () => {
+    const { logger, lines } = capturingLogger();
+    const sim = await simulator({ latencyMs: 10_000 });
+    // No enquire_link and no submit timeout for far longer than the wait below: only the reader's
+    // own error can end this connection.
+    const sut = session(sim, { timeouts: { ...FAST.timeouts, submitResponseMs: 30_000, enquireLinkIntervalMs: 60_000, enquireLinkResponseMs: 30_000 } }, logger);
+    await sut.waitUntilBound(2_000);
+    const unbound = new Promise<string>((resolve) => sut.once('unbound', resolve));
+    const pending = sut.submit(parts(1)[0]!.pdu);
+    await eventually(() => sim.stats.received === 1, 1_000, 'the SMSC to get the submit');
+
+    expect(sim.sendMalformedPdu('tiny-length')).toBe(1);
+    const reason = await Promise.race([unbound, new Promise<string>((resolve) => setTimeout(() => resolve('still bound: the reader froze'), 5_000))]);
+    expect(reason).toMatch(/PDU length was too small/);
+    expect(await pending).toEqual({ kind: 'ambiguous', reason: 'connection-lost' });
+    const warning = lines().find((line) => line.msg === 'SMPP connection error; dropping it');
+    expect(String((warning?.err as { message?: string } | undefined)?.message)).toMatch(/PDU length was too small/);
+  });
+
+  it('backs off more and more from an SMSC that drops each bind right after accepting it, and starts over after a bind that stayed up', async () => {
+    const { logger, lines } = capturingLogger();
+    const sim = await simulator();
+    const bindTimes: number[] = [];
+    const dropped = 5;
+    sim.on('bind', () => {
+      bindTimes.push(performance.now());
+      if (bindTimes.length <= dropped) setTimeout(() => sim.dropAllConnections(), 5);
+    });
+    // random 1: every delay is its cap (baseMs · 2ⁿ), so the sequence is exact.
+    const sut = session(sim, { reconnect: { ...FAST.reconnect, baseMs: 20, maxMs: 5_000, stableAfterMs: 300 }, random: () => 1 }, logger);
+    const retries = (): number[] => lines().filter((line) => line.msg === 'bind lost; reconnecting').map((line) => line.retryInMs as number);
+    await eventually(() => bindTimes.length === dropped + 1 && sut.isBound, 5_000, 'the bind that is not dropped');
+
+    expect(retries()).toEqual([20, 40, 80, 160, 320]);
+    const gaps = bindTimes.slice(1).map((at, i) => at - bindTimes[i]!);
+    expect(gaps[3]!).toBeGreaterThan(2 * gaps[0]!);
+
+    // Up for longer than stableAfterMs: its loss is a fresh start.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    sim.dropAllConnections();
+    await eventually(() => retries().length === dropped + 1, 2_000, 'the next reconnect');
+    expect(retries().at(-1)).toBe(20);
+    await eventually(() => bindTimes.length === dropped + 2, 2_000, 'a new bind');
   });
 
   it('rebinds after an SMSC restart and completes the run', async () => {
