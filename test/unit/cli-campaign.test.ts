@@ -1,10 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AudienceFileError, formatDuration, formatPreview, previewAudienceFile } from '../../src/cli/commands/preview.js';
+import { Command } from 'commander';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AudienceFileError,
+  formatDuration,
+  formatPreview,
+  loadPortabilityFile,
+  PortabilityFileError,
+  previewAudienceFile,
+  register as registerPreview,
+} from '../../src/cli/commands/preview.js';
 import { formatIssue } from '../../src/cli/commands/validate.js';
-import { buildCampaign } from '../factories.js';
+import type { PreviewReport } from '../../src/domain/audience-preview.js';
+import { CARRIER_IDS } from '../../src/domain/carrier.js';
+import { buildCampaign, campaignYaml } from '../factories.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loa-preview-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +90,125 @@ describe(previewAudienceFile.name, () => {
     const report = await previewAudienceFile(buildCampaign(), csvFile('msisdn,province,commune\n0912345678,92,1\n0000,92,1\n'));
     const sut = formatPreview(report, 'a.csv');
     for (const word of ['viettel', 'vnpt', 'mobifone', 'Total: 1 recipients', 'too-short: 1 (line 3)']) expect(sut).toContain(word);
+  });
+});
+
+describe(`${previewAudienceFile.name} throughput`, () => {
+  // 10 Viettel, 4 VNPT recipients; one GSM part each.
+  const audience = (): string =>
+    csvFile(['msisdn,province,commune', ...Array.from({ length: 10 }, (_, i) => `09612345${String(i).padStart(2, '0')},92,1`), ...Array.from({ length: 4 }, (_, i) => `09123456${String(i).padStart(2, '0')},92,1`)].join('\n'));
+  it.each<[string, Record<string, number>, Record<string, number> | undefined, { viettel: number; vnpt: number }]>([
+    ['no throttle: the granted TPS', {}, { viettel: 5, vnpt: 2, mobifone: 1 }, { viettel: 5, vnpt: 2 }],
+    ['a throttle above the granted TPS is capped', { viettel: 50, vnpt: 40 }, { viettel: 5, vnpt: 2, mobifone: 1 }, { viettel: 5, vnpt: 2 }],
+    ['a throttle below the granted TPS is kept', { viettel: 1, vnpt: 1 }, { viettel: 5, vnpt: 2, mobifone: 1 }, { viettel: 1, vnpt: 1 }],
+    ['without a config, the profile defaults', {}, undefined, { viettel: 200, vnpt: 100 }],
+  ])('%s', async (_, throttle, grantedTps, tps) => {
+    const report = await previewAudienceFile(buildCampaign({ throttle }), audience(), grantedTps ? { grantedTps } : {});
+    const carrier = (id: string): PreviewReport['carriers'][number] | undefined => report.carriers.find((c) => c.carrier === id);
+    expect(carrier('viettel')).toMatchObject({ tps: tps.viettel, etaSeconds: 10 / tps.viettel });
+    expect(carrier('vnpt')).toMatchObject({ tps: tps.vnpt, etaSeconds: 4 / tps.vnpt });
+    expect(report.etaSeconds).toBe(Math.max(10 / tps.viettel, 4 / tps.vnpt));
+  });
+
+  it('counts ported numbers from a portability table, by any carrier name', async () => {
+    const portability = await loadPortabilityFile(csvFile('msisdn,carrier\n0961234500,Vinaphone\n0961234501,VMS\n0912345600,Viettel Telecom\n0961234502,Vietnamobile\n'));
+    const report = await previewAudienceFile(buildCampaign(), audience(), { portability });
+    const carrier = (id: string): PreviewReport['carriers'][number] | undefined => report.carriers.find((c) => c.carrier === id);
+    expect(carrier('viettel')).toMatchObject({ recipients: 10 - 3 + 1, ported: 1 });
+    expect(carrier('vnpt')).toMatchObject({ recipients: 4 - 1 + 1, ported: 1 });
+    expect(carrier('mobifone')).toMatchObject({ recipients: 1, ported: 1 });
+    expect(report.unroutable).toEqual({ Vietnamobile: 1 });
+  });
+});
+
+describe(loadPortabilityFile.name, () => {
+  it.each([
+    ['a header', 'msisdn,carrier\n0912345678,Viettel\n+84 96 123 4567,mobi\n', [['84912345678', 'viettel'], ['84961234567', 'mobifone']]],
+    ['no header', '0912345678,VinaPhone\r\n0921234567,Gmobile\r\n', [['84912345678', 'vnpt'], ['84921234567', 'Gmobile']]],
+    ['columns in another order, blank lines', 'Carrier,MSISDN\n\nVNP,0961234567\n', [['84961234567', 'vnpt']]],
+  ])('reads a table with %s', async (_, text, expected) => {
+    expect([...(await loadPortabilityFile(csvFile(text)))]).toEqual(expected);
+  });
+
+  it.each([
+    ['an unknown carrier name', 'msisdn,carrier\n0912345678,Viettel\n0961234567,Vodafone\n', [/:3: carrier 'Vodafone' is not a carrier name we know/, /1 unusable row/]],
+    ['a bad number', 'msisdn,carrier\n0912,Viettel\n', [/:2: msisdn '0912': too few digits/]],
+    ['a missing carrier', 'msisdn,carrier\n0912345678\n', [/:2: expected msisdn,carrier, got 1 field/]],
+    ['an unclosed quote', 'msisdn,carrier\n"0912345678,Viettel\n', [/:\d+: Quote Not Closed/]],
+  ])('refuses %s, naming the line', async (_, text, messages) => {
+    const act = loadPortabilityFile(csvFile(text));
+    await expect(act).rejects.toThrow(PortabilityFileError);
+    for (const message of messages) await expect(loadPortabilityFile(csvFile(text))).rejects.toThrow(message);
+  });
+
+  it('lists the first bad rows and counts the rest', async () => {
+    const rows = Array.from({ length: 25 }, (_, i) => `09123456${String(i).padStart(2, '0')},Nope`);
+    const message = await loadPortabilityFile(csvFile(['msisdn,carrier', ...rows].join('\n'))).then(
+      () => '',
+      (e: unknown) => (e as Error).message,
+    );
+    expect(message.split('\n').filter((l) => / is not a carrier name/.test(l))).toHaveLength(10);
+    expect(message).toContain('and 15 more');
+    expect(message).toContain('25 unusable rows');
+  });
+});
+
+describe('loa preview', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    const program = new Command().exitOverride();
+    registerPreview(program);
+    await program.parseAsync(['preview', ...args], { from: 'user' });
+    return { stdout, stderr };
+  }
+
+  const campaignFile = (): string => {
+    const path = join(dir, `campaign-${n++}.yaml`);
+    writeFileSync(path, campaignYaml({ throttle: { viettel: 500 } }));
+    return path;
+  };
+
+  it.each([
+    ['the TPS the carriers file grants', { viettel: 7, vnpt: 3, mobifone: 2 }, { viettel: 7, vnpt: 3, mobifone: 2 }],
+    ['the simulator defaults without LOA_CARRIERS', undefined, { viettel: 200, vnpt: 100, mobifone: 100 }],
+  ])('caps the ETA by %s', async (_, granted, expected) => {
+    if (granted) {
+      const yamlPath = join(dir, `carriers-${n++}.yaml`);
+      const bind = '{ host: 10.0.0.5, port: 2775, systemId: sttt_ct, password: pw, count: 2 }';
+      writeFileSync(yamlPath, `carriers:\n${CARRIER_IDS.map((id) => `  ${id}:\n    binds: [${bind}]\n    tps: ${granted[id]}\n`).join('')}`);
+      vi.stubEnv('LOA_CARRIERS', yamlPath);
+    } else {
+      vi.stubEnv('LOA_CARRIERS', '');
+    }
+    const { stdout, stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--json']);
+    expect(stderr).toBe('');
+    const report = JSON.parse(stdout) as PreviewReport;
+    expect(Object.fromEntries(report.carriers.map((c) => [c.carrier, c.tps]))).toEqual(expected);
+  });
+
+  it('names the bad rows of --portability and exits 1', async () => {
+    vi.stubEnv('LOA_CARRIERS', '');
+    const portability = csvFile('msisdn,carrier\n0961234567,Vinafone\n');
+    const { stdout, stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--portability', portability]);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`${portability}:2: carrier 'Vinafone'`);
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('routes by --portability', async () => {
+    vi.stubEnv('LOA_CARRIERS', '');
+    const { stdout } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--portability', csvFile('0961234567,Vinaphone\n'), '--json']);
+    const report = JSON.parse(stdout) as PreviewReport;
+    expect(report.carriers.find((c) => c.carrier === 'vnpt')).toMatchObject({ recipients: 1, ported: 1 });
   });
 });
 

@@ -3,8 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { parse, type CsvError } from 'csv-parse';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
+import { ConfigError, loadConfig } from '../../config.js';
 import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
 import type { Campaign } from '../../domain/campaign.js';
+import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
+import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
 import { loadCampaignFile } from './validate.js';
 
@@ -13,14 +16,86 @@ export class AudienceFileError extends Error {
   override name = 'AudienceFileError';
 }
 
+/** The portability file has rows that cannot be used; the message names each by line. */
+export class PortabilityFileError extends Error {
+  override name = 'PortabilityFileError';
+}
+
+export interface PreviewFileOptions {
+  /** Granted TPS per carrier (the carriers config); caps the campaign throttle for the ETA. */
+  grantedTps?: Partial<Record<CarrierId, number>>;
+  /** Number (84XXXXXXXXX) → carrier name, from loadPortabilityFile. */
+  portability?: ReadonlyMap<string, string>;
+}
+
+/** How many bad portability rows the error lists before it only counts. */
+const PORTABILITY_ERRORS_SHOWN = 10;
+
+/**
+ * Read a portability CSV (`msisdn,carrier`, header optional) into number → carrier. Every row is
+ * checked with validatePortabilityEntry; any bad row fails the load, naming its line, because a
+ * carrier name we do not know would otherwise make its numbers silently unroutable.
+ */
+export async function loadPortabilityFile(csvPath: string): Promise<Map<string, string>> {
+  const table = new Map<string, string>();
+  const problems: string[] = [];
+  let problemCount = 0;
+  let columns: { msisdn: number; carrier: number } | null = null;
+  let nextLine = 1;
+  try {
+    await pipeline(createReadStream(csvPath, { highWaterMark: 1 << 20 }), parse({ bom: true, relax_column_count: true }), async function* (records: AsyncIterable<string[]>) {
+      for await (const record of records) {
+        const line = nextLine;
+        nextLine++;
+        for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
+        if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue;
+        if (!columns) {
+          const names = record.map((name) => name.trim().toLowerCase());
+          if (names.includes('msisdn') && names.includes('carrier')) {
+            columns = { msisdn: names.indexOf('msisdn'), carrier: names.indexOf('carrier') };
+            continue;
+          }
+          columns = { msisdn: 0, carrier: 1 };
+        }
+        const msisdn = record[columns.msisdn];
+        const carrier = record[columns.carrier];
+        const result = msisdn === undefined || carrier === undefined ? { ok: false as const, reason: `expected msisdn,carrier, got ${record.length} field${record.length === 1 ? '' : 's'}` } : validatePortabilityEntry(msisdn, carrier);
+        if (result.ok) {
+          table.set(result.msisdn, result.target.carrier ?? result.target.carrierName);
+        } else {
+          problemCount++;
+          if (problems.length < PORTABILITY_ERRORS_SHOWN) problems.push(`${csvPath}:${line}: ${result.reason}`);
+        }
+      }
+      yield;
+    });
+  } catch (error) {
+    const csvError = error as CsvError;
+    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
+      throw new PortabilityFileError(`${csvPath}:${typeof csvError.lines === 'number' ? csvError.lines : nextLine}: ${csvError.message}`);
+    }
+    throw error;
+  }
+  if (problemCount > 0) {
+    const more = problemCount > problems.length ? [`${csvPath}: … and ${problemCount - problems.length} more`] : [];
+    throw new PortabilityFileError([...problems, ...more, `${csvPath}: ${problemCount} unusable row${problemCount === 1 ? '' : 's'}; fix them or remove them`].join('\n'));
+  }
+  return table;
+}
+
 /**
  * Stream an audience CSV (`msisdn,province,commune[,…]`, header required) through the preview.
  * Memory: one row at a time plus the dedupe set (see MsisdnSet). A row with the wrong number of
  * fields is counted and skipped; broken quoting stops the preview with its line number, since
  * everything after an unclosed quote would be misread.
  */
-export async function previewAudienceFile(campaign: Campaign, csvPath: string): Promise<PreviewReport> {
-  const preview = new AudiencePreview({ campaign, profiles: CARRIER_PROFILES, router: new Router(CARRIER_PROFILES) });
+export async function previewAudienceFile(campaign: Campaign, csvPath: string, options: PreviewFileOptions = {}): Promise<PreviewReport> {
+  const preview = new AudiencePreview({
+    campaign,
+    profiles: CARRIER_PROFILES,
+    router: new Router(CARRIER_PROFILES, options.portability),
+    ...(options.grantedTps ? { grantedTps: options.grantedTps } : {}),
+  });
   let header: { msisdn: number; province: number; commune: number; count: number } | null = null;
   // csv-parse's per-record info (on_record, info, skip_* options) doubles the parse time on
   // millions of rows, so line numbers are counted here: one per record plus embedded newlines.
@@ -133,15 +208,29 @@ export function register(program: Command): void {
     .description('offline preview: recipients per carrier, encoding and parts, segments and ETA for a campaign and an audience CSV')
     .argument('<file>', 'campaign file (YAML or JSON)')
     .requiredOption('--audience <csv>', 'audience CSV with a header msisdn,province,commune[,…]')
+    .option('--portability <csv>', 'portability table msisdn,carrier (carrier names such as Viettel, Vinaphone, VMS); ported numbers route by it')
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, options: { audience: string; json?: boolean }) => {
+    .action(async (file: string, options: { audience: string; portability?: string; json?: boolean }) => {
       const campaign = await loadCampaignFile(file);
       if (!campaign) return;
+      let grantedTps: Record<CarrierId, number>;
+      try {
+        // The TPS each carrier granted (LOA_CARRIERS, or the simulator's defaults): the ETA cannot beat it.
+        const { carriers } = loadConfig();
+        grantedTps = Object.fromEntries(CARRIER_IDS.map((id) => [id, carriers[id].tps])) as Record<CarrierId, number>;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       let report: PreviewReport;
       try {
-        report = await previewAudienceFile(campaign, options.audience);
+        const portability = options.portability ? await loadPortabilityFile(options.portability) : undefined;
+        report = await previewAudienceFile(campaign, options.audience, { grantedTps, ...(portability ? { portability } : {}) });
       } catch (error) {
-        const message = error instanceof AudienceFileError ? error.message : `${options.audience}: ${(error as Error).message}`;
+        const message =
+          error instanceof AudienceFileError || error instanceof PortabilityFileError ? error.message : `${(error as NodeJS.ErrnoException).path ?? options.audience}: ${(error as Error).message}`;
         process.stderr.write(`${message}\n`);
         process.exitCode = 1;
         return;
