@@ -12,7 +12,7 @@ import {
   previewAudienceFile,
   register as registerPreview,
 } from '../../src/cli/commands/preview.js';
-import { formatIssue } from '../../src/cli/commands/validate.js';
+import { formatIssue, register as registerValidate } from '../../src/cli/commands/validate.js';
 import type { PreviewReport } from '../../src/domain/audience-preview.js';
 import { CARRIER_IDS } from '../../src/domain/carrier.js';
 import { buildCampaign, campaignYaml } from '../factories.js';
@@ -209,6 +209,56 @@ describe('loa preview', () => {
     const { stdout } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--portability', csvFile('0961234567,Vinaphone\n'), '--json']);
     const report = JSON.parse(stdout) as PreviewReport;
     expect(report.carriers.find((c) => c.carrier === 'vnpt')).toMatchObject({ recipients: 1, ported: 1 });
+  });
+});
+
+describe('loa validate', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  async function run(files: string[]): Promise<{ stdout: string; stderr: string; exitCode: typeof process.exitCode }> {
+    let stdout = '';
+    let stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    const program = new Command().exitOverride();
+    registerValidate(program);
+    await program.parseAsync(['validate', ...files], { from: 'user' });
+    return { stdout, stderr, exitCode: process.exitCode };
+  }
+  const file = (text: string): string => {
+    const path = join(dir, `campaign-${n++}.yaml`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const examples = ['campaigns/cantho-ncov-2020-02.yaml', 'campaigns/cantho-xet-nghiem-2021-09.yaml', 'campaigns/kiengiang-gian-cach-2021-07.yaml'];
+
+  it.each<[string, () => string[], { valid: number; invalid: RegExp[]; exitCode: number | undefined }]>([
+    ['every example campaign', () => examples, { valid: 3, invalid: [], exitCode: undefined }],
+    ['one valid file', () => [file(campaignYaml())], { valid: 1, invalid: [], exitCode: undefined }],
+    ['a bad file among good ones', () => [examples[0]!, file(campaignYaml({ priority: 'high' })), examples[1]!], { valid: 2, invalid: [/priority/], exitCode: 1 }],
+    ['a missing file and a good one', () => [join(dir, 'nope.yaml'), examples[2]!], { valid: 1, invalid: [/nope\.yaml: cannot read/], exitCode: 1 }],
+    [
+      'a text of combining marks only',
+      () => [file(campaignYaml({ message: { text: '\u0301\u0300', sender: { viettel: 'A', vnpt: 'A', mobifone: 'A' } } })), examples[0]!],
+      { valid: 1, invalid: [/combining marks/], exitCode: 1 },
+    ],
+  ])('reports each of %s', async (_, files, expected) => {
+    const paths = files();
+    const { stdout, stderr, exitCode } = await run(paths);
+    expect(stdout.match(/: valid\n/g) ?? []).toHaveLength(expected.valid);
+    for (const problem of expected.invalid) expect(stderr).toMatch(problem);
+    if (paths.length > 1) expect(stdout).toContain(`${expected.valid} of ${paths.length} files valid`);
+    expect(exitCode).toBe(expected.exitCode);
+  });
+
+  it('shows occurrences folded by quiet hours', async () => {
+    const schedule = { start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: { from: '21:00', to: '07:00' } };
+    const { stdout } = await run([file(campaignYaml({ schedule }))]);
+    expect(stdout).toContain('occurrences: 6;');
+    expect(stdout).toContain('skipped:   10 occurrences in quiet hours');
   });
 });
 

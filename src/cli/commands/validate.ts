@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
 import { campaignOperators, CampaignValidationError, contentHash, parseCampaign, type Campaign, type CampaignIssue } from '../../domain/campaign.js';
 import { encodeMessage } from '../../domain/encoding.js';
+import { DomainError } from '../../domain/errors.js';
 import { expandOccurrences } from '../../domain/schedule.js';
 
 /** `FILE:line:column: path: message`, the shape editors and CI annotate. */
@@ -57,6 +58,10 @@ function summary(file: string, campaign: Campaign): string {
     const occurrences = expandOccurrences(campaign, { from: new Date(0), to: new Date(Date.UTC(2200, 0, 1)), limit: 1001 });
     const shown = occurrences.slice(0, 3).map((o) => `${o.launchAt.toISOString()}${o.deferred ? ' (deferred by quiet hours)' : ''}`);
     lines.push(`  occurrences: ${occurrences.length > 1000 ? 'more than 1000' : occurrences.length}; first ${shown.join(', ')}`);
+    const collapsed = occurrences.slice(0, 1000).reduce((n, o) => n + o.skipped.length, 0);
+    if (collapsed > 0) {
+      lines.push(`  skipped:   ${collapsed} occurrence${collapsed === 1 ? '' : 's'} in quiet hours folded into the run at the end of the quiet window (one run per launch time)`);
+    }
   }
   if (campaign.screens.length > 0) {
     lines.push(`  screens:   ${campaign.screens.length} item${campaign.screens.length === 1 ? '' : 's'}`);
@@ -70,13 +75,35 @@ function summary(file: string, campaign: Campaign): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Validate each file and print its summary or its problems; one bad file does not stop the
+ * others. Returns whether all were valid (the command exits 1 otherwise).
+ */
+export async function validateFiles(files: readonly string[]): Promise<boolean> {
+  let valid = 0;
+  for (const file of files) {
+    const campaign = await loadCampaignFile(file);
+    if (!campaign) continue;
+    try {
+      process.stdout.write(summary(file, campaign));
+      valid++;
+    } catch (error) {
+      // A rule beyond the schema that only encoding or expansion notices (e.g. text of combining marks only).
+      if (!(error instanceof DomainError)) throw error;
+      process.stderr.write(`${file}: ${error.message}\n`);
+    }
+  }
+  if (files.length > 1) process.stdout.write(`${valid} of ${files.length} files valid\n`);
+  if (valid < files.length) process.exitCode = 1;
+  return valid === files.length;
+}
+
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('check a campaign file (YAML or JSON) against campaigns/campaign.schema.json and the rules beyond it')
-    .argument('<file>', 'campaign file')
-    .action(async (file: string) => {
-      const campaign = await loadCampaignFile(file);
-      if (campaign) process.stdout.write(summary(file, campaign));
+    .description('check campaign files (YAML or JSON) against campaigns/campaign.schema.json and the rules beyond it')
+    .argument('<files...>', 'campaign files, e.g. campaigns/*.yaml')
+    .action(async (files: string[]) => {
+      await validateFiles(files);
     });
 }
