@@ -62,12 +62,13 @@ const MAX_DIGITS = 15; // E.164 maximum; anything longer is rejected without rea
 
 /** Digits as char codes; `+` allowed only before the first digit. */
 function isSeparator(code: number): boolean {
-  // space, tab, CR (a CSV with mixed line endings), NBSP, '.', '-', '(', ')', '/', the apostrophe spreadsheets use to keep a leading 0,
-  // and the dash look-alikes word processors produce.
+  // space, tab, CR (a CSV with mixed line endings), LF (a line break inside a quoted spreadsheet cell), NBSP, '.', '-', '(', ')',
+  // '/', the apostrophe spreadsheets use to keep a leading 0, and the dash look-alikes word processors produce.
   return (
     code === 0x20 ||
     code === 0x09 ||
     code === 0x0d ||
+    code === 0x0a ||
     code === 0xa0 ||
     code === 0x2e ||
     code === 0x2d ||
@@ -85,7 +86,7 @@ const LETTER = /\p{L}/u;
 /**
  * Normalise `0912345678`, `84912345678`, `+84 91 234 5678`, `(091) 234-5678`, `091.234.5678`,
  * `0084…`, `+84 (0) 91…`, a 9-digit number whose leading 0 a spreadsheet dropped, and a pre-2018
- * 11-digit national number (converted by the 2018 table) to `84XXXXXXXXX`.
+ * 11-digit national number (converted by the 2018 table, also with its leading 0 dropped) to `84XXXXXXXXX`.
  */
 export function normalizeMsisdn(input: string): MsisdnResult {
   let digits = '';
@@ -124,6 +125,10 @@ export function normalizeMsisdn(input: string): MsisdnResult {
   } else if (length === 9) {
     // A spreadsheet read the number as an integer and dropped the trunk 0.
     national = digits;
+  } else if (length === 10 && digits.charCodeAt(0) === 0x31) {
+    // The same for a pre-2018 11-digit number: 1699876543 was 01699876543, still converted.
+    national = digits;
+    convertible = true;
   } else if (length === 10 && digits.startsWith('84')) {
     return invalid('too-short', 'country code 84 followed by only 8 digits');
   } else {

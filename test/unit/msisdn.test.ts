@@ -57,6 +57,34 @@ describe(normalizeMsisdn.name, () => {
     },
   );
 
+  it.each<[string, string, boolean]>([
+    ['a line break inside the number (a wrapped spreadsheet cell)', '0912 345\n678', false],
+    ['CRLF inside the number', '091\r\n2345678', false],
+    ['a line break after the number', '0912345678\n', false],
+    ['an old 11-digit number without its leading 0', '1699876543', true],
+    ['the same with separators', '169 987 6543', true],
+    ['an old Vinaphone number without its leading 0', '1239876543', true],
+  ])('reads %s', (_, input, converted) => {
+    const sut = normalizeMsisdn(input);
+    expect(sut.ok).toBe(true);
+    expect(sut).toMatchObject({ converted });
+  });
+
+  it.each<[string, string]>([
+    ['1699876543', '84399876543'],
+    ['1209876543', '84709876543'],
+    ['1869876543', '84569876543'],
+  ])('converts %s (01… with its 0 dropped) → %s', (input, expected) => {
+    expect(normalizeMsisdn(input)).toEqual({ ok: true, msisdn: expected, converted: true });
+  });
+
+  it.each<[string, MsisdnInvalidReason]>([
+    ['1309876543', 'unknown-prefix'],
+    ['2025550143', 'not-vietnamese'],
+  ])('still refuses %s (%s)', (input, reason) => {
+    expect(normalizeMsisdn(input)).toMatchObject({ ok: false, reason });
+  });
+
   it.each(CONVERSIONS.map(([old]) => [old, `84${old.slice(1)}${SUBSCRIBER}`] as const))(
     'does not convert %s in international form (%s): the table applies to national input only',
     (_, input) => {
