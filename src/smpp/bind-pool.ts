@@ -24,9 +24,15 @@ export interface CarrierReceipt {
   raw: string;
 }
 
-/** Where receipts go. deliver_sm_resp has already been sent when accept() is called, so the sink must not lose them. */
+/** Where receipts go. deliver_sm_resp has already been sent when either method is called, so the sink must not lose them. */
 export interface ReceiptSink {
   accept(receipt: CarrierReceipt): void | Promise<void>;
+  /**
+   * A deliver_sm marked as a receipt that could not be read (no message id, unknown state, …).
+   * It was acknowledged, so the SMSC will not send it again: keep it for an audit. `raw` is the
+   * text as received (Latin-1) with C0 control characters other than \t \n \r removed.
+   */
+  unreadable(receipt: { carrier: CarrierId; raw: string; reason: string; receivedAt: Date }): void | Promise<void>;
 }
 
 export interface BindPoolOptions {
@@ -56,6 +62,8 @@ interface Slot {
     /** Local monotonic time until which the lease is certainly ours (measured from before the Redis call). */
     validUntil: number;
     lastRenewAt: number;
+    /** A renewal is in flight (each is bounded by the command timeout). */
+    renewing: boolean;
   } | null;
 }
 
@@ -73,6 +81,36 @@ interface BindPoolEvents {
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+// C0 controls but \t \n \r: PostgreSQL text cannot hold NUL (one in a batch fails the whole batch),
+// and SMSCs pad receipt texts with NULs.
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
+
+/** `text` without the C0 control characters a database text column or a log line should not get. */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, '');
+}
+
+class RedisTimeoutError extends Error {
+  override name = 'RedisTimeoutError';
+}
+
+/**
+ * `command` or a RedisTimeoutError after `ms`. The worker's Redis client retries for ever
+ * (maxRetriesPerRequest: null, as BullMQ needs), so an unbounded lease command would hang start-up,
+ * renewals and shutdown for as long as Redis is away. A command that lands after its timeout is
+ * harmless: a renewal only extends a lease we treat as lost, and a late SET NX leaves a lease of
+ * ours that nobody binds on and that expires after leaseMs.
+ */
+function withinMs<T>(command: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(`${what}: no answer from Redis within ${Math.round(ms)} ms`)), ms);
+  });
+  command.catch(() => undefined);
+  return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The binds of one carrier across every worker process. Each allowed bind (the sum of `count`
  * over the carrier's endpoints) is a slot with a Redis lease (`SET NX PX`, renewed by
@@ -88,8 +126,10 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
   private readonly renewEveryMs: number;
   private readonly safetyMs: number;
   private readonly logger: Logger;
+  private readonly commandTimeoutMs: number;
+  private readonly releaseTimeoutMs: number;
   private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
+  private acquiring: Promise<void> | null = null;
   private running = false;
   private sessionList: SmppSession[] = [];
 
@@ -100,6 +140,9 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     if (this.leaseMs < 300) throw new RangeError('leaseMs must be at least 300');
     this.renewEveryMs = this.leaseMs / 3;
     this.safetyMs = Math.max(100, this.leaseMs / 5);
+    this.commandTimeoutMs = this.leaseMs / 3;
+    // Releasing is a courtesy (the lease expires anyway): it must not hold up a shutdown.
+    this.releaseTimeoutMs = Math.min(this.commandTimeoutMs, 2_000);
     const carrier = options.carrier;
     let index = 0;
     this.slots = carrier.binds.flatMap((endpoint) =>
@@ -150,50 +193,63 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     return this.sessionList.length;
   }
 
-  /** Starts taking leases and binding; returns at once (binds come up in the background, see 'bound'). */
+  /**
+   * Starts taking leases and binding; returns at once, without waiting for Redis (binds come up
+   * in the background, see 'bound'): a worker whose Redis is away must still start and serve /health.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.tick();
     const every = Math.max(50, Math.min(this.renewEveryMs / 2, 1_000));
-    this.timer = setInterval(() => {
-      // Checked here, not only after a renewal: a Redis call that hangs must not keep a bind alive.
-      this.expireOverdue();
-      void this.tick();
-    }, every);
+    this.timer = setInterval(() => this.beat(), every);
+    this.beat();
   }
 
-  /** Unbinds every session gracefully, then releases their leases. */
+  /**
+   * Unbinds every session gracefully, then releases their leases. Renewals go on until each
+   * session is closed (a graceful close can take drainMs + 2 × unbindMs); a lease that cannot be
+   * kept meanwhile closes its bind by force before it can expire. Every Redis call is bounded, so
+   * this ends even with Redis gone.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.ticking;
-    await Promise.all(
-      this.slots.map(async (slot) => {
-        const held = slot.held;
-        if (!held) return;
-        await held.session.close();
-        this.forgetSlot(slot);
-        await this.release(slot);
-      }),
-    );
+    // An acquisition in flight is not awaited: it releases what it gets once it sees running is false.
+    try {
+      await Promise.all(
+        this.slots.map(async (slot) => {
+          const held = slot.held;
+          if (!held) return;
+          await held.session.close();
+          // Lost while closing: lose() destroyed the session and released the lease already.
+          if (slot.held !== held) return;
+          this.forgetSlot(slot);
+          await this.release(slot);
+        }),
+      );
+    } finally {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
-  private tick(): Promise<void> {
-    if (this.ticking) return this.ticking;
-    this.ticking = this.runTick()
-      .catch((error: unknown) => this.logger.error({ err: error }, 'bind pool tick failed'))
+  private beat(): void {
+    // Checked on every beat, not only after a renewal: a Redis call that hangs must not keep a bind alive.
+    this.expireOverdue();
+    for (const slot of this.slots) if (slot.held) void this.renew(slot);
+    if (this.running) void this.acquireRound();
+  }
+
+  private acquireRound(): Promise<void> {
+    this.acquiring ??= this.runAcquireRound()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'bind lease round failed'))
       .finally(() => {
-        this.ticking = null;
+        this.acquiring = null;
       });
-    return this.ticking;
+    return this.acquiring;
   }
 
-  private async runTick(): Promise<void> {
-    await Promise.all(this.slots.filter((slot) => slot.held).map((slot) => this.renew(slot)));
-    if (!this.running) return;
+  private async runAcquireRound(): Promise<void> {
     const limit = this.options.maxLocalBinds ?? this.slots.length;
     for (const slot of this.slots) {
       if (!this.running || this.heldCount >= limit) break;
@@ -203,22 +259,25 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
 
   private async renew(slot: Slot): Promise<void> {
     const held = slot.held;
-    if (!held) return;
+    if (!held || held.renewing) return;
     const now = performance.now();
-    if (now - held.lastRenewAt >= this.renewEveryMs) {
-      try {
-        const renewed = await this.options.redis.eval(RENEW, 1, slot.key, this.owner, String(this.leaseMs));
-        if (slot.held !== held) return;
-        if (Number(renewed) === 1) {
-          held.validUntil = now + this.leaseMs;
-          held.lastRenewAt = now;
-        } else {
-          this.lose(slot, 'lease taken by another process or expired');
-          return;
-        }
-      } catch (error) {
-        this.logger.warn({ err: error, slot: slot.index }, 'cannot renew bind lease');
+    if (now - held.lastRenewAt < this.renewEveryMs) return;
+    held.renewing = true;
+    try {
+      const renewed = await withinMs(this.options.redis.eval(RENEW, 1, slot.key, this.owner, String(this.leaseMs)), this.commandTimeoutMs, 'renew bind lease');
+      if (slot.held !== held) return;
+      if (Number(renewed) === 1) {
+        held.validUntil = now + this.leaseMs;
+        held.lastRenewAt = now;
+      } else {
+        this.lose(slot, 'lease taken by another process or expired');
+        return;
       }
+    } catch (error) {
+      // Failed or timed out: tried again next beat; expireOverdue closes the bind before the lease can expire.
+      this.logger.warn({ err: error, slot: slot.index }, 'cannot renew bind lease');
+    } finally {
+      held.renewing = false;
     }
     this.expireOverdue();
   }
@@ -238,7 +297,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     const now = performance.now();
     let acquired: string | null;
     try {
-      acquired = await this.options.redis.set(slot.key, this.owner, 'PX', this.leaseMs, 'NX');
+      acquired = await withinMs(this.options.redis.set(slot.key, this.owner, 'PX', this.leaseMs, 'NX'), this.commandTimeoutMs, 'take bind lease');
     } catch (error) {
       this.logger.warn({ err: error, slot: slot.index }, 'cannot take bind lease');
       return;
@@ -265,7 +324,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     session.on('unbound', (reason) => this.emit('unbound', session, reason));
     session.on('alert', (alert) => this.emit('alert', alert));
     session.on('deliver', (deliver) => this.onDeliver(deliver));
-    slot.held = { session, validUntil: now + this.leaseMs, lastRenewAt: now };
+    slot.held = { session, validUntil: now + this.leaseMs, lastRenewAt: now, renewing: false };
     this.sessionList = [...this.sessionList, session];
     this.logger.info({ slot: slot.index, owner: this.owner }, 'bind lease acquired');
     this.emit('lease-acquired', slot.index);
@@ -291,7 +350,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
 
   private async release(slot: Slot): Promise<void> {
     try {
-      await this.options.redis.eval(RELEASE, 1, slot.key, this.owner);
+      await withinMs(this.options.redis.eval(RELEASE, 1, slot.key, this.owner), this.releaseTimeoutMs, 'release bind lease');
     } catch (error) {
       this.logger.warn({ err: error, slot: slot.index }, 'cannot release bind lease; it will expire');
     }
@@ -303,39 +362,51 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
       this.emit('mo', deliver);
       return;
     }
-    let receipt: CarrierReceipt;
+    const carrier = this.options.carrier.id;
+    const receivedAt = new Date();
+    const raw = withoutControlCharacters(deliver.shortMessage.toString('latin1'));
+    let parsed: ReturnType<typeof parseReceipt>;
     try {
-      const parsed = parseReceipt(
+      parsed = parseReceipt(
         {
           esmClass: deliver.esmClass,
           shortMessage: deliver.shortMessage,
-          receiptedMessageId: deliver.receiptedMessageId,
+          receiptedMessageId: deliver.receiptedMessageId === undefined ? undefined : withoutControlCharacters(deliver.receiptedMessageId),
           messageState: deliver.messageState,
           networkErrorCode: deliver.networkErrorCode,
         },
         this.messageIdFormats.receipt,
       );
-      if (!parsed) return;
-      receipt = {
-        carrier: this.options.carrier.id,
-        messageId: parsed.messageId,
-        state: parsed.state,
-        error: parsed.error,
-        doneAt: parsed.doneAt,
-        intermediate: parsed.intermediate,
-        raw: deliver.shortMessage.toString('latin1'),
-      };
     } catch (error) {
-      this.logger.error({ err: error, raw: deliver.shortMessage.toString('latin1') }, 'unreadable receipt');
+      // Already acknowledged (deliver_sm_resp): the SMSC will not send it again, so it goes to the
+      // sink to be kept, not only to a log line.
+      const reason = withoutControlCharacters(error instanceof Error ? error.message : String(error));
+      this.logger.error({ reason, rawLength: raw.length }, 'unreadable receipt');
+      this.toSink(() => this.options.receiptSink.unreadable({ carrier, raw, reason, receivedAt }), { unreadable: true });
       return;
     }
+    if (!parsed) return;
+    const receipt: CarrierReceipt = {
+      carrier,
+      messageId: withoutControlCharacters(parsed.messageId),
+      state: parsed.state,
+      error: parsed.error === null ? null : withoutControlCharacters(parsed.error),
+      doneAt: parsed.doneAt,
+      intermediate: parsed.intermediate,
+      raw,
+    };
+    this.toSink(() => this.options.receiptSink.accept(receipt), { messageId: receipt.messageId });
+  }
+
+  /** Calls the sink; a throw or a rejected promise is logged (the sink owns retrying its writes). */
+  private toSink(call: () => void | Promise<void>, context: Record<string, unknown>): void {
     try {
-      const accepted = this.options.receiptSink.accept(receipt);
+      const accepted = call();
       if (accepted && typeof (accepted as Promise<void>).then === 'function') {
-        (accepted as Promise<void>).catch((error: unknown) => this.logger.error({ err: error, messageId: receipt.messageId }, 'receipt sink failed'));
+        (accepted as Promise<void>).catch((error: unknown) => this.logger.error({ err: error, ...context }, 'receipt sink failed'));
       }
     } catch (error) {
-      this.logger.error({ err: error, messageId: receipt.messageId }, 'receipt sink failed');
+      this.logger.error({ err: error, ...context }, 'receipt sink failed');
     }
   }
 }

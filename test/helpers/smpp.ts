@@ -2,7 +2,7 @@ import { afterEach } from 'vitest';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierId } from '../../src/domain/carrier.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import type { CarrierReceipt } from '../../src/smpp/bind-pool.js';
+import type { CarrierReceipt, ReceiptSink } from '../../src/smpp/bind-pool.js';
 import { SmppSession, type SmppEndpoint } from '../../src/smpp/session.js';
 import { Submitter, type Addressing, type SessionSource, type SubmitPart, type SubmitterOptions } from '../../src/smpp/submitter.js';
 
@@ -43,11 +43,17 @@ export async function eventually(condition: () => boolean, timeoutMs: number, wh
   }
 }
 
+type UnreadableReceipt = Parameters<ReceiptSink['unreadable']>[0];
+
 /** A receipt sink that keeps what it is given. */
-export class CollectingSink {
+export class CollectingSink implements ReceiptSink {
   readonly receipts: CarrierReceipt[] = [];
+  readonly unreadables: UnreadableReceipt[] = [];
   accept(receipt: CarrierReceipt): void {
     this.receipts.push(receipt);
+  }
+  unreadable(receipt: UnreadableReceipt): void {
+    this.unreadables.push(receipt);
   }
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -7,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierConfig } from '../../src/config.js';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
+import { createRedis } from '../../src/jobs/redis.js';
 import { carrierConfigFor } from '../../src/sim/fixtures.js';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
 import { BindPool } from '../../src/smpp/bind-pool.js';
@@ -36,7 +38,7 @@ function spawnWorker(carrier: CarrierConfig, keyPrefix: string): { child: ChildP
     const redis = new Redis(options.redisUrl);
     const pool = new BindPool({
       carrier: options.carrier, profile: CARRIER_PROFILES[options.carrier.id], redis, prefix: options.prefix,
-      receiptSink: { accept() {} }, logger: createLogger('silent'), leaseMs: options.leaseMs,
+      receiptSink: { accept() {}, unreadable() {} }, logger: createLogger('silent'), leaseMs: options.leaseMs,
     });
     const report = () => process.stdout.write(JSON.stringify({ bound: pool.boundCount }) + '\\n');
     pool.on('bound', report);
@@ -67,6 +69,56 @@ function spawnWorker(carrier: CarrierConfig, keyPrefix: string): { child: ChildP
   return { child, bound: () => bound, exited };
 }
 
+/**
+ * A TCP proxy in front of Redis that a test can kill (every connection cut, port closed) to make
+ * Redis unreachable for real, and start again on the same port.
+ */
+class RedisProxy {
+  port = 0;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+
+  async listen(): Promise<void> {
+    const target = new URL(redisUrl);
+    const server = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => this.sockets.delete(socket));
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  async kill(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A client made as the worker makes its own (it retries every command for ever), through this proxy. */
+  url(): string {
+    const url = new URL(redisUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.port);
+    return url.toString();
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'> {
+  return Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+}
+
 describe(BindPool.name, () => {
   const cleanups = useCleanups();
   const clients: Redis[] = [];
@@ -84,6 +136,20 @@ describe(BindPool.name, () => {
     if (keys.length > 0) await redis.del(...keys);
     for (const client of clients) client.disconnect();
   });
+
+  async function redisProxy(): Promise<RedisProxy> {
+    const proxy = new RedisProxy();
+    await proxy.listen();
+    cleanups.push(() => proxy.kill());
+    return proxy;
+  }
+
+  function workerRedis(proxy: RedisProxy): Redis {
+    const client = createRedis(proxy.url(), 'loa-test-worker');
+    client.on('error', () => undefined);
+    clients.push(client);
+    return client;
+  }
 
   async function simulator(options: Partial<ConstructorParameters<typeof SmscSimulator>[0]> = {}): Promise<SmscSimulator> {
     const sim = new SmscSimulator({ carrier: 'viettel', ...credentials, ...options });
@@ -236,5 +302,105 @@ describe(BindPool.name, () => {
     expect(receivers.size).toBe(1);
     expect(new Set(sink.receipts.map((receipt) => receipt.state))).toEqual(new Set(['delivered', 'undeliverable']));
     expect(sink.receipts.every((receipt) => receipt.carrier === 'viettel' && receipt.raw.startsWith('id:'))).toBe(true);
+  });
+
+  it('strips control characters from receipts, NUL padding included, before the sink sees them', async () => {
+    const sim = await simulator();
+    const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1, messageId: { submit: 'hex', receipt: 'hex' } });
+    const sink = new CollectingSink();
+    const sut = pool(carrier, `${prefix}:${randomUUID()}`, { receiptSink: sink });
+    await sut.start();
+    await eventually(() => sut.boundCount === 1, 5_000, 'a bind');
+
+    const text = 'id:1A2B sub:001 dlvrd:000 submit date:2501011200 done date:2501011201 stat:UNDELIV err:0\u000112 text:Canh bao\u0000\u0000\u0000';
+    expect(sim.sendDeliverSm({ esmClass: 0x04, shortMessage: Buffer.from(text, 'latin1') })).toBe(1);
+    sim.sendDeliverSm({ esmClass: 0x04, receiptedMessageId: '\u0002FF', messageState: 2, shortMessage: Buffer.from('\u0000\u0000', 'latin1') });
+    await eventually(() => sink.receipts.length === 2, 2_000, 'two receipts');
+
+    // eslint-disable-next-line no-control-regex -- what PostgreSQL text must not get
+    const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+    for (const receipt of sink.receipts) {
+      for (const value of [receipt.raw, receipt.messageId, receipt.error ?? '']) expect(value).not.toMatch(control);
+    }
+    expect(sink.receipts[0]).toMatchObject({
+      messageId: normalizeMessageId('1A2B', 'hex'),
+      state: 'undeliverable',
+      error: '012',
+      raw: 'id:1A2B sub:001 dlvrd:000 submit date:2501011200 done date:2501011201 stat:UNDELIV err:012 text:Canh bao',
+    });
+    expect(sink.receipts[1]).toMatchObject({ messageId: normalizeMessageId('FF', 'hex'), state: 'delivered', raw: '' });
+  });
+
+  it('hands a receipt it cannot read to the sink as unreadable, after acknowledging it', async () => {
+    const sim = await simulator();
+    const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
+    const sink = new CollectingSink();
+    const sut = pool(carrier, `${prefix}:${randomUUID()}`, { receiptSink: sink });
+    await sut.start();
+    await eventually(() => sut.boundCount === 1, 5_000, 'a bind');
+
+    const before = new Date();
+    sim.sendDeliverSm({ esmClass: 0x04, shortMessage: Buffer.from('garbled\u0000 receipt\u0007 stat:DELIVRD', 'latin1') });
+    await eventually(() => sink.unreadables.length === 1, 2_000, 'the unreadable receipt');
+
+    expect(sink.receipts).toHaveLength(0);
+    expect(sink.unreadables[0]).toMatchObject({ carrier: 'viettel', raw: 'garbled receipt stat:DELIVRD', reason: expect.stringMatching(/no message id/) });
+    expect(sink.unreadables[0]!.receivedAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
+    await eventually(() => sim.responses.get('deliver_sm_resp') === 1, 1_000, 'deliver_sm_resp');
+  });
+
+  it('starts without waiting for an unreachable Redis, and binds once Redis answers', async () => {
+    const sim = await simulator();
+    const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
+    const proxy = await redisProxy();
+    const redis = workerRedis(proxy);
+    await proxy.kill();
+    const sut = pool(carrier, `${prefix}:${randomUUID()}`, { redis });
+
+    expect(await within(sut.start().then(() => 'started'), 5_000)).toBe('started');
+    expect(sut.boundCount).toBe(0);
+
+    await proxy.listen();
+    // A SET NX that timed out may still land once Redis is back: that lease is waited out, never bound on.
+    await eventually(() => sut.boundCount === 1, 10_000, 'a bind once Redis answers');
+    expect(sim.stats.maxConcurrentBinds).toBe(1);
+  });
+
+  it('keeps renewing its leases while stop() drains a slow bind, so no other process binds before it has unbound', async () => {
+    const sim = await simulator({ maxBinds: 0, latencyMs: 2 * LEASE_MS });
+    const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
+    const keyPrefix = `${prefix}:${randomUUID()}`;
+    const a = pool(carrier, keyPrefix, { session: { timeouts: { drainMs: 10_000 } } });
+    await a.start();
+    await eventually(() => a.boundCount === 1, 5_000, 'a bound');
+    const inFlight = a.sessions[0]!.submit(parts(1)[0]!.pdu);
+    await eventually(() => sim.stats.received === 1, 1_000, 'the SMSC to get the submit');
+    const b = pool(carrier, keyPrefix);
+    await b.start();
+
+    await a.stop();
+    expect((await inFlight).kind).toBe('ok');
+    await eventually(() => b.boundCount === 1, LEASE_MS * 4, 'b to take over');
+    expect(Math.max(...sim.bindTimeline.map((point) => point.binds))).toBe(1);
+  });
+
+  it('stops with Redis gone: a graceful close that would outlive the lease is cut short before the lease expires', async () => {
+    const sim = await simulator({ maxBinds: 0, latencyMs: 10_000 });
+    const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
+    const keyPrefix = `${prefix}:${randomUUID()}`;
+    const proxy = await redisProxy();
+    const a = pool(carrier, keyPrefix, { redis: workerRedis(proxy), session: { timeouts: { drainMs: 10_000 } } });
+    await a.start();
+    await eventually(() => a.boundCount === 1, 5_000, 'a bound');
+    const inFlight = a.sessions[0]!.submit(parts(1)[0]!.pdu);
+    await eventually(() => sim.stats.received === 1, 1_000, 'the SMSC to get the submit');
+    const b = pool(carrier, keyPrefix);
+    await b.start();
+
+    await proxy.kill();
+    expect(await within(a.stop().then(() => 'stopped'), 8_000)).toBe('stopped');
+    expect(await inFlight).toEqual({ kind: 'ambiguous', reason: 'connection-lost' });
+    await eventually(() => b.boundCount === 1, LEASE_MS * 4, 'b to take over');
+    expect(Math.max(...sim.bindTimeline.map((point) => point.binds))).toBe(1);
   });
 });
