@@ -7,7 +7,7 @@ import type { CarrierId, CarrierProfile, MessageIdFormat } from '../domain/carri
 import type { MessageState } from '../domain/message-state.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
-import { SmppSession, type DeliverSm, type SessionAlert, type SessionOptions } from './session.js';
+import { SmppSession, type DeliverSm, type LateResponse, type SessionAlert, type SessionOptions } from './session.js';
 
 /** A delivery receipt as the rest of Loa sees it, whatever the carrier wrote. */
 export interface CarrierReceipt {
@@ -75,6 +75,8 @@ interface BindPoolEvents {
   'lease-lost': [slot: number, reason: string];
   /** A deliver_sm that is not a receipt (mobile-originated). */
   mo: [deliver: DeliverSm];
+  /** A submit_sm_resp for a submit already reported ambiguous on `session` (see the Submitter's header). */
+  'late-response': [session: SmppSession, late: LateResponse];
 }
 
 // Renew and release only a lease we still own (compare, then act), atomically.
@@ -323,6 +325,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     session.on('bound', () => this.emit('bound', session));
     session.on('unbound', (reason) => this.emit('unbound', session, reason));
     session.on('alert', (alert) => this.emit('alert', alert));
+    session.on('late-response', (late) => this.emit('late-response', session, late));
     session.on('deliver', (deliver) => this.onDeliver(deliver));
     slot.held = { session, validUntil: now + this.leaseMs, lastRenewAt: now, renewing: false };
     this.sessionList = [...this.sessionList, session];

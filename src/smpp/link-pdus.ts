@@ -33,8 +33,23 @@ export interface SubmitSm {
 export type SubmitResult =
   | { kind: 'ok'; messageId: string }
   | { kind: 'error'; status: number }
-  | { kind: 'ambiguous'; reason: 'connection-lost' | 'response-timeout' }
+  | { kind: 'ambiguous'; reason: 'connection-lost' }
+  /** `connection` and `sequence` identify the PDU if its response turns up late (see LateResponse). */
+  | { kind: 'ambiguous'; reason: 'response-timeout'; connection: number; sequence: number }
   | { kind: 'unsent'; reason: 'not-bound' | 'window-full' | 'not-writable' | 'invalid'; detail?: string };
+
+/**
+ * A submit_sm_resp that arrived after its submit was reported ambiguous (response-timeout) on the
+ * same connection: `connection` and `sequence` are those of that ambiguous result. Kept for
+ * LATE_RESPONSE_TTL_MS after the timeout, for at most LATE_RESPONSE_MAX PDUs per connection.
+ */
+export interface LateResponse {
+  connection: number;
+  sequence: number;
+  /** Null when the SMSC refused it (error responses carry no message_id). */
+  messageId: string | null;
+  status: number;
+}
 
 /** A deliver_sm as received; shortMessage holds the octets as on the wire (see wire.ts). */
 export interface DeliverSm {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { BindRefusedError, type BindType, type LinkOptions } from './link-options.js';
-import { submitSmPdu, toDeliverSm, type DeliverSm, type SubmitResult, type SubmitSm } from './link-pdus.js';
+import { submitSmPdu, toDeliverSm, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { PduWindow } from './window.js';
 import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
@@ -14,7 +14,16 @@ interface PendingControl {
   reject(error: Error): void;
 }
 
-type PendingSubmit = (result: SubmitResult) => void;
+interface PendingSubmit {
+  sequence: number;
+  settle(result: SubmitResult): void;
+}
+
+/** How long, and for how many PDUs, a timed-out submit's sequence number is remembered for a late response. */
+export const LATE_RESPONSE_TTL_MS = 120_000;
+export const LATE_RESPONSE_MAX = 10_000;
+
+let linkCounter = 0;
 
 interface LinkEvents {
   /** Once, when the connection is gone; every outstanding submit has been answered or failed by then. */
@@ -22,10 +31,11 @@ interface LinkEvents {
   deliver: [deliver: DeliverSm];
   /** A window slot freed or the socket drained: more can be submitted. */
   capacity: [];
+  /** A submit_sm_resp for a submit already reported ambiguous (response-timeout). */
+  'late-response': [late: LateResponse];
 }
 
 const AMBIGUOUS_LOST: SubmitResult = Object.freeze({ kind: 'ambiguous', reason: 'connection-lost' });
-const AMBIGUOUS_TIMEOUT: SubmitResult = Object.freeze({ kind: 'ambiguous', reason: 'response-timeout' });
 const UNSENT_NOT_BOUND: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'not-bound' });
 const UNSENT_WINDOW_FULL: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'window-full' });
 const UNSENT_NOT_WRITABLE: SubmitResult = Object.freeze({ kind: 'unsent', reason: 'not-writable' });
@@ -37,10 +47,14 @@ const UNSENT_NOT_WRITABLE: SubmitResult = Object.freeze({ kind: 'unsent', reason
  * (deliver_sm, enquire_link, unbind) and reports each submit's result. It never retries.
  */
 export class SmppLink extends EventEmitter<LinkEvents> {
+  /** Process-unique: sequence numbers start over on every connection. */
+  readonly connection = ++linkCounter;
   private state: LinkState = 'new';
   private raw: SmppRawSession | null = null;
   private readonly submits: PduWindow<PendingSubmit>;
   private readonly controls = new Map<number, PendingControl>();
+  /** Sequence numbers of submits reported ambiguous on timeout → when to forget them (insertion order = expiry order). */
+  private readonly timedOut = new Map<number, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquireTimer: NodeJS.Timeout | null = null;
@@ -132,7 +146,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     }
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
-      this.submits.add(pdu.sequence_number, resolve, performance.now());
+      this.submits.add(pdu.sequence_number, { sequence: pdu.sequence_number, settle: resolve }, performance.now());
     });
   }
 
@@ -240,10 +254,10 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     if (pending) {
       const status = pdu.command_status;
       if (status === STATUS.ESME_ROK) {
-        pending({ kind: 'ok', messageId: typeof pdu.message_id === 'string' ? pdu.message_id : '' });
+        pending.settle({ kind: 'ok', messageId: typeof pdu.message_id === 'string' ? pdu.message_id : '' });
       } else {
         if (status === STATUS.ESME_RINVBNDSTS) this.requestRebind();
-        pending({ kind: 'error', status });
+        pending.settle({ kind: 'error', status });
       }
       this.afterSubmitSettled();
       return;
@@ -254,7 +268,19 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       control.resolve(pdu);
       return;
     }
-    this.logger.debug({ command: pdu.command, sequence: pdu.sequence_number }, 'response to nothing outstanding (late after a timeout?)');
+    if (pdu.command === 'submit_sm_resp' && this.timedOut.delete(pdu.sequence_number)) {
+      const status = pdu.command_status;
+      const late: LateResponse = {
+        connection: this.connection,
+        sequence: pdu.sequence_number,
+        messageId: status === STATUS.ESME_ROK && typeof pdu.message_id === 'string' ? pdu.message_id : null,
+        status,
+      };
+      this.logger.info({ sequence: late.sequence, status }, 'submit_sm_resp after its timeout');
+      this.emit('late-response', late);
+      return;
+    }
+    this.logger.debug({ command: pdu.command, sequence: pdu.sequence_number }, 'response to nothing outstanding');
   }
 
   private onRequest(pdu: SmppPdu): void {
@@ -328,14 +354,29 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     const expired = this.submits.takeExpired(now);
     if (expired.length > 0) {
       this.logger.warn({ count: expired.length, timeoutMs: this.options.timeouts.submitResponseMs }, 'submit_sm_resp timed out; reporting ambiguous');
-      for (const pending of expired) pending(AMBIGUOUS_TIMEOUT);
+      for (const pending of expired) {
+        this.rememberTimedOut(pending.sequence, now);
+        pending.settle({ kind: 'ambiguous', reason: 'response-timeout', connection: this.connection, sequence: pending.sequence });
+      }
       this.afterSubmitSettled();
+    }
+    for (const [sequence, forgetAt] of this.timedOut) {
+      if (forgetAt > now) break;
+      this.timedOut.delete(sequence);
     }
     for (const [sequence, control] of this.controls) {
       if (control.deadline > now) continue;
       this.controls.delete(sequence);
       control.reject(new Error(`${control.command} not answered in time`));
       if (control.command === 'enquire_link') this.destroy('enquire_link not answered in time');
+    }
+  }
+
+  private rememberTimedOut(sequence: number, now: number): void {
+    this.timedOut.set(sequence, now + LATE_RESPONSE_TTL_MS);
+    if (this.timedOut.size > LATE_RESPONSE_MAX) {
+      const oldest = this.timedOut.keys().next();
+      if (!oldest.done) this.timedOut.delete(oldest.value);
     }
   }
 
@@ -411,7 +452,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     this.timers.clear();
     const lost = this.submits.takeAll();
     if (lost.length > 0) this.logger.warn({ count: lost.length, reason }, 'connection lost with submits outstanding; reporting them ambiguous');
-    for (const pending of lost) pending(AMBIGUOUS_LOST);
+    for (const pending of lost) pending.settle(AMBIGUOUS_LOST);
+    this.timedOut.clear();
     const controls = [...this.controls.values()];
     this.controls.clear();
     for (const control of controls) control.reject(new Error(`connection closed: ${reason}`));

@@ -4,10 +4,10 @@ import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { SmppLink } from './link.js';
 import { BindRefusedError, DEFAULT_TIMEOUTS, type BindType, type LinkTimeouts, type SmppEndpoint } from './link-options.js';
-import type { DeliverSm, SubmitResult, SubmitSm } from './link-pdus.js';
+import type { DeliverSm, LateResponse, SubmitResult, SubmitSm } from './link-pdus.js';
 import { BIND_REFUSED_STATUSES, describeStatus } from './wire.js';
 
-export type { DeliverSm, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };
+export type { DeliverSm, LateResponse, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };
 
 export interface ReconnectPolicy {
   /** First delay after a drop or a failed connect. */
@@ -72,6 +72,8 @@ interface SessionEvents {
   /** More can be submitted (a response came back, the socket drained, a bind came up). */
   capacity: [];
   alert: [alert: SessionAlert];
+  /** A submit_sm_resp for a submit already reported ambiguous (response-timeout); see the Submitter's header. */
+  'late-response': [late: LateResponse];
   closed: [];
 }
 
@@ -247,7 +249,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         this.logger,
       );
       link.on('deliver', (deliver) => this.emitSafely('deliver', deliver));
-      if (this.isSubmitSlot(slot)) link.on('capacity', () => this.emitSafely('capacity'));
+      if (this.isSubmitSlot(slot)) {
+        link.on('capacity', () => this.emitSafely('capacity'));
+        link.on('late-response', (late) => this.emitSafely('late-response', late));
+      }
       slot.link = link;
       let delay: number;
       try {

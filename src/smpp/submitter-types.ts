@@ -35,7 +35,16 @@ export type StopReason = 'aborted' | 'no-bind' | 'stop-run';
 export type PartOutcome =
   | { outcome: 'submitted'; ok: true; ambiguous: false; messageId: string; rawMessageId: string; attempts: number; session: string }
   | { outcome: 'failed'; ok: false; ambiguous: false; status: number; meaning: SmppErrorMeaning; error: CarrierError; attempts: number }
-  | { outcome: 'ambiguous'; ok: false; ambiguous: true; reason: 'connection-lost' | 'response-timeout'; attempts: number; session: string }
+  | {
+      outcome: 'ambiguous';
+      ok: false;
+      ambiguous: true;
+      reason: 'connection-lost' | 'response-timeout';
+      attempts: number;
+      session: string;
+      /** With response-timeout: what a later 'late-response' event carries for this PDU. */
+      late?: { connection: number; sequence: number };
+    }
   | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
 
 export interface SubmitHooks<R> {

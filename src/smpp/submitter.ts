@@ -39,6 +39,11 @@ export type { Addressing, PartOutcome, RunSummary, SessionSource, StopReason, Su
  * - `ambiguous`: the PDU was written and no answer will come (bind dropped, response timed out).
  *   It may have reached the handset. It is never resent by the submitter; the engine marks the
  *   row `ambiguous` (policy resendAmbiguous: false).
+ *   On response-timeout the outcome carries `late: { connection, sequence }`. If the SMSC answers
+ *   after all (within 2 min, on the same connection), the session, and the BindPool with it, emits
+ *   `'late-response'` `{ connection, sequence, messageId, status }`: with status 0 the engine may
+ *   turn the row from `ambiguous` into `submitted` with that message id (normalised per the
+ *   carrier's submit format), so its receipt can match. run() may have resolved long before.
  * - `unsent`: the PDU never left this process (run aborted, no bind for noBindTimeoutMs, or the
  *   run stopped after a `stop-run` status such as ESME_RINVSRCADR): the engine may put the row
  *   back to `queued` (and, for `stop-run`, pause the run until the configuration is fixed).
@@ -365,7 +370,15 @@ export class Submitter {
         });
         break;
       case 'ambiguous':
-        this.settle(item, { outcome: 'ambiguous', ok: false, ambiguous: true, reason: result.reason, attempts: item.attempts, session: bind.session.id });
+        this.settle(item, {
+          outcome: 'ambiguous',
+          ok: false,
+          ambiguous: true,
+          reason: result.reason,
+          attempts: item.attempts,
+          session: bind.session.id,
+          ...(result.reason === 'response-timeout' ? { late: { connection: result.connection, sequence: result.sequence } } : {}),
+        });
         break;
       case 'unsent':
         if (result.reason === 'invalid') {

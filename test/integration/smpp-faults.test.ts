@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { SmscSimulator, type MalformedPduKind, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
-import { SmppSession, type SessionAlert, type SessionOptions, type SubmitResult } from '../../src/smpp/session.js';
+import { SmppSession, type LateResponse, type SessionAlert, type SessionOptions, type SubmitResult } from '../../src/smpp/session.js';
 import type { PartOutcome, Submitter } from '../../src/smpp/submitter.js';
 import { batchesOf, eventually, numberIn, submitterFor, testLogger as quietLogger, testParts, useCleanups } from '../helpers/smpp.js';
 
@@ -199,6 +199,23 @@ describe(`${SmppSession.name} under faults`, () => {
     await eventually(() => retries().length === dropped + 1, 2_000, 'the next reconnect');
     expect(retries().at(-1)).toBe(20);
     await eventually(() => bindTimes.length === dropped + 2, 2_000, 'a new bind');
+  });
+
+  it('reports a submit_sm_resp that comes after its timeout as a late-response for the ambiguous PDU', async () => {
+    const sim = await simulator({ latencyMs: 600 });
+    const sut = session(sim, { timeouts: { ...FAST.timeouts, submitResponseMs: 200 } });
+    await sut.waitUntilBound(2_000);
+    const late = new Promise<LateResponse>((resolve) => sut.once('late-response', resolve));
+
+    const result = await sut.submit(parts(1)[0]!.pdu);
+    expect(result).toMatchObject({ kind: 'ambiguous', reason: 'response-timeout' });
+    const response = await late;
+    expect(response).toEqual({
+      connection: (result as Extract<SubmitResult, { reason: 'response-timeout' }>).connection,
+      sequence: (result as Extract<SubmitResult, { reason: 'response-timeout' }>).sequence,
+      messageId: sim.submits[0]!.messageId,
+      status: 0,
+    });
   });
 
   it('rebinds after an SMSC restart and completes the run', async () => {
