@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './api/app.js';
@@ -79,7 +80,9 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     const redis: Redis = createRedis(config.redisUrl, `loa-${role}`);
     redis.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis connection error'));
     stops.push(async () => {
-      await redis.quit().catch(() => redis.disconnect());
+      // QUIT is queued, never sent, while Redis is away: give it a moment, then drop the socket.
+      if (redis.status === 'ready') await Promise.race([redis.quit().catch(() => undefined), delay(1000)]);
+      redis.disconnect();
     });
 
     if (has(role, 'worker')) {

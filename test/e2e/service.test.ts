@@ -95,9 +95,14 @@ describe('loa service process', () => {
     expect(new Set(unbound.map((line) => line.carrier))).toEqual(new Set(['viettel', 'vnpt', 'mobifone']));
   });
 
-  it('answers 503 naming Redis when Redis is unreachable', async () => {
+  it.each(['api', 'all'])('with --role %s and Redis unreachable, answers 503 naming Redis and still exits 0 on SIGTERM', async (role) => {
     // Port 1 on loopback refuses connections: a real outage, not a stub.
-    const sut = launch(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0', REDIS_URL: 'redis://127.0.0.1:1' });
+    const sut = launch(['--role', role], {
+      DATABASE_URL: database.url,
+      PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOA_SIM_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    });
     try {
       const started = await sut.waitForLog((line) => line.msg === 'loa started');
       const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
@@ -108,8 +113,8 @@ describe('loa service process', () => {
       expect(body.checks.redis?.error).toMatch(/redis/i);
     } finally {
       sut.child.kill('SIGTERM');
-      await sut.exited;
     }
+    expect(await sut.exited).toBe(0);
   });
 
   it('refuses a broken carriers file, naming the bad field, and exits non-zero', async () => {
