@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import { carrierConfigFor } from '../../src/sim/fixtures.js';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
 import { BindPool } from '../../src/smpp/bind-pool.js';
 import { CollectingSink, eventually, numberIn, submitterFor, testLogger as logger, testParts, useCleanups } from '../helpers/smpp.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -69,52 +69,6 @@ function spawnWorker(carrier: CarrierConfig, keyPrefix: string): { child: ChildP
   return { child, bound: () => bound, exited };
 }
 
-/**
- * A TCP proxy in front of Redis that a test can kill (every connection cut, port closed) to make
- * Redis unreachable for real, and start again on the same port.
- */
-class RedisProxy {
-  port = 0;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  async listen(): Promise<void> {
-    const target = new URL(redisUrl);
-    const server = createServer((client) => {
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => this.sockets.delete(socket));
-      }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
-  }
-
-  async kill(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** A client made as the worker makes its own (it retries every command for ever), through this proxy. */
-  url(): string {
-    const url = new URL(redisUrl);
-    url.hostname = '127.0.0.1';
-    url.port = String(this.port);
-    return url.toString();
-  }
-}
-
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'> {
   return Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
 }
@@ -137,15 +91,19 @@ describe(BindPool.name, () => {
     for (const client of clients) client.disconnect();
   });
 
-  async function redisProxy(): Promise<RedisProxy> {
-    const proxy = new RedisProxy();
-    await proxy.listen();
-    cleanups.push(() => proxy.kill());
-    return proxy;
+  /** A TCP proxy in front of Redis that a test cuts (down) to make Redis unreachable for real. */
+  async function redisProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+    const target = new URL(redisUrl);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    target.hostname = '127.0.0.1';
+    target.port = String(await proxy.listen());
+    cleanups.push(() => proxy.close());
+    return { proxy, url: target.toString() };
   }
 
-  function workerRedis(proxy: RedisProxy): Redis {
-    const client = createRedis(proxy.url(), 'loa-test-worker');
+  /** A client made as the worker makes its own (it retries every command for ever), through the proxy. */
+  function workerRedis(url: string): Redis {
+    const client = createRedis(url, 'loa-test-worker');
     client.on('error', () => undefined);
     clients.push(client);
     return client;
@@ -352,15 +310,15 @@ describe(BindPool.name, () => {
   it('starts without waiting for an unreachable Redis, and binds once Redis answers', async () => {
     const sim = await simulator();
     const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
-    const proxy = await redisProxy();
-    const redis = workerRedis(proxy);
-    await proxy.kill();
+    const { proxy, url } = await redisProxy();
+    const redis = workerRedis(url);
+    proxy.down();
     const sut = pool(carrier, `${prefix}:${randomUUID()}`, { redis });
 
     expect(await within(sut.start().then(() => 'started'), 5_000)).toBe('started');
     expect(sut.boundCount).toBe(0);
 
-    await proxy.listen();
+    proxy.up();
     // A SET NX that timed out may still land once Redis is back: that lease is waited out, never bound on.
     await eventually(() => sut.boundCount === 1, 10_000, 'a bind once Redis answers');
     expect(sim.stats.maxConcurrentBinds).toBe(1);
@@ -388,8 +346,8 @@ describe(BindPool.name, () => {
     const sim = await simulator({ maxBinds: 0, latencyMs: 10_000 });
     const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
     const keyPrefix = `${prefix}:${randomUUID()}`;
-    const proxy = await redisProxy();
-    const a = pool(carrier, keyPrefix, { redis: workerRedis(proxy), session: { timeouts: { drainMs: 10_000 } } });
+    const { proxy, url } = await redisProxy();
+    const a = pool(carrier, keyPrefix, { redis: workerRedis(url), session: { timeouts: { drainMs: 10_000 } } });
     await a.start();
     await eventually(() => a.boundCount === 1, 5_000, 'a bound');
     const inFlight = a.sessions[0]!.submit(parts(1)[0]!.pdu);
@@ -397,7 +355,7 @@ describe(BindPool.name, () => {
     const b = pool(carrier, keyPrefix);
     await b.start();
 
-    await proxy.kill();
+    proxy.down();
     expect(await within(a.stop().then(() => 'stopped'), 8_000)).toBe('stopped');
     expect(await inFlight).toEqual({ kind: 'ambiguous', reason: 'connection-lost' });
     await eventually(() => b.boundCount === 1, LEASE_MS * 4, 'b to take over');
