@@ -1,7 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { parse, type CsvError } from 'csv-parse';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
 import { ConfigError, loadConfig } from '../../config.js';
 import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
@@ -9,6 +6,7 @@ import type { Campaign } from '../../domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
+import { CsvSyntaxError, forEachCsvRecord } from '../csv-records.js';
 import { loadCampaignFile } from './validate.js';
 
 /** The audience file cannot be previewed at all (no header, no msisdn column). */
@@ -41,39 +39,28 @@ export async function loadPortabilityFile(csvPath: string): Promise<Map<string, 
   const problems: string[] = [];
   let problemCount = 0;
   let columns: { msisdn: number; carrier: number } | null = null;
-  let nextLine = 1;
   try {
-    await pipeline(createReadStream(csvPath, { highWaterMark: 1 << 20 }), parse({ bom: true, relax_column_count: true }), async function* (records: AsyncIterable<string[]>) {
-      for await (const record of records) {
-        const line = nextLine;
-        nextLine++;
-        for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
-        if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue;
-        if (!columns) {
-          const names = record.map((name) => name.trim().toLowerCase());
-          if (names.includes('msisdn') && names.includes('carrier')) {
-            columns = { msisdn: names.indexOf('msisdn'), carrier: names.indexOf('carrier') };
-            continue;
-          }
-          columns = { msisdn: 0, carrier: 1 };
+    await forEachCsvRecord(csvPath, (record, line) => {
+      if (!columns) {
+        const names = record.map((name) => name.trim().toLowerCase());
+        if (names.includes('msisdn') && names.includes('carrier')) {
+          columns = { msisdn: names.indexOf('msisdn'), carrier: names.indexOf('carrier') };
+          return;
         }
-        const msisdn = record[columns.msisdn];
-        const carrier = record[columns.carrier];
-        const result = msisdn === undefined || carrier === undefined ? { ok: false as const, reason: `expected msisdn,carrier, got ${record.length} field${record.length === 1 ? '' : 's'}` } : validatePortabilityEntry(msisdn, carrier);
-        if (result.ok) {
-          table.set(result.msisdn, result.target.carrier ?? result.target.carrierName);
-        } else {
-          problemCount++;
-          if (problems.length < PORTABILITY_ERRORS_SHOWN) problems.push(`${csvPath}:${line}: ${result.reason}`);
-        }
+        columns = { msisdn: 0, carrier: 1 };
       }
-      yield;
+      const msisdn = record[columns.msisdn];
+      const carrier = record[columns.carrier];
+      const result = msisdn === undefined || carrier === undefined ? { ok: false as const, reason: `expected msisdn,carrier, got ${record.length} field${record.length === 1 ? '' : 's'}` } : validatePortabilityEntry(msisdn, carrier);
+      if (result.ok) {
+        table.set(result.msisdn, result.target.carrier ?? result.target.carrierName);
+      } else {
+        problemCount++;
+        if (problems.length < PORTABILITY_ERRORS_SHOWN) problems.push(`${csvPath}:${line}: ${result.reason}`);
+      }
     });
   } catch (error) {
-    const csvError = error as CsvError;
-    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
-      throw new PortabilityFileError(`${csvPath}:${typeof csvError.lines === 'number' ? csvError.lines : nextLine}: ${csvError.message}`);
-    }
+    if (error instanceof CsvSyntaxError) throw new PortabilityFileError(error.message);
     throw error;
   }
   if (problemCount > 0) {
@@ -97,9 +84,6 @@ export async function previewAudienceFile(campaign: Campaign, csvPath: string, o
     ...(options.grantedTps ? { grantedTps: options.grantedTps } : {}),
   });
   let header: { msisdn: number; province: number; commune: number; count: number } | null = null;
-  // csv-parse's per-record info (on_record, info, skip_* options) doubles the parse time on
-  // millions of rows, so line numbers are counted here: one per record plus embedded newlines.
-  let nextLine = 1;
 
   const readHeader = (record: string[], line: number): void => {
     const names = record.map((name) => name.trim().toLowerCase());
@@ -114,30 +98,19 @@ export async function previewAudienceFile(campaign: Campaign, csvPath: string, o
   };
 
   try {
-    await pipeline(createReadStream(csvPath, { highWaterMark: 1 << 20 }), parse({ bom: true, relax_column_count: true }), async function* (records: AsyncIterable<string[]>) {
-      for await (const record of records) {
-        const line = nextLine;
-        nextLine++;
-        for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
-        if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue; // an empty line
-        if (!header) {
-          readHeader(record, line);
-          continue;
-        }
-        if (record.length !== header.count) {
-          preview.rowError(line, `expected ${header.count} fields, got ${record.length}`);
-          continue;
-        }
-        preview.add(line, record[header.msisdn] ?? '', header.province >= 0 ? record[header.province] : '', header.commune >= 0 ? record[header.commune] : '');
+    await forEachCsvRecord(csvPath, (record, line) => {
+      if (!header) {
+        readHeader(record, line);
+        return;
       }
-      yield;
+      if (record.length !== header.count) {
+        preview.rowError(line, `expected ${header.count} fields, got ${record.length}`);
+        return;
+      }
+      preview.add(line, record[header.msisdn] ?? '', header.province >= 0 ? record[header.province] : '', header.commune >= 0 ? record[header.commune] : '');
     });
   } catch (error) {
-    if (error instanceof AudienceFileError) throw error;
-    const csvError = error as CsvError;
-    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
-      throw new AudienceFileError(`${csvPath}:${typeof csvError.lines === 'number' ? csvError.lines : nextLine}: ${csvError.message}`);
-    }
+    if (error instanceof CsvSyntaxError) throw new AudienceFileError(error.message);
     throw error;
   }
   if (!header) throw new AudienceFileError(`${csvPath}: empty file: expected a header line msisdn,province,commune`);
