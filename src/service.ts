@@ -81,7 +81,7 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     redis.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis connection error'));
     stops.push(async () => {
       // QUIT is queued, never sent, while Redis is away: give it a moment, then drop the socket.
-      if (redis.status === 'ready') await Promise.race([redis.quit().catch(() => undefined), delay(1000)]);
+      if (redis.status === 'ready') await Promise.race([redis.quit().catch(() => undefined), delay(1000, undefined, { ref: false })]);
       redis.disconnect();
     });
 
