@@ -23,8 +23,8 @@ export interface CarrierConfig {
   /** Outstanding PDUs allowed per bind. */
   window: number;
   bindMode: BindMode;
-  /** How this SMSC writes message ids; loadConfig fills in the carrier profile's default. */
-  messageId?: { submit: MessageIdFormat; receipt: MessageIdFormat };
+  /** How this SMSC writes message ids (the carrier profile's default when the file does not say). */
+  messageId: { submit: MessageIdFormat; receipt: MessageIdFormat };
 }
 
 export interface Config {

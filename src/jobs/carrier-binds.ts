@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +34,6 @@ export async function startCarrierBinds(deps: {
   for (const id of CARRIER_IDS) {
     const pool = new BindPool({
       carrier: config.carriers[id],
-      profile: CARRIER_PROFILES[id],
       redis,
       prefix: config.redisPrefix,
       receiptSink: receipts,

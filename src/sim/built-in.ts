@@ -1,4 +1,3 @@
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierConfig } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
@@ -50,7 +49,7 @@ export async function startBuiltInSimulators(
           tps: options.tps ?? carrier.tps,
           window: options.window ?? carrier.window,
           maxBinds: options.maxBinds ?? endpoint.count,
-          messageIds: carrier.messageId ?? CARRIER_PROFILES[id].defaults.messageId,
+          messageIds: carrier.messageId,
           receipts: { ...DEMO_RECEIPTS, ...options.receipts },
           latencyMs: options.latencyMs ?? 0,
           // A long-running demo must not grow without bound.

@@ -1,3 +1,4 @@
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierConfig } from '../config.js';
 import type { CarrierId } from '../domain/carrier.js';
 import type { SmscSimulator } from './smsc-simulator.js';
@@ -17,6 +18,7 @@ export function carrierConfigFor(
     tps: 100,
     window: 50,
     bindMode: 'transceiver',
+    messageId: CARRIER_PROFILES[rest.id].defaults.messageId,
     ...rest,
     binds: [{ host: simulator.host, port: simulator.port, systemId: credentials.systemId, password: credentials.password, count }],
   };

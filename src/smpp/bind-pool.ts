@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { BindEndpoint, CarrierConfig } from '../config.js';
-import type { CarrierId, CarrierProfile, MessageIdFormat } from '../domain/carrier.js';
+import type { CarrierId, MessageIdFormat } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,6 @@ export interface ReceiptSink {
 
 export interface BindPoolOptions {
   carrier: CarrierConfig;
-  profile: CarrierProfile;
   /** A client without a keyPrefix; the pool's keys are `${prefix}:bind:${carrier}:${slot}`. */
   redis: Redis;
   prefix: string;
@@ -172,7 +171,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
   }
 
   get messageIdFormats(): { submit: MessageIdFormat; receipt: MessageIdFormat } {
-    return this.options.carrier.messageId ?? this.options.profile.defaults.messageId;
+    return this.options.carrier.messageId;
   }
 
   /** Sessions on the slots this process holds (bound or reconnecting). */

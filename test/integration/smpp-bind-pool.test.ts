@@ -4,7 +4,6 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import type { CarrierConfig } from '../../src/config.js';
 import { normalizeMessageId } from '../../src/domain/receipt.js';
 import { createRedis } from '../../src/jobs/redis.js';
@@ -37,7 +36,7 @@ function spawnWorker(carrier: CarrierConfig, keyPrefix: string): { child: ChildP
     const options = JSON.parse(process.env.LOA_TEST_WORKER);
     const redis = new Redis(options.redisUrl);
     const pool = new BindPool({
-      carrier: options.carrier, profile: CARRIER_PROFILES[options.carrier.id], redis, prefix: options.prefix,
+      carrier: options.carrier, redis, prefix: options.prefix,
       receiptSink: { accept() {}, unreadable() {} }, logger: createLogger('silent'), leaseMs: options.leaseMs,
     });
     const report = () => process.stdout.write(JSON.stringify({ bound: pool.boundCount }) + '\\n');
@@ -119,7 +118,6 @@ describe(BindPool.name, () => {
   function pool(carrier: CarrierConfig, keyPrefix: string, options: Partial<ConstructorParameters<typeof BindPool>[0]> = {}): BindPool {
     const sut = new BindPool({
       carrier,
-      profile: CARRIER_PROFILES.viettel,
       redis: redisClient(),
       prefix: keyPrefix,
       receiptSink: new CollectingSink(),
@@ -200,7 +198,7 @@ describe(BindPool.name, () => {
     const carrier = carrierConfigFor(sim, credentials, { id: 'viettel', count: 1 });
     const keyPrefix = `${prefix}:${randomUUID()}`;
     const cutOff = redisClient();
-    const a = new BindPool({ carrier, profile: CARRIER_PROFILES.viettel, redis: cutOff, prefix: keyPrefix, receiptSink: new CollectingSink(), logger, leaseMs: LEASE_MS });
+    const a = new BindPool({ carrier, redis: cutOff, prefix: keyPrefix, receiptSink: new CollectingSink(), logger, leaseMs: LEASE_MS });
     cleanups.push(() => a.stop());
     await a.start();
     await eventually(() => a.boundCount === 1, 5_000, 'a bound');

@@ -50,7 +50,6 @@ describe(Submitter.name, () => {
     const sink = new CollectingSink();
     const pool = new BindPool({
       carrier: carrierConfigFor(sim, credentials, { id: 'viettel', tps: carrier.tps, window: carrier.window, count: carrier.binds, messageId: { submit: 'hex', receipt: 'dec' } }),
-      profile: CARRIER_PROFILES.viettel,
       redis,
       prefix: `${prefix}:${randomUUID()}`,
       receiptSink: sink,
