@@ -166,8 +166,3 @@ export function msisdnKey(msisdn: string): number {
 export function toNationalForm(msisdn: string): string {
   return `0${msisdn.slice(2)}`;
 }
-
-/** For logs: all but the last 3 digits masked (CONVENTIONS.md "Logs"). */
-export function maskMsisdn(msisdn: string): string {
-  return msisdn.length <= 3 ? msisdn : `${'*'.repeat(msisdn.length - 3)}${msisdn.slice(-3)}`;
-}

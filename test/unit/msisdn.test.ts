@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskMsisdn, msisdnKey, normalizeMsisdn, toNationalForm, type MsisdnInvalidReason } from '../../src/domain/msisdn.js';
+import { msisdnKey, normalizeMsisdn, toNationalForm, type MsisdnInvalidReason } from '../../src/domain/msisdn.js';
 
 // ../shared/reference/vietnam.md "Mobile prefixes": every prefix of every carrier.
 const MOBILE_PREFIXES = [
@@ -163,14 +163,5 @@ describe(toNationalForm.name, () => {
     const sut = toNationalForm('84912345678');
     expect(sut).toBe('0912345678');
     expect(normalizeMsisdn(sut)).toMatchObject({ msisdn: '84912345678' });
-  });
-});
-
-describe(maskMsisdn.name, () => {
-  it.each([
-    ['84912345678', '********678'],
-    ['123', '123'],
-  ])('%s → %s', (input, expected) => {
-    expect(maskMsisdn(input)).toBe(expected);
   });
 });
