@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
 /** One figure a benchmark reports; printed as one JSON line by bench/run.ts. */
 export interface BenchResult {
   bench: string;
@@ -27,4 +30,26 @@ export function opsPerSecond(fn: () => number, minMs = 1000): number {
 
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1024 / 1024);
+}
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An empty database of its own for one benchmark, on the test server; drop() removes it. */
+export async function throwawayDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const database = `loa_bench_${name}_${randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE ${database}`);
+  return {
+    url: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
+    drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+  };
 }

@@ -1,20 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import type { Report } from './harness.js';
+import { throwawayDatabase, type Report } from './harness.js';
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -28,14 +16,13 @@ function rssOf(pid: number): number {
  */
 export async function run(report: Report): Promise<void> {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
-  const database = `loa_bench_startup_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${database}`);
+  const database = await throwawayDatabase('startup');
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const started = performance.now();
   const child = spawn(process.execPath, ['dist/src/main.js', '--role', 'all'], {
     env: {
       ...process.env,
-      DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
+      DATABASE_URL: database.url,
       PORT: String(port),
       LOA_SIM_PORT: String(port + 1),
       LOA_REDIS_PREFIX: `loa-bench-${randomBytes(3).toString('hex')}`,
@@ -63,6 +50,6 @@ export async function run(report: Report): Promise<void> {
     report({ bench: 'service.shutdown', value: Math.round(performance.now() - stopping), unit: 'ms', exitCode: code });
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await database.drop();
   }
 }

@@ -1,29 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { CARRIER_IDS } from '../src/domain/carrier.js';
 import { createDb } from '../src/store/db.js';
 import { MessageRepository, type QueuedMessage, type ReceiptUpdate } from '../src/store/message.repository.js';
 import { MigrationRunner } from '../src/store/migrator.js';
 import { RunRepository } from '../src/store/run.repository.js';
-import { rssMb, type Report } from './harness.js';
+import { rssMb, throwawayDatabase, type Report } from './harness.js';
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Recipients COPYed; DESIGN.md's compile target is 100,000 recipients/s. */
 const COPY_ROWS = 1_000_000;
 /** Messages driven through submitting → submitted → delivered; DESIGN.md: ≥ 10,000 receipts/s. */
 const FLOW_ROWS = 200_000;
 const BATCH = 1000;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 function* recipients(count: number): Generator<QueuedMessage> {
   for (let i = 0; i < count; i += 1) {
@@ -51,9 +38,8 @@ async function timed(fn: () => Promise<void>): Promise<number> {
  * at a time (a single worker's view; several workers run these in parallel).
  */
 export async function run(report: Report): Promise<void> {
-  const database = `loa_bench_store_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${database}`);
-  const store = createDb(ADMIN_URL.replace(/\/[^/]*$/, `/${database}`), { max: 4, applicationName: 'loa-bench' });
+  const database = await throwawayDatabase('store');
+  const store = createDb(database.url, { max: 4, applicationName: 'loa-bench' });
   try {
     await new MigrationRunner(store.pool).migrate();
     await store.db.insertInto('campaigns').values({ id: 'bench', name: 'bench' }).execute();
@@ -113,6 +99,6 @@ export async function run(report: Report): Promise<void> {
     report({ bench: 'store.countsByState', value: Math.round(countSeconds * 1000), unit: 'ms', rows: COPY_ROWS });
   } finally {
     await store.close();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await database.drop();
   }
 }
