@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { CARRIER_PROFILES } from '../adapters/carriers/index.js';
 import { CARRIER_IDS, type BindMode, type CarrierId, type MessageIdFormat } from './domain/carrier.js';
+import { pickLanguage, type Language } from './i18n/index.js';
 
 /** One SMSC endpoint of a carrier account; `count` is how many binds the carrier allows there. */
 export interface BindEndpoint {
@@ -293,4 +294,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     carriers,
     shutdownTimeoutMs: vars.LOA_SHUTDOWN_TIMEOUT_MS,
   });
+}
+
+/** What a `loa` command that talks to the service needs, and the language a person reads. */
+export interface CliSettings {
+  language: Language;
+  /** LOA_URL, default http://127.0.0.1:8080. */
+  apiUrl: string;
+  /** LOA_TOKEN: an API key from `loa keys create`. */
+  apiToken: string | undefined;
+}
+
+/** Reads only LOA_LANG/LANG, LOA_URL and LOA_TOKEN: a broken LOA_CARRIERS never stops a CLI command. */
+export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
+  const apiUrl = env.LOA_URL?.trim() || 'http://127.0.0.1:8080';
+  try {
+    const parsed = new URL(apiUrl);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new ConfigError(`environment variable LOA_URL: '${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`);
+  }
+  return { language: pickLanguage(env), apiUrl: apiUrl.replace(/\/+$/, ''), apiToken: env.LOA_TOKEN?.trim() || undefined };
 }

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ApiRole } from '../domain/api-key.js';
 import type { CarrierId } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 
@@ -14,8 +15,7 @@ export const RUN_STATES = ['scheduled', 'compiling', 'running', 'paused', 'cance
 export type RunState = (typeof RUN_STATES)[number];
 export const CAMPAIGN_PRIORITIES = ['normal', 'urgent'] as const;
 export type CampaignPriority = (typeof CAMPAIGN_PRIORITIES)[number];
-export const API_ROLES = ['admin', 'operator', 'viewer'] as const;
-export type ApiRole = (typeof API_ROLES)[number];
+export { API_ROLES, type ApiRole } from '../domain/api-key.js';
 
 /** JSON stored in jsonb columns. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUES, format, pickLanguage, translator } from '../../src/i18n/index.js';
+
+describe('catalogues', () => {
+  it('have the same keys in every language, none empty', () => {
+    const vi = Object.keys(CATALOGUES.vi).sort();
+    expect(Object.keys(CATALOGUES.en).sort()).toEqual(vi);
+    for (const catalogue of Object.values(CATALOGUES)) for (const text of Object.values(catalogue)) expect(text.trim()).not.toBe('');
+  });
+
+  it('use the same parameters in every language', () => {
+    const params = (text: string) => [...text.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(CATALOGUES.vi) as Array<keyof typeof CATALOGUES.vi>) {
+      expect(params(CATALOGUES.en[key]), key).toEqual(params(CATALOGUES.vi[key]));
+    }
+  });
+});
+
+describe(pickLanguage.name, () => {
+  it.each([
+    [{}, 'vi'],
+    [{ LANG: 'en_US.UTF-8' }, 'en'],
+    [{ LANG: 'vi_VN.UTF-8' }, 'vi'],
+    [{ LANG: 'fr_FR.UTF-8' }, 'vi'],
+    [{ LANG: 'C.UTF-8' }, 'vi'],
+    [{ LOA_LANG: 'en', LANG: 'vi_VN.UTF-8' }, 'en'],
+    [{ LOA_LANG: 'vi', LANG: 'en_US.UTF-8' }, 'vi'],
+    [{ LOA_LANG: 'xx', LANG: 'en_GB' }, 'en'],
+  ])('%o → %s', (env, expected) => {
+    expect(pickLanguage(env)).toBe(expected);
+  });
+});
+
+describe(format.name, () => {
+  it('fills parameters and leaves unknown ones visible', () => {
+    expect(format('{a} and {b}', { a: 1 })).toBe('1 and {b}');
+  });
+
+  it('translates by language', () => {
+    expect(translator('en')('error.http', { status: 404, message: 'x' })).toBe('the service answered 404: x');
+    expect(translator('vi')('error.http', { status: 404, message: 'x' })).toBe('dịch vụ trả lời 404: x');
+  });
+});
