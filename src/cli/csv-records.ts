@@ -1,6 +1,14 @@
 import { createReadStream } from 'node:fs';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type CsvError } from 'csv-parse';
+
+/**
+ * The one CSV reader of Loa: `loa preview` reads audience and portability files with it, and the
+ * API reads every import body (audience, opt-outs, portability) with it, so a file that previews
+ * cleanly imports the same way. It accepts what officers' spreadsheets export: a UTF-8 BOM, CRLF,
+ * and `,`, `;` or a tab as separator (taken from the header line).
+ */
 
 /** The file is not valid CSV (an unclosed quote, …): everything after it would be misread. */
 export class CsvSyntaxError extends Error {
@@ -8,35 +16,187 @@ export class CsvSyntaxError extends Error {
   constructor(
     readonly path: string,
     readonly line: number,
-    message: string,
+    readonly reason: string,
   ) {
-    super(`${path}:${line}: ${message}`);
+    super(`${path}:${line}: ${reason}`);
   }
 }
 
+export type CsvDelimiter = ',' | ';' | '\t';
+const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
+
 /**
- * Streams a CSV file one record at a time with the line it starts on; empty lines are skipped.
+ * The separator of a file from its header line: the candidate that occurs most often outside
+ * quotes; a comma when none does (a one-column file). Vietnamese Excel exports use `;` because
+ * the comma is the decimal separator there.
+ */
+export function detectDelimiter(headerLine: string): CsvDelimiter {
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const char of headerLine) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && counts.has(char)) counts.set(char, (counts.get(char) ?? 0) + 1);
+  }
+  let best: CsvDelimiter = ',';
+  for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d;
+  return best;
+}
+
+/**
+ * Watches the raw bytes for quotes so that an unclosed one is reported where it opened: csv-parse
+ * only notices at the end of the input and names the last line (issue 7, item 5). A quote toggles
+ * the quoted state; `""` inside a quoted field is an escaped quote and does not move the opening.
+ * Bytes are scanned with indexOf, so a file without quotes costs one memchr per line.
+ */
+class QuoteTracker extends Transform {
+  /** Line of the quote that opened the field still open, when one is. */
+  openedAt = 0;
+  private line = 1;
+  private quoted = false;
+  /** Absolute offset just after the last closing quote: a quote there is an escape (`""`). */
+  private closedAt = -1;
+  private offset = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let position = 0;
+    for (;;) {
+      const quote = chunk.indexOf(0x22, position);
+      const end = quote < 0 ? chunk.length : quote;
+      // Count line breaks up to the quote (or the end of the chunk).
+      for (let nl = chunk.indexOf(0x0a, position); nl >= 0 && nl < end; nl = chunk.indexOf(0x0a, nl + 1)) this.line++;
+      if (quote < 0) break;
+      const absolute = this.offset + quote;
+      if (this.quoted) {
+        this.quoted = false;
+        this.closedAt = absolute + 1;
+      } else {
+        this.quoted = true;
+        if (absolute !== this.closedAt) this.openedAt = this.line;
+      }
+      position = quote + 1;
+    }
+    this.offset += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/** Reads chunks until the first line is complete, so the separator is known before parsing starts. */
+async function* withHeaderPeek(source: AsyncIterable<Buffer | string>, onHeader: (line: string) => void): AsyncGenerator<Buffer> {
+  const head: Buffer[] = [];
+  let peeked = false;
+  for await (const raw of source) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+    if (peeked) {
+      yield chunk;
+      continue;
+    }
+    head.push(chunk);
+    if (chunk.includes(0x0a)) {
+      peeked = true;
+      const all = Buffer.concat(head);
+      onHeader(firstLine(all));
+      yield all;
+    }
+  }
+  if (!peeked) {
+    const all = Buffer.concat(head);
+    onHeader(firstLine(all));
+    if (all.length > 0) yield all;
+  }
+}
+
+function firstLine(buffer: Buffer): string {
+  const nl = buffer.indexOf(0x0a);
+  return buffer
+    .subarray(0, nl < 0 ? Math.min(buffer.length, 64 * 1024) : nl)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+}
+
+export interface CsvReadOptions {
+  /** How errors name the input: the file path, or e.g. `request body`. */
+  name?: string;
+}
+
+/** A file path, or the bytes themselves (an HTTP request body). */
+export type CsvSource = string | Readable | AsyncIterable<Buffer | string>;
+
+/**
+ * Streams CSV records with the line each starts on; empty lines are skipped. `visit` may return
+ * a promise (back-pressure: the next record waits for it). Memory stays flat: one chunk and one
+ * record at a time.
+ *
  * csv-parse's per-record info (on_record, info, skip_* options) doubles the parse time on
  * millions of rows, so lines are counted here: one per record plus its embedded newlines.
  */
-export async function forEachCsvRecord(csvPath: string, visit: (record: string[], line: number) => void): Promise<void> {
+export async function forEachCsvRecord(
+  source: CsvSource,
+  visit: (record: string[], line: number) => void | Promise<void>,
+  options: CsvReadOptions = {},
+): Promise<{ delimiter: CsvDelimiter }> {
+  const name = options.name ?? (typeof source === 'string' ? source : 'input');
+  const input: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   let nextLine = 1;
+  let delimiter: CsvDelimiter = ',';
+  const quotes = new QuoteTracker();
+  const bytes = Readable.from(
+    withHeaderPeek(input, (header) => {
+      delimiter = detectDelimiter(header);
+    }),
+    { objectMode: false },
+  );
   try {
-    await pipeline(createReadStream(csvPath, { highWaterMark: 1 << 20 }), parse({ bom: true, relax_column_count: true }), async function* (records: AsyncIterable<string[]>) {
-      for await (const record of records) {
-        const line = nextLine;
-        nextLine++;
-        for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
-        if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue;
-        visit(record, line);
-      }
-      yield;
-    });
+    await pipeline(
+      bytes,
+      quotes,
+      // The parser is created once the header decided the separator (the first chunk through).
+      async function* (chunks: AsyncIterable<Buffer>) {
+        const iterator = chunks[Symbol.asyncIterator]();
+        // The first chunk holds the whole header line: the separator is known once it arrived.
+        const first = await iterator.next();
+        const current = parse({ bom: true, relax_column_count: true, delimiter });
+        const write = async (chunk: Buffer): Promise<void> => {
+          if (current.write(chunk)) return;
+          await new Promise((resolve) => {
+            current.once('drain', resolve);
+            current.once('close', resolve);
+          });
+        };
+        const feed = (async () => {
+          try {
+            if (!first.done) await write(first.value);
+            for (;;) {
+              if (current.destroyed) return;
+              const next = await iterator.next();
+              if (next.done) break;
+              await write(next.value);
+            }
+            if (!current.destroyed) current.end();
+          } catch (error) {
+            current.destroy(error as Error);
+          }
+        })();
+        for await (const record of current as AsyncIterable<string[]>) {
+          const line = nextLine;
+          nextLine++;
+          for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
+          if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue;
+          const pending = visit(record, line);
+          if (pending) await pending;
+        }
+        await feed;
+        yield* [];
+      },
+    );
   } catch (error) {
     const csvError = error as CsvError;
     if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
-      throw new CsvSyntaxError(csvPath, typeof csvError.lines === 'number' ? csvError.lines : nextLine, csvError.message);
+      if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && quotes.openedAt > 0) {
+        throw new CsvSyntaxError(name, quotes.openedAt, 'Quote Not Closed: a quote opened on this line is never closed (everything after it would be read as one field)');
+      }
+      throw new CsvSyntaxError(name, typeof csvError.lines === 'number' ? csvError.lines : nextLine, csvError.message);
     }
     throw error;
   }
+  return { delimiter };
 }

@@ -10,6 +10,7 @@ export type MsisdnInvalidReason =
   | 'too-short'
   | 'too-long'
   | 'letters'
+  | 'scientific-notation'
   | 'bad-character'
   | 'not-vietnamese'
   | 'landline'
@@ -20,6 +21,7 @@ export const MSISDN_INVALID_REASONS: readonly MsisdnInvalidReason[] = [
   'too-short',
   'too-long',
   'letters',
+  'scientific-notation',
   'bad-character',
   'not-vietnamese',
   'landline',
@@ -41,6 +43,7 @@ const MESSAGES: Readonly<Record<MsisdnInvalidReason, string>> = {
   'too-short': 'too few digits for a Vietnamese mobile number (0XXXXXXXXX, 10 digits)',
   'too-long': 'too many digits for a Vietnamese mobile number (0XXXXXXXXX, 10 digits)',
   letters: 'contains letters',
+  'scientific-notation': 'the spreadsheet turned this number into scientific notation; format the column as text and export again',
   'bad-character': 'contains characters other than digits, spaces, dots, dashes, parentheses and a leading +',
   'not-vietnamese': 'not a Vietnamese number (country code is not 84)',
   landline: 'a landline number (area code 02x); SMS needs a mobile number',
@@ -82,6 +85,9 @@ function isSeparator(code: number): boolean {
 }
 
 const LETTER = /\p{L}/u;
+// 8.4912E+10, 8,4912E+10 (a Vietnamese decimal comma), 8.49123E10: a number column a spreadsheet
+// stored as a float and exported in its display format. The digits after the first few are lost.
+const SCIENTIFIC = /^\s*\d+(?:[.,]\d+)?[eE]\+?\d+\s*$/;
 
 /**
  * Normalise `0912345678`, `84912345678`, `+84 91 234 5678`, `(091) 234-5678`, `091.234.5678`,
@@ -100,6 +106,9 @@ export function normalizeMsisdn(input: string): MsisdnResult {
       plus = true;
     } else if (!isSeparator(code)) {
       // Only on the way out, so the regular expression costs nothing for valid numbers.
+      if (SCIENTIFIC.test(input)) {
+        return { ok: false, reason: 'scientific-notation', message: `the spreadsheet turned this number into ${input.trim()}; format the column as text and export again` };
+      }
       return invalid(LETTER.test(String.fromCodePoint(input.codePointAt(i) ?? code)) ? 'letters' : 'bad-character');
     }
   }

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../config.js';
 import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
 import type { Campaign } from '../../domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
+import { readHeader as readColumns } from '../../domain/csv-columns.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
 import { CsvSyntaxError, forEachCsvRecord } from '../csv-records.js';
@@ -42,9 +43,9 @@ export async function loadPortabilityFile(csvPath: string): Promise<Map<string, 
   try {
     await forEachCsvRecord(csvPath, (record, line) => {
       if (!columns) {
-        const names = record.map((name) => name.trim().toLowerCase());
-        if (names.includes('msisdn') && names.includes('carrier')) {
-          columns = { msisdn: names.indexOf('msisdn'), carrier: names.indexOf('carrier') };
+        const { index } = readColumns(record);
+        if (index.msisdn !== undefined && index.carrier !== undefined) {
+          columns = { msisdn: index.msisdn, carrier: index.carrier };
           return;
         }
         columns = { msisdn: 0, carrier: 1 };
@@ -86,15 +87,16 @@ export async function previewAudienceFile(campaign: Campaign, csvPath: string, o
   let header: { msisdn: number; province: number; commune: number; count: number } | null = null;
 
   const readHeader = (record: string[], line: number): void => {
-    const names = record.map((name) => name.trim().toLowerCase());
-    const index = (name: string): number => names.indexOf(name);
+    // Column names and their Vietnamese aliases (số điện thoại, tỉnh, xã/phường): src/domain/csv-columns.ts.
+    const columns = readColumns(record).index;
+    const index = (name: 'msisdn' | 'province' | 'commune'): number => columns[name] ?? -1;
     if (index('msisdn') < 0) {
       throw new AudienceFileError(`${csvPath}:${line}: the header must name an msisdn column (msisdn,province,commune,…), got: ${record.join(',')}`);
     }
     if (preview.filtersByArea && (index('province') < 0 || index('commune') < 0)) {
       throw new AudienceFileError(`${csvPath}:${line}: the campaign filters by area, so the header needs province and commune columns`);
     }
-    header = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: names.length };
+    header = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: record.length };
   };
 
   try {
