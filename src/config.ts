@@ -42,6 +42,8 @@ export interface Config {
   simulatorPort: number;
   carriers: Readonly<Record<CarrierId, CarrierConfig>>;
   shutdownTimeoutMs: number;
+  /** Largest CSV import body the API accepts (LOA_IMPORT_MAX_BYTES); larger ones get 413. */
+  importMaxBytes: number;
 }
 
 /** A configuration mistake: the message names the variable or YAML path. */
@@ -61,6 +63,7 @@ const envSchema = {
     LOA_CARRIERS: { type: 'string', minLength: 1 },
     LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
     LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
+    LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
   },
 } as const;
 
@@ -269,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     LOA_CARRIERS?: string;
     LOA_SIM_PORT: number;
     LOA_SHUTDOWN_TIMEOUT_MS: number;
+    LOA_IMPORT_MAX_BYTES: number;
   };
   let carriers: Record<CarrierId, CarrierConfig>;
   if (vars.LOA_CARRIERS) {
@@ -293,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulatorPort: vars.LOA_SIM_PORT,
     carriers,
     shutdownTimeoutMs: vars.LOA_SHUTDOWN_TIMEOUT_MS,
+    importMaxBytes: vars.LOA_IMPORT_MAX_BYTES,
   });
 }
 

@@ -9,6 +9,9 @@ import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
+import { ApiKeyRepository } from './store/api-key.repository.js';
+import { AudienceRepository } from './store/audience.repository.js';
+import { AuditRepository } from './store/audit.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { MessageRepository } from './store/message.repository.js';
 import { MigrationRunner } from './store/migrator.js';
@@ -100,6 +103,12 @@ export async function startService(config: Config, role: Role, logger: Logger): 
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
+        audience: {
+          audience: new AudienceRepository(store.db, store.pool),
+          audit: new AuditRepository(store.db),
+          apiKeys: new ApiKeyRepository(store.db),
+          maxImportBytes: config.importMaxBytes,
+        },
         checks: [
           {
             name: 'postgres',

@@ -4,12 +4,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { errorHandler } from './error-handler.js';
+import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
 
 export interface AppDeps {
   logger: Logger;
   checks: readonly HealthCheck[];
   metrics: Registry;
+  /** Lists, opt-outs and portability (src/api/routes/audience.ts); absent, those routes are not served. */
+  audience?: AudienceRoutesOptions;
 }
 
 /** The HTTP API: one encapsulated plugin per resource; OpenAPI generated from the route schemas. */
@@ -32,5 +35,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes(deps.checks, deps.metrics));
+  if (deps.audience) await app.register(audienceRoutes, deps.audience);
   return app;
 }

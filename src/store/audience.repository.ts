@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { copyInto, copyLine } from './copy.js';
 import type { Database, List } from './database.js';
 
@@ -13,6 +16,68 @@ export interface SubscriberRow {
 
 const MSISDN = /^[1-9][0-9]{7,14}$/;
 const CHUNK = 10_000;
+const COPY_CHUNK_CHARS = 64 * 1024;
+
+/** A row source for the staged imports: the caller pushes rows through `emit` (await it when it returns a promise: back-pressure). */
+export type RowFeed<T> = (emit: (row: T) => void | Promise<void>) => Promise<void>;
+
+/** One staged row: its line in the input file orders repeats (the last one wins). */
+export interface StagedSubscriber extends SubscriberRow {
+  line: number;
+}
+
+export interface ListSummary {
+  id: string;
+  name: string;
+  createdAt: Date;
+  subscribers: number;
+}
+
+/** What a merge changed. `unchanged` rows were already there as given: a re-import writes nothing. */
+export interface MergeCounts {
+  /** Rows staged (every good row of the file, repeats included). */
+  staged: number;
+  /** Distinct numbers among them. */
+  distinct: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** With `replace`: rows no longer in the file, deleted. */
+  removed: number;
+}
+
+/**
+ * COPY rows pushed by `feed` into `target` on `client`, 64 KiB at a time with back-pressure.
+ * Returns the rows PostgreSQL stored. If the feed throws, the COPY is aborted (CopyFail) and the
+ * error rethrown; release the client with the error.
+ */
+async function copyFeed<T>(client: pg.ClientBase, target: string, toLine: (row: T) => string, feed: RowFeed<T>): Promise<number> {
+  const stream = client.query(copyFrom(`COPY ${target} FROM STDIN`));
+  let failure: Error | undefined;
+  // Without a listener an error between two writes would be an uncaught exception.
+  stream.on('error', (error: Error) => (failure ??= error));
+  let chunk = '';
+  const flush = async (): Promise<void> => {
+    const ok = stream.write(chunk);
+    chunk = '';
+    if (!ok && !failure) await once(stream, 'drain');
+  };
+  try {
+    await feed((row) => {
+      if (failure) throw failure;
+      chunk += toLine(row);
+      if (chunk.length >= COPY_CHUNK_CHARS) return flush();
+    });
+  } catch (error) {
+    stream.destroy(error as Error);
+    await finished(stream).catch(() => undefined);
+    throw error;
+  }
+  stream.end(chunk);
+  await finished(stream);
+  if (failure) throw failure;
+  return stream.rowCount;
+}
 
 function checkMsisdn(msisdn: string, where: string): void {
   if (!MSISDN.test(msisdn)) throw new TypeError(`${where}: msisdn ${JSON.stringify(msisdn)} is not E.164 digits`);
@@ -79,6 +144,203 @@ export class AudienceRepository {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.release(failure);
+    }
+  }
+
+  /** Every list with how many subscribers it holds (counted, so always exact). */
+  async listLists(): Promise<ListSummary[]> {
+    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date; subscribers: number }>(
+      `SELECT l.id, l.name, l.created_at, coalesce(c.n, 0)::int8 AS subscribers
+       FROM lists l LEFT JOIN (SELECT list_id, count(*) AS n FROM subscribers GROUP BY list_id) c ON c.list_id = l.id
+       ORDER BY l.id`,
+    );
+    return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at, subscribers: row.subscribers }));
+  }
+
+  /** Deletes a list and its subscribers; returns how many subscribers it had, or undefined when there was no such list. */
+  async deleteList(id: string): Promise<number | undefined> {
+    return this.inTransaction(async (client) => {
+      const list = await client.query('SELECT 1 FROM lists WHERE id = $1 FOR UPDATE', [id]);
+      if (list.rowCount === 0) return undefined;
+      const deleted = await client.query('DELETE FROM subscribers WHERE list_id = $1', [id]);
+      await client.query('DELETE FROM lists WHERE id = $1', [id]);
+      return deleted.rowCount ?? 0;
+    });
+  }
+
+  /**
+   * The import path of `loa audience import`: rows are COPYed into a staging table and merged
+   * into the list in one transaction, so an import is applied whole or not at all. The list is
+   * created when missing (`name` defaults to its id; given, it renames the list). A number
+   * repeated in the file counts once, its last row winning. Rows already in the list as given are
+   * not rewritten (a re-import writes nothing, which matters with autovacuum off); `replace`
+   * deletes the list's numbers that are not in the file. Imports of one list are serialised by
+   * the lock on its `lists` row.
+   */
+  async mergeSubscribers(listId: string, feed: RowFeed<StagedSubscriber>, options: { name?: string | undefined; replace?: boolean } = {}): Promise<MergeCounts & { subscribers: number }> {
+    const result = await this.inTransaction(async (client) => {
+      await client.query(
+        `INSERT INTO lists (id, name) VALUES ($1, coalesce($2, $1::text))
+         ON CONFLICT (id) DO UPDATE SET name = coalesce($2, lists.name)`,
+        [listId, options.name ?? null],
+      );
+      await client.query(`CREATE TEMP TABLE subscribers_staging (
+        line int8 NOT NULL, msisdn text NOT NULL, province text, commune text, attrs jsonb NOT NULL
+      ) ON COMMIT DROP`);
+      const staged = await copyFeed(
+        client,
+        'subscribers_staging (line, msisdn, province, commune, attrs)',
+        (row: StagedSubscriber) => {
+          checkMsisdn(row.msisdn, `line ${row.line}`);
+          return copyLine([row.line, row.msisdn, row.province ?? null, row.commune ?? null, row.attrs ? JSON.stringify(row.attrs) : '{}']);
+        },
+        feed,
+      );
+      // Autovacuum never sees a temporary table: without statistics the anti-join below may pick a nested loop.
+      await client.query('ANALYZE subscribers_staging');
+      const merged = await client.query<{ distinct: number; inserted: number; updated: number }>(
+        `WITH source AS MATERIALIZED (
+           SELECT DISTINCT ON (msisdn) msisdn, province, commune, attrs FROM subscribers_staging ORDER BY msisdn, line DESC
+         ), written AS (
+           INSERT INTO subscribers (list_id, msisdn, province, commune, attrs)
+           SELECT $1, msisdn, province, commune, attrs FROM source
+           ON CONFLICT (list_id, msisdn) DO UPDATE SET province = excluded.province, commune = excluded.commune, attrs = excluded.attrs
+           WHERE (subscribers.province, subscribers.commune, subscribers.attrs) IS DISTINCT FROM (excluded.province, excluded.commune, excluded.attrs)
+           RETURNING (xmax = 0) AS inserted
+         )
+         SELECT (SELECT count(*) FROM source) AS distinct,
+                count(*) FILTER (WHERE inserted) AS inserted,
+                count(*) FILTER (WHERE NOT inserted) AS updated
+         FROM written`,
+        [listId],
+      );
+      let removed = 0;
+      if (options.replace) {
+        const deleted = await client.query(
+          `DELETE FROM subscribers s WHERE s.list_id = $1 AND NOT EXISTS (SELECT 1 FROM subscribers_staging st WHERE st.msisdn = s.msisdn)`,
+          [listId],
+        );
+        removed = deleted.rowCount ?? 0;
+      }
+      const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM subscribers WHERE list_id = $1', [listId]);
+      const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
+      return {
+        staged,
+        distinct: Number(row.distinct),
+        inserted: Number(row.inserted),
+        updated: Number(row.updated),
+        unchanged: Number(row.distinct) - Number(row.inserted) - Number(row.updated),
+        removed,
+        subscribers: Number(count.rows[0]?.n ?? 0),
+      };
+    });
+    // Compile plans its audience query on these statistics; autovacuum is off here and lags elsewhere.
+    if (result.inserted + result.removed > 0) await this.pool.query('ANALYZE subscribers');
+    return result;
+  }
+
+  /**
+   * `loa optout import`: the opt-out register, staged and merged like subscribers. There is no
+   * replace: an opt-out is a person's request, withdrawn one number at a time (removeOptOut).
+   */
+  async mergeOptOuts(feed: RowFeed<{ line: number; msisdn: string; reason?: string | null }>): Promise<MergeCounts & { optOuts: number }> {
+    const result = await this.inTransaction(async (client) => {
+      // One import at a time: two merges of overlapping files would otherwise deadlock on the rows.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('loa:opt_outs', 0))`);
+      await client.query(`CREATE TEMP TABLE opt_outs_staging (line int8 NOT NULL, msisdn text NOT NULL, reason text) ON COMMIT DROP`);
+      const staged = await copyFeed(
+        client,
+        'opt_outs_staging (line, msisdn, reason)',
+        (row: { line: number; msisdn: string; reason?: string | null }) => {
+          checkMsisdn(row.msisdn, `line ${row.line}`);
+          return copyLine([row.line, row.msisdn, row.reason ?? null]);
+        },
+        feed,
+      );
+      await client.query('ANALYZE opt_outs_staging');
+      const merged = await client.query<{ distinct: number; inserted: number; updated: number }>(
+        `WITH source AS MATERIALIZED (
+           SELECT DISTINCT ON (msisdn) msisdn, reason FROM opt_outs_staging ORDER BY msisdn, line DESC
+         ), written AS (
+           INSERT INTO opt_outs (msisdn, reason) SELECT msisdn, reason FROM source
+           ON CONFLICT (msisdn) DO UPDATE SET reason = excluded.reason
+           WHERE excluded.reason IS NOT NULL AND opt_outs.reason IS DISTINCT FROM excluded.reason
+           RETURNING (xmax = 0) AS inserted
+         )
+         SELECT (SELECT count(*) FROM source) AS distinct, count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
+      );
+      const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM opt_outs');
+      const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
+      const distinct = Number(row.distinct);
+      return { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed: 0, optOuts: Number(count.rows[0]?.n ?? 0) };
+    });
+    if (result.inserted > 0) await this.pool.query('ANALYZE opt_outs');
+    return result;
+  }
+
+  /**
+   * `loa portability import`: number → carrier (a CarrierId, or the name of another network),
+   * staged and merged. `replace` makes the table exactly the file (the carriers publish whole tables).
+   */
+  async mergePortability(feed: RowFeed<{ line: number; msisdn: string; carrier: string }>, options: { replace?: boolean } = {}): Promise<MergeCounts & { entries: number }> {
+    const result = await this.inTransaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('loa:portability', 0))`);
+      await client.query(`CREATE TEMP TABLE portability_staging (line int8 NOT NULL, msisdn text NOT NULL, carrier text NOT NULL) ON COMMIT DROP`);
+      const staged = await copyFeed(
+        client,
+        'portability_staging (line, msisdn, carrier)',
+        (row: { line: number; msisdn: string; carrier: string }) => {
+          checkMsisdn(row.msisdn, `line ${row.line}`);
+          return copyLine([row.line, row.msisdn, row.carrier]);
+        },
+        feed,
+      );
+      await client.query('ANALYZE portability_staging');
+      const merged = await client.query<{ distinct: number; inserted: number; updated: number }>(
+        `WITH source AS MATERIALIZED (
+           SELECT DISTINCT ON (msisdn) msisdn, carrier FROM portability_staging ORDER BY msisdn, line DESC
+         ), written AS (
+           INSERT INTO portability (msisdn, carrier) SELECT msisdn, carrier FROM source
+           ON CONFLICT (msisdn) DO UPDATE SET carrier = excluded.carrier, updated_at = now()
+           WHERE portability.carrier IS DISTINCT FROM excluded.carrier
+           RETURNING (xmax = 0) AS inserted
+         )
+         SELECT (SELECT count(*) FROM source) AS distinct, count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
+      );
+      let removed = 0;
+      if (options.replace) {
+        const deleted = await client.query(`DELETE FROM portability p WHERE NOT EXISTS (SELECT 1 FROM portability_staging st WHERE st.msisdn = p.msisdn)`);
+        removed = deleted.rowCount ?? 0;
+      }
+      const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM portability');
+      const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
+      const distinct = Number(row.distinct);
+      return { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed, entries: Number(count.rows[0]?.n ?? 0) };
+    });
+    if (result.inserted + result.removed > 0) await this.pool.query('ANALYZE portability');
+    return result;
+  }
+
+  async countOptOuts(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM opt_outs');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A connection whose COPY was aborted is discarded rather than reused.
       client.release(failure);
     }
   }
