@@ -22,6 +22,8 @@ export interface RejectedLine {
   line: number;
   reason: RowRejection;
   message: string;
+  /** The number as written, when the number is what was wrong (at most 40 characters). */
+  value?: string;
 }
 
 export interface ImportReport {
@@ -75,10 +77,12 @@ class Rejections {
   readonly byReason: Record<string, number> = {};
   readonly lines: RejectedLine[] = [];
 
-  add(line: number, reason: RowRejection, message: string): void {
+  add(line: number, rejected: Rejected): void {
     this.total++;
-    this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
-    if (this.lines.length < REJECTED_LINES_SHOWN) this.lines.push({ line, reason, message });
+    this.byReason[rejected.reason] = (this.byReason[rejected.reason] ?? 0) + 1;
+    if (this.lines.length < REJECTED_LINES_SHOWN) {
+      this.lines.push({ line, reason: rejected.reason, message: rejected.message, ...(rejected.value === undefined ? {} : { value: rejected.value.slice(0, 40) }) });
+    }
   }
 }
 
@@ -87,6 +91,7 @@ class Rejected {
   constructor(
     readonly reason: RowRejection,
     readonly message: string,
+    readonly value?: string,
   ) {}
 }
 
@@ -123,12 +128,12 @@ async function readRows<T>(
         }
         rows++;
         if (layout.header && record.length !== layout.header.count) {
-          rejections.add(line, 'field-count', fieldCount(layout.header.count, record.length));
+          rejections.add(line, new Rejected('field-count', fieldCount(layout.header.count, record.length)));
           return;
         }
         const result = row(record, line, layout);
         if (result instanceof Rejected) {
-          rejections.add(line, result.reason, result.message);
+          rejections.add(line, result);
           return;
         }
         return emit(result);
@@ -144,7 +149,7 @@ async function readRows<T>(
 
 function msisdnOf(value: string | undefined): string | Rejected {
   const result = normalizeMsisdn(value ?? '');
-  return result.ok ? result.msisdn : new Rejected(result.reason, result.message);
+  return result.ok ? result.msisdn : new Rejected(result.reason, result.message, (value ?? '').trim());
 }
 
 const blankToNull = (value: string | undefined): string | null => {

@@ -22,7 +22,7 @@ const LIST_ID = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 10
 
 const rejectedLine = {
   type: 'object',
-  properties: { line: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } },
+  properties: { line: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' }, value: { type: 'string', description: 'the number as written, when it is what was wrong' } },
 } as const;
 
 const importReport = {

@@ -1,0 +1,227 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Transform } from 'node:stream';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import type { ImportReport } from '../../api/audience-import.js';
+import { ConfigError, loadCliSettings, type CliSettings } from '../../config.js';
+import { CATALOGUES, pickLanguage, translator, type MessageKey, type Translate } from '../../i18n/index.js';
+import { ApiClient } from '../api-client.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+/**
+ * `loa audience import`, `loa lists [delete]`, `loa optout import|remove`, `loa portability import`:
+ * every one goes through the service (LOA_URL + LOA_TOKEN) so the audit log knows who did it. A
+ * file is streamed to the API as it is read (never held in memory), with a progress bar of the
+ * bytes sent when stderr is a terminal.
+ */
+
+interface Context {
+  settings: CliSettings;
+  t: Translate;
+  api: ApiClient;
+}
+
+function context(): Context {
+  const settings = loadCliSettings();
+  const t = translator(settings.language);
+  return { settings, t, api: new ApiClient(settings, t) };
+}
+
+/** Help texts are read before any setting is checked: a broken LOA_URL must not break `--help`. */
+function helpTranslator(): Translate {
+  try {
+    return translator(loadCliSettings().language);
+  } catch {
+    return translator(pickLanguage({}));
+  }
+}
+
+/** Runs a command body; a CliError becomes its message (or a JSON document with --json) and its exit code. */
+async function run(json: boolean | undefined, body: (ctx: Context) => Promise<void>): Promise<void> {
+  let t: Translate = helpTranslator();
+  try {
+    const ctx = context();
+    t = ctx.t;
+    await body(ctx);
+  } catch (error) {
+    const failure =
+      error instanceof CliError ? error : error instanceof ConfigError ? new CliError(error.message, EXIT.usage) : undefined;
+    if (!failure) throw error;
+    if (json) process.stdout.write(`${JSON.stringify({ error: failure.message, exitCode: failure.exitCode, ...(failure.details === undefined ? {} : { details: failure.details }) })}\n`);
+    process.stderr.write(`${t('error.prefix', { message: failure.message })}\n`);
+    process.exitCode = failure.exitCode;
+  }
+}
+
+/** The file as a stream for the request body, counting bytes into a progress bar on a terminal. */
+function upload(file: string, ctx: Context, showProgress: boolean): { body: NodeJS.ReadableStream; done(): void } {
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a file');
+    size = stat.size;
+  } catch (error) {
+    throw new CliError(ctx.t('import.fileUnreadable', { file, reason: (error as NodeJS.ErrnoException).code ?? (error as Error).message }), EXIT.invalidInput);
+  }
+  const bar = showProgress
+    ? new SingleBar({ stream: process.stderr, format: ctx.t('import.progress', { file: basename(file) }), hideCursor: true, clearOnComplete: true, etaBuffer: 20 })
+    : undefined;
+  bar?.start(size, 0);
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sent += chunk.length;
+      bar?.update(sent);
+      done(null, chunk);
+    },
+  });
+  const source = createReadStream(file, { highWaterMark: 256 * 1024 });
+  source.on('error', (error) => counter.destroy(error));
+  return {
+    body: source.pipe(counter),
+    done: () => bar?.stop(),
+  };
+}
+
+async function sendFile<T>(ctx: Context, path: string, file: string, options: { json?: boolean; query?: Record<string, string | boolean | undefined> }): Promise<T> {
+  const { body, done } = upload(file, ctx, !options.json && process.stderr.isTTY === true);
+  try {
+    return await ctx.api.post<T>(path, { body, contentType: 'text/csv', ...(options.query ? { query: options.query } : {}) });
+  } finally {
+    done();
+  }
+}
+
+const DELIMITER_CHARACTER: Record<ImportReport['delimiter'], string> = { comma: ',', semicolon: ';', tab: 'tab' };
+
+/** The human summary after the first line: columns, repeats, rejections by reason and the first rejected lines. */
+function describeReport(report: ImportReport, file: string, t: Translate): string[] {
+  const lines: string[] = [];
+  const columns = Object.entries(report.columns).map(([column, cell]) => (column === cell ? column : `${column}=${cell}`));
+  if (columns.length > 0 || report.attributes.length > 0) {
+    lines.push(t('import.columns', { columns: [...columns, ...report.attributes.map((a) => `+${a}`)].join(', '), delimiter: DELIMITER_CHARACTER[report.delimiter] }));
+  }
+  if (report.duplicates > 0) lines.push(t('import.duplicates', { count: report.duplicates }));
+  if (report.rejected > 0) {
+    lines.push(t('import.byReason'));
+    for (const [reason, count] of Object.entries(report.rejectedByReason)) lines.push(t('import.reasonCount', { reason, count }));
+    lines.push(t('import.firstLines'));
+    for (const rejected of report.rejectedLines) {
+      const key = `import.reason.${rejected.reason}` as MessageKey;
+      const known = key in CATALOGUE_KEYS;
+      const message = known ? t(key, { value: rejected.value ?? '' }) : rejected.message;
+      lines.push(t('import.line', { file, line: rejected.line, message: `${rejected.reason}: ${message}${rejected.value && rejected.reason !== 'scientific-notation' ? ` ('${rejected.value}')` : ''}` }));
+    }
+    if (report.rejected > report.rejectedLines.length) lines.push(t('import.more', { count: report.rejected - report.rejectedLines.length }));
+  }
+  return lines;
+}
+
+// Which reason keys the catalogue has (the same in every language: test/unit/i18n.test.ts).
+const CATALOGUE_KEYS: Readonly<Record<string, unknown>> = CATALOGUES.vi;
+
+function print(json: boolean | undefined, document: unknown, human: () => string[]): void {
+  process.stdout.write(json ? `${JSON.stringify(document, null, 2)}\n` : `${human().join('\n')}\n`);
+}
+
+export function register(program: Command): void {
+  const t = helpTranslator();
+
+  const audience = program.command('audience').description(t('audience.description'));
+  audience
+    .command('import')
+    .description(t('audience.import.description'))
+    .argument('<list>', t('audience.import.list'))
+    .argument('<file>', t('audience.import.file'))
+    .option('--replace', t('audience.import.replace'))
+    .option('--name <name>', t('audience.import.name'))
+    .option('--json', t('option.json'))
+    .action(async (list: string, file: string, options: { replace?: boolean; name?: string; json?: boolean }) =>
+      run(options.json, async (ctx) => {
+        const report = await sendFile<ImportReport & { list: { id: string; subscribers: number } }>(ctx, `/v1/lists/${encodeURIComponent(list)}/import`, file, {
+          ...(options.json ? { json: true } : {}),
+          query: { replace: options.replace ? true : undefined, name: options.name },
+        });
+        print(options.json, report, () => [
+          ctx.t('import.summary.list', { file, list: report.list.id, rows: report.rows, loaded: report.loaded, rejected: report.rejected, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, removed: report.removed, subscribers: report.list.subscribers }),
+          ...describeReport(report, file, ctx.t),
+        ]);
+      }),
+    );
+
+  const lists = program
+    .command('lists')
+    .description(t('lists.description'))
+    .option('--json', t('option.json'))
+    .action(async (options: { json?: boolean }) =>
+      run(options.json, async (ctx) => {
+        const answer = await ctx.api.get<{ lists: Array<{ id: string; name: string; createdAt: string; subscribers: number }>; optOuts: number }>('/v1/lists');
+        print(options.json, answer, () => [
+          ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, subscribers: l.subscribers.toLocaleString('en-US') }))),
+          ctx.t('lists.optOuts', { count: answer.optOuts.toLocaleString('en-US') }),
+        ]);
+      }),
+    );
+  lists
+    .command('delete')
+    .description(t('lists.delete.description'))
+    .argument('<list>', t('audience.import.list'))
+    .option('--json', t('option.json'))
+    // `loa lists` has its own --json: commander gives it to the parent, so read both.
+    .action(async (list: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ json?: boolean }>();
+      return run(options.json, async (ctx) => {
+        const answer = await ctx.api.delete<{ id: string; deleted: boolean; subscribers: number }>(`/v1/lists/${encodeURIComponent(list)}`);
+        print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, subscribers: answer.subscribers })]);
+      });
+    });
+
+  const optout = program.command('optout').description(t('optout.description'));
+  optout
+    .command('import')
+    .description(t('optout.import.description'))
+    .argument('<file>', 'CSV')
+    .option('--json', t('option.json'))
+    .action(async (file: string, options: { json?: boolean }) =>
+      run(options.json, async (ctx) => {
+        const report = await sendFile<ImportReport & { optOuts: number }>(ctx, '/v1/optouts/import', file, options.json ? { json: true } : {});
+        print(options.json, report, () => [
+          ctx.t('import.summary.optout', { file, rows: report.rows, loaded: report.loaded, rejected: report.rejected, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, total: report.optOuts }),
+          ...describeReport(report, file, ctx.t),
+        ]);
+      }),
+    );
+  optout
+    .command('remove')
+    .description(t('optout.remove.description'))
+    .argument('<number>', 'msisdn')
+    .option('--json', t('option.json'))
+    .action(async (number: string, options: { json?: boolean }) =>
+      run(options.json, async (ctx) => {
+        const answer = await ctx.api.delete<{ msisdn: string; removed: boolean }>(`/v1/optouts/${encodeURIComponent(number)}`);
+        print(options.json, answer, () => [ctx.t('optout.removed', { msisdn: answer.msisdn })]);
+      }),
+    );
+
+  program
+    .command('portability')
+    .description(t('portability.description'))
+    .command('import')
+    .description(t('portability.import.description'))
+    .argument('<file>', 'CSV')
+    .option('--replace', t('portability.import.replace'))
+    .option('--json', t('option.json'))
+    .action(async (file: string, options: { replace?: boolean; json?: boolean }) =>
+      run(options.json, async (ctx) => {
+        const report = await sendFile<ImportReport & { entries: number }>(ctx, '/v1/portability/import', file, {
+          ...(options.json ? { json: true } : {}),
+          query: { replace: options.replace ? true : undefined },
+        });
+        print(options.json, report, () => [
+          ctx.t('import.summary.portability', { file, rows: report.rows, loaded: report.loaded, rejected: report.rejected, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, removed: report.removed, total: report.entries }),
+          ...describeReport(report, file, ctx.t),
+        ]);
+      }),
+    );
+}

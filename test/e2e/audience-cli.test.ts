@@ -1,0 +1,129 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey, hashApiKey, type ApiRole } from '../../src/domain/api-key.js';
+import { ApiKeyRepository } from '../../src/store/api-key.repository.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+
+const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+
+/** The real service (src/main.ts through tsx, API role) as its own process; resolves with its port. */
+function startService(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; port: number; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'api'], { env: { ...BASE_ENV, LOG_LEVEL: 'info', ...env } });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (const line of buffered.split('\n')) {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.msg === 'loa started' && typeof entry.port === 'number') resolve({ child, port: entry.port, exited });
+        } catch {
+          // a partial line
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`service exited with ${String(code)}: ${stderr}`)));
+  });
+}
+
+/** `loa …` from the sources, as a user runs it. */
+function loa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...BASE_ENV, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('loa audience, lists, optout and portability against a running service', () => {
+  let database: TestDatabase;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let env: Record<string, string>;
+
+  async function key(role: ApiRole): Promise<string> {
+    const token = generateApiKey();
+    await new ApiKeyRepository(database.store.db).create({ name: `e2e-${role}`, keyHash: hashApiKey(token), role });
+    return token;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    service = await startService({ DATABASE_URL: database.url, PORT: '0', LOA_REDIS_PREFIX: testRedisPrefix() });
+    env = { LOA_URL: `http://127.0.0.1:${service.port}`, LOA_TOKEN: await key('operator'), LOA_LANG: 'en' };
+  });
+
+  afterAll(async () => {
+    service.child.kill('SIGTERM');
+    await service.exited;
+    await database.drop();
+  });
+
+  it('imports the sample audience with --json: good rows loaded, bad rows by line and reason', async () => {
+    const { code, stdout, stderr } = await loa(['audience', 'import', 'cantho-subscribers', 'examples/cantho-subscribers.csv', '--json'], env);
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      list: { id: 'cantho-subscribers', subscribers: 300 },
+      rows: 306,
+      loaded: 301,
+      rejected: 5,
+      duplicates: 1,
+      inserted: 300,
+      rejectedByReason: { letters: 1, 'scientific-notation': 1, landline: 1, 'too-short': 1, 'field-count': 1 },
+      rejectedLines: [
+        { line: 303, reason: 'letters' },
+        { line: 304, reason: 'scientific-notation', value: '9.60000001E+8' },
+        { line: 305, reason: 'landline' },
+        { line: 306, reason: 'too-short' },
+        { line: 307, reason: 'field-count' },
+      ],
+    });
+    const audit = await database.store.db.selectFrom('audit_log').selectAll().where('subject', '=', 'list:cantho-subscribers').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.actor).toMatch(/^key:\d+:e2e-operator$/);
+
+    // Again: nothing changes.
+    const again = JSON.parse((await loa(['audience', 'import', 'cantho-subscribers', 'examples/cantho-subscribers.csv', '--json'], env)).stdout) as Record<string, unknown>;
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 300, removed: 0 });
+  });
+
+  it('prints a readable summary, lists the lists, manages opt-outs and portability', async () => {
+    const human = await loa(['audience', 'import', 'cantho-subscribers', 'examples/cantho-subscribers.csv'], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('examples/cantho-subscribers.csv → list cantho-subscribers: 306 rows read, 301 loaded, 5 rejected');
+    expect(human.stdout).toContain('examples/cantho-subscribers.csv:304: scientific-notation: the spreadsheet turned this number into 9.60000001E+8');
+
+    const optOuts = await loa(['optout', 'import', 'examples/opt-outs.csv', '--json'], env);
+    expect(JSON.parse(optOuts.stdout)).toMatchObject({ loaded: 2, inserted: 2, optOuts: 2 });
+    const removed = await loa(['optout', 'remove', '0970000001'], env);
+    expect(removed).toMatchObject({ code: 0, stdout: 'Removed 84970000001 from the opt-out register.\n' });
+
+    const portability = await loa(['portability', 'import', 'examples/portability.csv', '--json'], env);
+    expect(JSON.parse(portability.stdout)).toMatchObject({ loaded: 2, entries: 2 });
+
+    const lists = await loa(['lists', '--json'], env);
+    expect(JSON.parse(lists.stdout)).toMatchObject({ lists: [{ id: 'cantho-subscribers', subscribers: 300 }], optOuts: 1 });
+    const deleted = await loa(['lists', 'delete', 'cantho-subscribers', '--json'], env);
+    expect(JSON.parse(deleted.stdout)).toEqual({ id: 'cantho-subscribers', deleted: true, subscribers: 300 });
+    const vietnamese = await loa(['lists'], { ...env, LOA_LANG: 'vi' });
+    expect(vietnamese.stdout).toContain('Chưa có danh sách nào');
+  });
+
+  it('exits 4 with a viewer key or no key, and 1 for a file it cannot read', async () => {
+    const viewer = await loa(['audience', 'import', 'cantho-subscribers', 'examples/cantho-subscribers.csv', '--json'], { ...env, LOA_TOKEN: await key('viewer') });
+    expect(viewer.code).toBe(4);
+    expect(JSON.parse(viewer.stdout)).toMatchObject({ exitCode: 4 });
+    const none = await loa(['lists'], { ...env, LOA_TOKEN: '' });
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain('LOA_TOKEN');
+    const missing = await loa(['optout', 'import', 'examples/nope.csv'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('examples/nope.csv');
+  });
+});
