@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type CsvError } from 'csv-parse';
 
@@ -80,29 +80,46 @@ class QuoteTracker extends Transform {
   }
 }
 
-/** Reads chunks until the first line is complete, so the separator is known before parsing starts. */
-async function* withHeaderPeek(source: AsyncIterable<Buffer | string>, onHeader: (line: string) => void): AsyncGenerator<Buffer> {
+const toBuffer = (chunk: Buffer | string): Buffer => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+
+/**
+ * Reads chunks until the first line is complete, so the separator is known before parsing starts;
+ * returns that line and every byte (the peeked ones first) as one stream.
+ */
+async function peekHeader(input: AsyncIterable<Buffer | string>): Promise<{ header: string; bytes: Readable }> {
+  const iterator = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
-  let peeked = false;
-  for await (const raw of source) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-    if (peeked) {
-      yield chunk;
-      continue;
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = toBuffer(next.value);
+      head.push(chunk);
+      if (chunk.includes(0x0a)) break;
     }
-    head.push(chunk);
-    if (chunk.includes(0x0a)) {
-      peeked = true;
-      const all = Buffer.concat(head);
-      onHeader(firstLine(all));
-      yield all;
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const first = Buffer.concat(head);
+  async function* all(): AsyncGenerator<Buffer> {
+    try {
+      if (first.length > 0) yield first;
+      while (!ended) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield toBuffer(next.value);
+      }
+    } finally {
+      // Stopped early (an error downstream): let the source clean up (a file is closed).
+      if (!ended) await iterator.return?.();
     }
   }
-  if (!peeked) {
-    const all = Buffer.concat(head);
-    onHeader(firstLine(all));
-    if (all.length > 0) yield all;
-  }
+  return { header: firstLine(first), bytes: Readable.from(all(), { objectMode: false }) };
 }
 
 function firstLine(buffer: Buffer): string {
@@ -137,57 +154,34 @@ export async function forEachCsvRecord(
   const name = options.name ?? (typeof source === 'string' ? source : 'input');
   const input: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   let nextLine = 1;
-  let delimiter: CsvDelimiter = ',';
   const quotes = new QuoteTracker();
-  const bytes = Readable.from(
-    withHeaderPeek(input, (header) => {
-      delimiter = detectDelimiter(header);
-    }),
-    { objectMode: false },
-  );
+  const { header, bytes } = await peekHeader(input);
+  const delimiter = detectDelimiter(header);
+  // A Writable rather than `for await`: one callback per record, no promise unless visit returns one.
+  const records = new Writable({
+    objectMode: true,
+    highWaterMark: 1024,
+    write(record: string[], _encoding, done) {
+      const line = nextLine;
+      nextLine++;
+      for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
+      if (record.length === 1 && (record[0] === '' || record[0] === '\r')) {
+        done();
+        return;
+      }
+      let pending: void | Promise<void>;
+      try {
+        pending = visit(record, line);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (pending) pending.then(() => done(), done);
+      else done();
+    },
+  });
   try {
-    await pipeline(
-      bytes,
-      quotes,
-      // The parser is created once the header decided the separator (the first chunk through).
-      async function* (chunks: AsyncIterable<Buffer>) {
-        const iterator = chunks[Symbol.asyncIterator]();
-        // The first chunk holds the whole header line: the separator is known once it arrived.
-        const first = await iterator.next();
-        const current = parse({ bom: true, relax_column_count: true, delimiter });
-        const write = async (chunk: Buffer): Promise<void> => {
-          if (current.write(chunk)) return;
-          await new Promise((resolve) => {
-            current.once('drain', resolve);
-            current.once('close', resolve);
-          });
-        };
-        const feed = (async () => {
-          try {
-            if (!first.done) await write(first.value);
-            for (;;) {
-              if (current.destroyed) return;
-              const next = await iterator.next();
-              if (next.done) break;
-              await write(next.value);
-            }
-            if (!current.destroyed) current.end();
-          } catch (error) {
-            current.destroy(error as Error);
-          }
-        })();
-        for await (const record of current as AsyncIterable<string[]>) {
-          const line = nextLine;
-          nextLine++;
-          for (const field of record) if (field.length > 0 && field.includes('\n')) nextLine += field.split('\n').length - 1;
-          if (record.length === 1 && (record[0] === '' || record[0] === '\r')) continue;
-          const pending = visit(record, line);
-          if (pending) await pending;
-        }
-        await feed;
-        yield* [];
-      },
-    );
+    await pipeline(bytes, quotes, parse({ bom: true, relax_column_count: true, delimiter }), records);
   } catch (error) {
     const csvError = error as CsvError;
     if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {

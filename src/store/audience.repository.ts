@@ -197,40 +197,43 @@ export class AudienceRepository {
         },
         feed,
       );
-      // Autovacuum never sees a temporary table: without statistics the anti-join below may pick a nested loop.
-      await client.query('ANALYZE subscribers_staging');
-      const merged = await client.query<{ distinct: number; inserted: number; updated: number }>(
-        `WITH source AS MATERIALIZED (
-           SELECT DISTINCT ON (msisdn) msisdn, province, commune, attrs FROM subscribers_staging ORDER BY msisdn, line DESC
-         ), written AS (
-           INSERT INTO subscribers (list_id, msisdn, province, commune, attrs)
-           SELECT $1, msisdn, province, commune, attrs FROM source
-           ON CONFLICT (list_id, msisdn) DO UPDATE SET province = excluded.province, commune = excluded.commune, attrs = excluded.attrs
-           WHERE (subscribers.province, subscribers.commune, subscribers.attrs) IS DISTINCT FROM (excluded.province, excluded.commune, excluded.attrs)
-           RETURNING (xmax = 0) AS inserted
-         )
-         SELECT (SELECT count(*) FROM source) AS distinct,
-                count(*) FILTER (WHERE inserted) AS inserted,
-                count(*) FILTER (WHERE NOT inserted) AS updated
-         FROM written`,
+      // The file's numbers, each once (its last row wins). A table rather than a CTE: the update,
+      // the insert and the replace each read it, and ANALYZE gives them a plan (autovacuum never
+      // sees a temporary table).
+      const distinct = await client.query(
+        `CREATE TEMP TABLE subscribers_source ON COMMIT DROP AS
+         SELECT DISTINCT ON (msisdn) msisdn, province, commune, attrs FROM subscribers_staging ORDER BY msisdn, line DESC`,
+      );
+      await client.query('ANALYZE subscribers_source');
+      // Two plain statements rather than INSERT … ON CONFLICT: its speculative insertion costs more
+      // than the whole hash join, and imports of one list cannot race (the list row is locked).
+      const updated = await client.query(
+        `UPDATE subscribers s SET province = src.province, commune = src.commune, attrs = src.attrs
+         FROM subscribers_source src
+         WHERE s.list_id = $1 AND s.msisdn = src.msisdn
+           AND (s.province, s.commune, s.attrs) IS DISTINCT FROM (src.province, src.commune, src.attrs)`,
+        [listId],
+      );
+      const inserted = await client.query(
+        `INSERT INTO subscribers (list_id, msisdn, province, commune, attrs)
+         SELECT $1, src.msisdn, src.province, src.commune, src.attrs FROM subscribers_source src
+         WHERE NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.list_id = $1 AND s.msisdn = src.msisdn)`,
         [listId],
       );
       let removed = 0;
       if (options.replace) {
         const deleted = await client.query(
-          `DELETE FROM subscribers s WHERE s.list_id = $1 AND NOT EXISTS (SELECT 1 FROM subscribers_staging st WHERE st.msisdn = s.msisdn)`,
+          `DELETE FROM subscribers s WHERE s.list_id = $1 AND NOT EXISTS (SELECT 1 FROM subscribers_source src WHERE src.msisdn = s.msisdn)`,
           [listId],
         );
         removed = deleted.rowCount ?? 0;
       }
       const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM subscribers WHERE list_id = $1', [listId]);
-      const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
+      const counts = { distinct: distinct.rowCount ?? 0, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
       return {
         staged,
-        distinct: Number(row.distinct),
-        inserted: Number(row.inserted),
-        updated: Number(row.updated),
-        unchanged: Number(row.distinct) - Number(row.inserted) - Number(row.updated),
+        ...counts,
+        unchanged: counts.distinct - counts.inserted - counts.updated,
         removed,
         subscribers: Number(count.rows[0]?.n ?? 0),
       };

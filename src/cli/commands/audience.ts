@@ -93,7 +93,7 @@ async function sendFile<T>(ctx: Context, path: string, file: string, options: { 
   }
 }
 
-const DELIMITER_CHARACTER: Record<ImportReport['delimiter'], string> = { comma: ',', semicolon: ';', tab: 'tab' };
+const DELIMITER_CHARACTER: Record<ImportReport['delimiter'], string> = { comma: '","', semicolon: '";"', tab: 'tab' };
 
 /** The human summary after the first line: columns, repeats, rejections by reason and the first rejected lines. */
 function describeReport(report: ImportReport, file: string, t: Translate): string[] {
