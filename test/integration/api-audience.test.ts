@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +187,38 @@ describe('audience routes', () => {
       headers: { 'content-type': 'text/csv', authorization: `Bearer ${tokens.operator}` },
     });
     expect(small.json()).toMatchObject({ loaded: 1, list: { subscribers: 1 } });
+  });
+
+  it('loads nothing when the client goes away in the middle of the body (a cut upload must not --replace a list)', async () => {
+    await post('/v1/lists/cut/import', 'msisdn\n0912000041\n0912000042\n');
+    const address = await sut.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(address);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      [
+        'POST /v1/lists/cut/import?replace=true HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: Bearer ${tokens.operator}`,
+        'Content-Type: text/csv',
+        'Transfer-Encoding: chunked',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const part = 'msisdn\n0912000043\n';
+    socket.write(`${part.length.toString(16)}\r\n${part}\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    // The import fails on the server side; wait until its transaction is gone.
+    for (let i = 0; i < 50; i += 1) {
+      const busy = await database.store.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+      );
+      if (busy.rowCount === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await subscribers('cut')).map((s) => s.msisdn)).toEqual(['84912000041', '84912000042']);
   });
 
   it.each([
