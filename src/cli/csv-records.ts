@@ -80,6 +80,8 @@ class QuoteTracker extends Transform {
   }
 }
 
+const HEADER_PEEK_BYTES = 64 * 1024;
+
 const toBuffer = (chunk: Buffer | string): Buffer => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
 
 /**
@@ -90,8 +92,10 @@ async function peekHeader(input: AsyncIterable<Buffer | string>): Promise<{ head
   const iterator = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let ended = false;
+  let peeked = 0;
   try {
-    for (;;) {
+    // A header is short: past HEADER_PEEK_BYTES without a line break, the first 64 KiB decide.
+    while (peeked < HEADER_PEEK_BYTES) {
       const next = await iterator.next();
       if (next.done) {
         ended = true;
@@ -99,6 +103,7 @@ async function peekHeader(input: AsyncIterable<Buffer | string>): Promise<{ head
       }
       const chunk = toBuffer(next.value);
       head.push(chunk);
+      peeked += chunk.length;
       if (chunk.includes(0x0a)) break;
     }
   } catch (error) {
@@ -125,7 +130,7 @@ async function peekHeader(input: AsyncIterable<Buffer | string>): Promise<{ head
 function firstLine(buffer: Buffer): string {
   const nl = buffer.indexOf(0x0a);
   return buffer
-    .subarray(0, nl < 0 ? Math.min(buffer.length, 64 * 1024) : nl)
+    .subarray(0, nl < 0 ? Math.min(buffer.length, HEADER_PEEK_BYTES) : nl)
     .toString('utf8')
     .replace(/^\uFEFF/, '');
 }
