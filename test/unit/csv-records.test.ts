@@ -126,3 +126,17 @@ describe(columnOf.name, () => {
     });
   });
 });
+
+describe('loa preview reads what the import reads', () => {
+  it('previews a `;`-separated Vietnamese export with a BOM and CRLF, naming the scientific-notation line', async () => {
+    const { previewAudienceFile } = await import('../../src/cli/commands/preview.js');
+    const { buildCampaign } = await import('../factories.js');
+    const path = csvFile(`\uFEFF${['Số điện thoại;Tỉnh;Xã/Phường;Họ tên', '0912 345 678;92;31117;An', '8,4912E+10;92;31117;Bình', '0961234567;94;31510;Chi'].join('\r\n')}\r\n`);
+
+    const report = await previewAudienceFile(buildCampaign({ audience: { areas: { province: ['92'] } } }), path);
+
+    expect(report.recipients).toBe(1);
+    expect(report.outsideArea).toBe(1);
+    expect(report.invalid['scientific-notation']).toEqual({ count: 1, lines: [3] });
+  });
+});

@@ -46,7 +46,7 @@ async function run(json: boolean | undefined, body: (ctx: Context) => Promise<vo
     await body(ctx);
   } catch (error) {
     const failure =
-      error instanceof CliError ? error : error instanceof ConfigError ? new CliError(error.message, EXIT.usage) : undefined;
+      error instanceof CliError ? error : error instanceof ConfigError ? new CliError(error.message, EXIT.invalidInput) : undefined;
     if (!failure) throw error;
     if (json) process.stdout.write(`${JSON.stringify({ error: failure.message, exitCode: failure.exitCode, ...(failure.details === undefined ? {} : { details: failure.details }) })}\n`);
     process.stderr.write(`${t('error.prefix', { message: failure.message })}\n`);
