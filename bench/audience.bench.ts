@@ -7,7 +7,6 @@ import { createLogger } from '../src/logger.js';
 import { createMetricsRegistry } from '../src/metrics.js';
 import { ApiKeyRepository } from '../src/store/api-key.repository.js';
 import { AudienceRepository } from '../src/store/audience.repository.js';
-import { AuditRepository } from '../src/store/audit.repository.js';
 import { createDb } from '../src/store/db.js';
 import { MigrationRunner } from '../src/store/migrator.js';
 import { rssMb, throwawayDatabase, type Report } from './harness.js';
@@ -52,7 +51,6 @@ export async function run(report: Report): Promise<void> {
       checks: [],
       audience: {
         audience: new AudienceRepository(store.db, store.pool),
-        audit: new AuditRepository(store.db),
         apiKeys: new ApiKeyRepository(store.db),
         maxImportBytes: 1024 ** 3,
       },

@@ -11,7 +11,6 @@ import { createMetricsRegistry } from './metrics.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { ApiKeyRepository } from './store/api-key.repository.js';
 import { AudienceRepository } from './store/audience.repository.js';
-import { AuditRepository } from './store/audit.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { MessageRepository } from './store/message.repository.js';
 import { MigrationRunner } from './store/migrator.js';
@@ -105,7 +104,6 @@ export async function startService(config: Config, role: Role, logger: Logger): 
         metrics: createMetricsRegistry(),
         audience: {
           audience: new AudienceRepository(store.db, store.pool),
-          audit: new AuditRepository(store.db),
           apiKeys: new ApiKeyRepository(store.db),
           maxImportBytes: config.importMaxBytes,
         },

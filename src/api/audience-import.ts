@@ -11,6 +11,7 @@ import { normalizeMsisdn } from '../domain/msisdn.js';
 import { resolveCarrierName } from '../domain/portability.js';
 import { DomainError, ValidationError } from '../errors.js';
 import type { AudienceRepository, MergeCounts, RowFeed } from '../store/audience.repository.js';
+import type { NewAuditEntry } from '../store/audit.repository.js';
 
 /** How many rejected lines an answer lists; all of them are counted by reason. */
 export const REJECTED_LINES_SHOWN = 20;
@@ -47,6 +48,10 @@ export interface ImportReport {
   /** Other header cells, stored as attributes (audience only). */
   attributes: string[];
 }
+
+export type ListImportReport = ImportReport & { list: { id: string; subscribers: number } };
+export type OptOutImportReport = ImportReport & { optOuts: number };
+export type PortabilityImportReport = ImportReport & { entries: number };
 
 /** The body is larger than the configured limit (LOA_IMPORT_MAX_BYTES): 413. */
 export class PayloadTooLargeError extends Error {
@@ -189,7 +194,11 @@ export class AudienceImporter {
   constructor(private readonly audience: AudienceRepository) {}
 
   /** Audience CSV: header required, `msisdn` (or a Vietnamese alias), optional `province`, `commune`, other columns as attributes. */
-  async importList(listId: string, source: CsvSource, options: { name?: string | undefined; replace?: boolean; sourceName?: string } = {}): Promise<ImportReport & { list: { id: string; subscribers: number } }> {
+  async importList(
+    listId: string,
+    source: CsvSource,
+    options: { name?: string | undefined; replace?: boolean; sourceName?: string; audit?: (report: ListImportReport) => NewAuditEntry } = {},
+  ): Promise<ListImportReport> {
     const name = options.sourceName ?? 'request body';
     const rejections = new Rejections();
     let read!: { rows: number; delimiter: CsvDelimiter; layout: Layout | null };
@@ -230,20 +239,28 @@ export class AudienceImporter {
       if (!read.layout) throw new ValidationError(`${name}: empty file: expected a header line such as msisdn,province,commune`);
       if (options.replace && read.rows - rejections.total === 0) throw new NothingToReplaceWith(`list ${listId}`);
     };
-    const counts = await this.audience.mergeSubscribers(listId, feed, { name: options.name, replace: options.replace ?? false });
-    const header = read.layout?.header;
-    const known = header ? header.index : {};
-    return {
-      list: { id: listId, subscribers: counts.subscribers },
-      ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(known, ['msisdn', 'province', 'commune']), header?.others.map((o) => o.name) ?? []),
+    const full = (counts: MergeCounts & { subscribers: number }): ListImportReport => {
+      const header = read.layout?.header;
+      return {
+        list: { id: listId, subscribers: counts.subscribers },
+        ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(header?.index ?? {}, ['msisdn', 'province', 'commune']), header?.others.map((o) => o.name) ?? []),
+      };
     };
+    const audit = options.audit;
+    const counts = await this.audience.mergeSubscribers(listId, feed, { name: options.name, replace: options.replace ?? false, ...(audit ? { audit: (outcome) => audit(full(outcome)) } : {}) });
+    return full(counts);
   }
 
   /** Opt-out CSV: `msisdn[,reason]`, header optional. */
-  async importOptOuts(source: CsvSource, options: { sourceName?: string } = {}): Promise<ImportReport & { optOuts: number }> {
+  async importOptOuts(source: CsvSource, options: { sourceName?: string; audit?: (report: OptOutImportReport) => NewAuditEntry } = {}): Promise<OptOutImportReport> {
     const name = options.sourceName ?? 'request body';
     const rejections = new Rejections();
     let read!: { rows: number; delimiter: CsvDelimiter; layout: Layout | null };
+    const full = (counts: MergeCounts & { optOuts: number }): OptOutImportReport => ({
+      optOuts: counts.optOuts,
+      ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(read.layout?.header?.index ?? {}, ['msisdn', 'reason']), []),
+    });
+    const audit = options.audit;
     const counts = await this.audience.mergeOptOuts(async (emit) => {
       read = await readRows(
         source,
@@ -257,8 +274,8 @@ export class AudienceImporter {
         emit,
         rejections,
       );
-    });
-    return { optOuts: counts.optOuts, ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(read.layout?.header?.index ?? {}, ['msisdn', 'reason']), []) };
+    }, audit ? { audit: (outcome) => audit(full(outcome)) } : {});
+    return full(counts);
   }
 
   /**
@@ -266,10 +283,18 @@ export class AudienceImporter {
    * src/domain/portability.ts; a name we do not know is refused on its line (it would otherwise
    * make the number silently unroutable).
    */
-  async importPortability(source: CsvSource, options: { replace?: boolean; sourceName?: string } = {}): Promise<ImportReport & { entries: number }> {
+  async importPortability(
+    source: CsvSource,
+    options: { replace?: boolean; sourceName?: string; audit?: (report: PortabilityImportReport) => NewAuditEntry } = {},
+  ): Promise<PortabilityImportReport> {
     const name = options.sourceName ?? 'request body';
     const rejections = new Rejections();
     let read!: { rows: number; delimiter: CsvDelimiter; layout: Layout | null };
+    const full = (counts: MergeCounts & { entries: number }): PortabilityImportReport => ({
+      entries: counts.entries,
+      ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(read.layout?.header?.index ?? {}, ['msisdn', 'carrier']), []),
+    });
+    const audit = options.audit;
     const counts = await this.audience.mergePortability(
       async (emit) => {
         read = await readRows(
@@ -303,9 +328,9 @@ export class AudienceImporter {
         );
         if (options.replace && read.rows - rejections.total === 0) throw new NothingToReplaceWith('the portability table');
       },
-      { replace: options.replace ?? false },
+      { replace: options.replace ?? false, ...(audit ? { audit: (outcome) => audit(full(outcome)) } : {}) },
     );
-    return { entries: counts.entries, ...report(read.rows, read.delimiter, read.layout, rejections, counts, pick(read.layout?.header?.index ?? {}, ['msisdn', 'carrier']), []) };
+    return full(counts);
   }
 }
 

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyInto, copyLine } from './copy.js';
+import type { NewAuditEntry } from './audit.repository.js';
 import type { Database, List } from './database.js';
 
 export interface SubscriberRow {
@@ -24,6 +25,13 @@ export type RowFeed<T> = (emit: (row: T) => void | Promise<void>) => Promise<voi
 /** One staged row: its line in the input file orders repeats (the last one wins). */
 export interface StagedSubscriber extends SubscriberRow {
   line: number;
+}
+
+/** The audit entry of a change, built from its outcome and written in the change's own transaction. */
+export type AuditOf<T> = (outcome: T) => NewAuditEntry;
+
+async function writeAudit(client: pg.ClientBase, entry: NewAuditEntry): Promise<void> {
+  await client.query('INSERT INTO audit_log (actor, action, subject, details) VALUES ($1, $2, $3, $4)', [entry.actor, entry.action, entry.subject, JSON.stringify(entry.details ?? {})]);
 }
 
 export interface ListSummary {
@@ -159,13 +167,15 @@ export class AudienceRepository {
   }
 
   /** Deletes a list and its subscribers; returns how many subscribers it had, or undefined when there was no such list. */
-  async deleteList(id: string): Promise<number | undefined> {
+  async deleteList(id: string, audit?: AuditOf<{ subscribers: number }>): Promise<number | undefined> {
     return this.inTransaction(async (client) => {
       const list = await client.query('SELECT 1 FROM lists WHERE id = $1 FOR UPDATE', [id]);
       if (list.rowCount === 0) return undefined;
       const deleted = await client.query('DELETE FROM subscribers WHERE list_id = $1', [id]);
       await client.query('DELETE FROM lists WHERE id = $1', [id]);
-      return deleted.rowCount ?? 0;
+      const subscribers = deleted.rowCount ?? 0;
+      if (audit) await writeAudit(client, audit({ subscribers }));
+      return subscribers;
     });
   }
 
@@ -178,7 +188,11 @@ export class AudienceRepository {
    * deletes the list's numbers that are not in the file. Imports of one list are serialised by
    * the lock on its `lists` row.
    */
-  async mergeSubscribers(listId: string, feed: RowFeed<StagedSubscriber>, options: { name?: string | undefined; replace?: boolean } = {}): Promise<MergeCounts & { subscribers: number }> {
+  async mergeSubscribers(
+    listId: string,
+    feed: RowFeed<StagedSubscriber>,
+    options: { name?: string | undefined; replace?: boolean; audit?: AuditOf<MergeCounts & { subscribers: number }> } = {},
+  ): Promise<MergeCounts & { subscribers: number }> {
     const result = await this.inTransaction(async (client) => {
       await client.query(
         `INSERT INTO lists (id, name) VALUES ($1, coalesce($2, $1::text))
@@ -230,13 +244,15 @@ export class AudienceRepository {
       }
       const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM subscribers WHERE list_id = $1', [listId]);
       const counts = { distinct: distinct.rowCount ?? 0, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
-      return {
+      const outcome = {
         staged,
         ...counts,
         unchanged: counts.distinct - counts.inserted - counts.updated,
         removed,
         subscribers: Number(count.rows[0]?.n ?? 0),
       };
+      if (options.audit) await writeAudit(client, options.audit(outcome));
+      return outcome;
     });
     // Compile plans its audience query on these statistics; autovacuum is off here and lags elsewhere.
     if (result.inserted + result.removed > 0) await this.pool.query('ANALYZE subscribers');
@@ -247,7 +263,10 @@ export class AudienceRepository {
    * `loa optout import`: the opt-out register, staged and merged like subscribers. There is no
    * replace: an opt-out is a person's request, withdrawn one number at a time (removeOptOut).
    */
-  async mergeOptOuts(feed: RowFeed<{ line: number; msisdn: string; reason?: string | null }>): Promise<MergeCounts & { optOuts: number }> {
+  async mergeOptOuts(
+    feed: RowFeed<{ line: number; msisdn: string; reason?: string | null }>,
+    options: { audit?: AuditOf<MergeCounts & { optOuts: number }> } = {},
+  ): Promise<MergeCounts & { optOuts: number }> {
     const result = await this.inTransaction(async (client) => {
       // One import at a time: two merges of overlapping files would otherwise deadlock on the rows.
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('loa:opt_outs', 0))`);
@@ -276,7 +295,9 @@ export class AudienceRepository {
       const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM opt_outs');
       const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
       const distinct = Number(row.distinct);
-      return { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed: 0, optOuts: Number(count.rows[0]?.n ?? 0) };
+      const outcome = { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed: 0, optOuts: Number(count.rows[0]?.n ?? 0) };
+      if (options.audit) await writeAudit(client, options.audit(outcome));
+      return outcome;
     });
     if (result.inserted > 0) await this.pool.query('ANALYZE opt_outs');
     return result;
@@ -286,7 +307,10 @@ export class AudienceRepository {
    * `loa portability import`: number → carrier (a CarrierId, or the name of another network),
    * staged and merged. `replace` makes the table exactly the file (the carriers publish whole tables).
    */
-  async mergePortability(feed: RowFeed<{ line: number; msisdn: string; carrier: string }>, options: { replace?: boolean } = {}): Promise<MergeCounts & { entries: number }> {
+  async mergePortability(
+    feed: RowFeed<{ line: number; msisdn: string; carrier: string }>,
+    options: { replace?: boolean; audit?: AuditOf<MergeCounts & { entries: number }> } = {},
+  ): Promise<MergeCounts & { entries: number }> {
     const result = await this.inTransaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('loa:portability', 0))`);
       await client.query(`CREATE TEMP TABLE portability_staging (line int8 NOT NULL, msisdn text NOT NULL, carrier text NOT NULL) ON COMMIT DROP`);
@@ -319,7 +343,9 @@ export class AudienceRepository {
       const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM portability');
       const row = merged.rows[0] ?? { distinct: 0, inserted: 0, updated: 0 };
       const distinct = Number(row.distinct);
-      return { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed, entries: Number(count.rows[0]?.n ?? 0) };
+      const outcome = { staged, distinct, inserted: Number(row.inserted), updated: Number(row.updated), unchanged: distinct - Number(row.inserted) - Number(row.updated), removed, entries: Number(count.rows[0]?.n ?? 0) };
+      if (options.audit) await writeAudit(client, options.audit(outcome));
+      return outcome;
     });
     if (result.inserted + result.removed > 0) await this.pool.query('ANALYZE portability');
     return result;
@@ -372,9 +398,18 @@ export class AudienceRepository {
     });
   }
 
-  async removeOptOut(msisdn: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('opt_outs').where('msisdn', '=', msisdn).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  /** Withdraws one opt-out; with `audit`, its entry is written in the same transaction. */
+  async removeOptOut(msisdn: string, audit?: AuditOf<{ msisdn: string }>): Promise<boolean> {
+    if (!audit) {
+      const result = await this.db.deleteFrom('opt_outs').where('msisdn', '=', msisdn).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    }
+    return this.inTransaction(async (client) => {
+      const deleted = await client.query('DELETE FROM opt_outs WHERE msisdn = $1', [msisdn]);
+      if (!deleted.rowCount) return false;
+      await writeAudit(client, audit({ msisdn }));
+      return true;
+    });
   }
 
   async isOptedOut(msisdn: string): Promise<boolean> {

@@ -46,7 +46,6 @@ describe('audience routes', () => {
       checks: [],
       audience: {
         audience: new AudienceRepository(database.store.db, database.store.pool),
-        audit: new AuditRepository(database.store.db),
         apiKeys: new ApiKeyRepository(database.store.db),
         maxImportBytes: MAX_BYTES,
       },
@@ -162,6 +161,8 @@ describe('audience routes', () => {
     expect(unclosed.statusCode).toBe(400);
     expect(unclosed.json().message).toMatch(/line 3: Quote Not Closed/);
     expect(await database.store.db.selectFrom('lists').select('id').where('id', '=', 'broken').execute()).toEqual([]);
+    // A refused import leaves no audit entry: it is written in the import's own transaction.
+    expect(await new AuditRepository(database.store.db).listForSubject('list:broken')).toEqual([]);
   });
 
   it('streams a chunked body and answers 413 past the size limit, by Content-Length or while reading', async () => {
@@ -304,6 +305,7 @@ describe('audience routes', () => {
 
     const deleted = await sut.inject({ method: 'DELETE', url: '/v1/lists/to-delete', headers: { authorization: `Bearer ${tokens.operator}` } });
     expect(deleted.json()).toEqual({ id: 'to-delete', deleted: true, subscribers: 2 });
+    expect((await new AuditRepository(database.store.db).listForSubject('list:to-delete')).map((a) => a.action)).toEqual(['list.delete', 'list.import']);
     expect(await subscribers('to-delete')).toEqual([]);
     const again = await sut.inject({ method: 'DELETE', url: '/v1/lists/to-delete', headers: { authorization: `Bearer ${tokens.operator}` } });
     expect(again.statusCode).toBe(404);

@@ -3,13 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { normalizeMsisdn } from '../../domain/msisdn.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { AudienceRepository } from '../../store/audience.repository.js';
-import type { AuditRepository } from '../../store/audit.repository.js';
 import { AudienceImporter, limitBytes, PayloadTooLargeError } from '../audience-import.js';
 import { actorOf, authPlugin, type ApiKeyLookup } from '../auth.js';
 
 export interface AudienceRoutesOptions {
+  /** Writes each change's audit entry in the change's own transaction. */
   audience: AudienceRepository;
-  audit: Pick<AuditRepository, 'record'>;
   /** Used only when the app has not registered the auth plugin itself. */
   apiKeys: ApiKeyLookup;
   /** Largest import body accepted (LOA_IMPORT_MAX_BYTES); a larger one is answered 413. */
@@ -124,15 +123,18 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
       },
     },
     async (request) => {
-      const body = bodyOf(request, options.maxImportBytes);
-      const result = await importer.importList(request.params.id, body, { name: request.query.name, replace: request.query.replace ?? false });
-      await options.audit.record({
-        actor: actorOf(request.principal!),
-        action: 'list.import',
-        subject: `list:${request.params.id}`,
-        details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, removed: result.removed, replace: request.query.replace ?? false, subscribers: result.list.subscribers },
+      const replace = request.query.replace ?? false;
+      return importer.importList(request.params.id, bodyOf(request, options.maxImportBytes), {
+        name: request.query.name,
+        replace,
+        // Written in the import's transaction: an import is never without its audit entry.
+        audit: (result) => ({
+          actor: actorOf(request.principal!),
+          action: 'list.import',
+          subject: `list:${request.params.id}`,
+          details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, removed: result.removed, replace, subscribers: result.list.subscribers },
+        }),
       });
-      return result;
     },
   );
 
@@ -149,9 +151,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
       },
     },
     async (request) => {
-      const subscribers = await options.audience.deleteList(request.params.id);
+      const subscribers = await options.audience.deleteList(request.params.id, (outcome) => ({
+        actor: actorOf(request.principal!),
+        action: 'list.delete',
+        subject: `list:${request.params.id}`,
+        details: { subscribers: outcome.subscribers },
+      }));
       if (subscribers === undefined) throw new NotFoundError(`list ${request.params.id}`);
-      await options.audit.record({ actor: actorOf(request.principal!), action: 'list.delete', subject: `list:${request.params.id}`, details: { subscribers } });
       return { id: request.params.id, deleted: true, subscribers };
     },
   );
@@ -169,14 +175,14 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
       },
     },
     async (request) => {
-      const result = await importer.importOptOuts(bodyOf(request, options.maxImportBytes));
-      await options.audit.record({
-        actor: actorOf(request.principal!),
-        action: 'opt-out.import',
-        subject: 'opt-outs',
-        details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, optOuts: result.optOuts },
+      return importer.importOptOuts(bodyOf(request, options.maxImportBytes), {
+        audit: (result) => ({
+          actor: actorOf(request.principal!),
+          action: 'opt-out.import',
+          subject: 'opt-outs',
+          details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, optOuts: result.optOuts },
+        }),
       });
-      return result;
     },
   );
 
@@ -195,8 +201,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
     async (request) => {
       const number = normalizeMsisdn(request.params.msisdn);
       if (!number.ok) throw new ValidationError(`'${request.params.msisdn}': ${number.message}`, [{ path: 'params.msisdn', message: number.message }]);
-      if (!(await options.audience.removeOptOut(number.msisdn))) throw new NotFoundError(`opt-out for ${number.msisdn}`);
-      await options.audit.record({ actor: actorOf(request.principal!), action: 'opt-out.remove', subject: 'opt-outs', details: { msisdn: number.msisdn } });
+      const removed = await options.audience.removeOptOut(number.msisdn, (outcome) => ({
+        actor: actorOf(request.principal!),
+        action: 'opt-out.remove',
+        subject: 'opt-outs',
+        details: { msisdn: outcome.msisdn },
+      }));
+      if (!removed) throw new NotFoundError(`opt-out for ${number.msisdn}`);
       return { msisdn: number.msisdn, removed: true };
     },
   );
@@ -215,14 +226,15 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
       },
     },
     async (request) => {
-      const result = await importer.importPortability(bodyOf(request, options.maxImportBytes), { replace: request.query.replace ?? false });
-      await options.audit.record({
-        actor: actorOf(request.principal!),
-        action: 'portability.import',
-        subject: 'portability',
-        details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, removed: result.removed, entries: result.entries },
+      return importer.importPortability(bodyOf(request, options.maxImportBytes), {
+        replace: request.query.replace ?? false,
+        audit: (result) => ({
+          actor: actorOf(request.principal!),
+          action: 'portability.import',
+          subject: 'portability',
+          details: { rows: result.rows, loaded: result.loaded, rejected: result.rejected, inserted: result.inserted, updated: result.updated, removed: result.removed, entries: result.entries },
+        }),
       });
-      return result;
     },
   );
 }
