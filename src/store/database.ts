@@ -68,6 +68,8 @@ export interface RunsTable {
   audience_size: number | null;
   progress: JsonbWithDefault<JsonObject>;
   launched_by: string;
+  /** A test launch: compile sends to this list only (the campaign's audience is ignored). */
+  test_list: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
