@@ -8,10 +8,14 @@ import { startCarrierBinds } from './jobs/carrier-binds.js';
 import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
+import { createApiServices, type EngineParts } from './services/index.js';
+import { CountingRunStatusReader, LoggingRunLauncher } from './services/interim-engine.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
+import { CampaignRepository } from './store/campaign.repository.js';
 import { MessageRepository } from './store/message.repository.js';
 import { MigrationRunner } from './store/migrator.js';
+import { RunRepository } from './store/run.repository.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -52,7 +56,16 @@ function has(role: Role, part: Exclude<Role, 'all'>): boolean {
  * Composes one Loa process from its parts for a role. Every part is started in order and stopped
  * in reverse, so shutdown releases carriers before it closes the stores they report to.
  */
-export async function startService(config: Config, role: Role, logger: Logger): Promise<RunningService> {
+/** Parts a caller may supply instead of the defaults. */
+export interface ServiceParts {
+  /**
+   * How the API starts runs and reads their progress. Default, until the engine is wired here:
+   * a launcher that only logs (runs stay `scheduled`) and a status reader that counts messages.
+   */
+  engine?: EngineParts;
+}
+
+export async function startService(config: Config, role: Role, logger: Logger, parts: ServiceParts = {}): Promise<RunningService> {
   const started = Date.now();
   const stops: Array<() => Promise<void>> = [];
   let app: FastifyInstance | undefined;
@@ -97,9 +110,18 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     }
 
     if (has(role, 'api')) {
+      const engine: EngineParts = parts.engine ?? {
+        launcher: new LoggingRunLauncher(logger),
+        statusReader: new CountingRunStatusReader({
+          runs: new RunRepository(store.db),
+          campaigns: new CampaignRepository(store.db),
+          messages: new MessageRepository(store.db, store.pool),
+        }),
+      };
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
+        services: createApiServices(store, engine),
         checks: [
           {
             name: 'postgres',

@@ -3,13 +3,23 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import type { ApiServices } from '../services/index.js';
+import { authPlugin } from './auth.js';
 import { errorHandler } from './error-handler.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { runRoutes } from './routes/runs.js';
 
 export interface AppDeps {
   logger: Logger;
   checks: readonly HealthCheck[];
   metrics: Registry;
+  /**
+   * What the /v1 routes call (createApiServices in src/services/index.ts); each resource's plugin
+   * takes the services it needs. Without it the app serves /health, /metrics and /docs only.
+   */
+  services?: ApiServices;
 }
 
 /** The HTTP API: one encapsulated plugin per resource; OpenAPI generated from the route schemas. */
@@ -32,5 +42,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes(deps.checks, deps.metrics));
+  const services = deps.services;
+  if (services) {
+    await app.register(
+      async (v1) => {
+        // Inside /v1 only: every route there authenticates with requireRole.
+        await v1.register(authPlugin, { apiKeys: services.apiKeys });
+        await v1.register(keyRoutes(services.apiKeys));
+        await v1.register(campaignRoutes(services.campaigns, services.launches));
+        await v1.register(runRoutes(services.runs));
+      },
+      { prefix: '/v1' },
+    );
+  }
   return app;
 }
