@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
+import { register as keys } from './keys.js';
+import { register as launch } from './launch.js';
 import { register as migrate } from './migrate.js';
 import { register as preview } from './preview.js';
+import { register as runs } from './runs.js';
 import { register as serve } from './serve.js';
 import { register as sim } from './sim.js';
+import { register as status } from './status.js';
 import { register as validate } from './validate.js';
 
 /** Every `loa` subcommand; each module adds itself to the program. */
-export const commands: ReadonlyArray<(program: Command) => void> = [serve, sim, migrate, validate, preview];
+export const commands: ReadonlyArray<(program: Command) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs];
