@@ -43,11 +43,29 @@ function campaignView(row: CampaignRow, version: CampaignVersion | undefined, wi
   };
 }
 
+/** A campaign is about six levels deep; validation (structuredClone, ajv) recurses and would overflow the stack on 100,000. */
+const MAX_DOCUMENT_DEPTH = 32;
+
+/** Iterative, so the check itself cannot overflow. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= limit) return true;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
 /**
  * The one loader `loa validate` uses, as a ValidationError whose details name the JSON path and,
  * for text, `line:column`, so the HTTP answer points into the file the user sent.
  */
 export function loadCampaign(input: CampaignInput): Campaign {
+  if ('document' in input && nestedDeeperThan(input.document, MAX_DOCUMENT_DEPTH)) {
+    throw new ValidationError('the campaign document is nested too deeply', [{ path: '(document)', message: `is nested deeper than ${MAX_DOCUMENT_DEPTH} levels` }]);
+  }
   try {
     return 'text' in input ? parseCampaign(input.text) : validateCampaign(input.document);
   } catch (error) {

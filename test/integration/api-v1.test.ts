@@ -176,6 +176,12 @@ describe('/v1 API', () => {
       expect(again.statusCode).toBe(409);
     });
 
+    it.each(['application/yaml; charset=utf-8', 'text/yaml', 'application/x-yaml'])('takes YAML sent as %s', async (contentType) => {
+      const id = `yaml-${contentType.replace(/[^a-z]+/g, '-')}`.slice(0, 40).replace(/-$/, '');
+      const response = await sut.inject({ method: 'POST', url: '/v1/campaigns', headers: { ...auth('operator'), 'content-type': contentType }, payload: campaignYaml({ id }) });
+      expect(response.statusCode, response.body).toBe(201);
+    });
+
     it('takes a JSON body through the same loader', async () => {
       const response = await sut.inject({ method: 'POST', url: '/v1/campaigns', headers: auth('operator'), payload: campaignDocument({ id: 'post-json' }) });
       expect(response.statusCode).toBe(201);
@@ -359,6 +365,8 @@ describe('/v1 API', () => {
       ['a YAML list', 400, 'POST', '/v1/campaigns', YAML, '- a\n- b\n'],
       ['an empty YAML body', 400, 'POST', '/v1/campaigns', YAML, ''],
       ['YAML aliases that expand without bound', 400, 'POST', '/v1/campaigns', YAML, 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n'],
+      ['deeply nested YAML', 400, 'POST', '/v1/campaigns', YAML, `a: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`],
+      ['deeply nested JSON', 400, 'POST', '/v1/campaigns', { 'content-type': 'application/json' }, `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`],
       ['an unknown media type', 415, 'POST', '/v1/campaigns', { 'content-type': 'application/xml' }, '<campaign/>'],
       ['a huge campaign', 413, 'POST', '/v1/campaigns', YAML, `id: huge\nname: "${'x'.repeat(300_000)}"\n`],
       ['a huge JSON launch body', 413, 'POST', '/v1/campaigns/cantho-test/launch', { 'content-type': 'application/json' }, JSON.stringify({ test: 'x'.repeat(2_000_000) })],
