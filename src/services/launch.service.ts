@@ -48,8 +48,9 @@ export interface ListLookup {
 
 /**
  * A manual launch (POST /v1/campaigns/:id/launch): one run per (version, Idempotency-Key), the
- * compile job enqueued once, when the run is created. A crash between the two leaves a
- * `scheduled` run, which the scheduler's sweep of due runs (RunRepository.listDue) starts.
+ * compile job enqueued once, when the run is created. A crash (or Redis outage) between the
+ * two leaves a `scheduled` run with no job, which the reconciler rebuilds from PostgreSQL
+ * (DESIGN.md: Redis holds only work in flight); a retry with the same key returns that run.
  */
 export class LaunchService {
   constructor(
@@ -94,7 +95,7 @@ export class LaunchService {
       testList: request.testList ?? null,
     });
     if (created) {
-      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...(deferred ? { notBefore: scheduledFor } : {}) });
+      // Audited before the engine hears of it: no run starts that the log does not name.
       const details: JsonObject = {
         runId: run.id,
         versionId: version.id,
@@ -107,6 +108,7 @@ export class LaunchService {
         audienceSize,
       };
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
+      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...(deferred ? { notBefore: scheduledFor } : {}) });
     }
     // A retry reports the run the first request created: still waiting, or not.
     const runDeferred = run.scheduled_for.getTime() > at.getTime();
