@@ -46,7 +46,8 @@ function startService(env: Record<string, string>): { child: ChildProcessWithout
   return { child, port, exited, output: () => output };
 }
 
-describe('loa CLI against a running service', () => {
+// Each `loa` invocation is a Node process compiling TypeScript through tsx: seconds apiece on a shared 2-core machine.
+describe('loa CLI against a running service', { timeout: 180_000 }, () => {
   let database: TestDatabase;
   let service: ReturnType<typeof startService>;
   let url: string;
@@ -149,5 +150,13 @@ describe('loa CLI against a running service', () => {
     const status = await loa(['status', String(runId)], as('operator'));
     expect(status.code).toBe(EXIT.runFailed);
     expect(status.stdout).toContain('Trạng thái: đã hủy');
+  });
+
+  it('never writes a key to the service log', async () => {
+    expect(service.output()).toContain('incoming request');
+    for (const token of Object.values(tokens)) {
+      expect(token).not.toBe('');
+      expect(service.output()).not.toContain(token);
+    }
   });
 });
