@@ -12,7 +12,7 @@ import { CARRIER_IDS, isCarrierId, type CarrierId } from './carrier.js';
 import type { EncodingPolicy } from './encoding.js';
 import { DomainError } from './errors.js';
 import { parseIsoDuration } from './iso-duration.js';
-import { normalizeRrule, RecurrenceError } from './recurrence.js';
+import { normalizeRrule, Recurrence, RecurrenceError } from './recurrence.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone, parseDateTime } from './time-zone.js';
 
 export type CampaignPriority = 'normal' | 'urgent';
@@ -228,6 +228,13 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
   if (typeof schedule.rrule === 'string') {
     try {
       normalizeRrule(schedule.rrule);
+      const end = typeof schedule.end === 'string' ? parseDateTime(schedule.end, zone) : null;
+      if (start && (!end || end > start) && !hasOccurrence(schedule.rrule, start, end, zone)) {
+        issues.push({
+          segments: ['schedule', 'rrule'],
+          message: `has no occurrence ${end ? 'between start and end' : `in the ${OCCURRENCE_HORIZON_YEARS} years after start`} (e.g. a day the month does not have, or COUNT/UNTIL before start): the campaign would never launch`,
+        });
+      }
     } catch (error) {
       if (!(error instanceof RecurrenceError)) throw error;
       issues.push({ segments: ['schedule', 'rrule'], message: error.message });
@@ -238,6 +245,22 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
     issues.push({ segments: ['schedule', 'quietHours'], message: 'from and to are equal: the window would be empty (use null for no quiet hours)' });
   }
   return issues;
+}
+
+/**
+ * How far past start a rule must produce an occurrence. Ten years holds every 29 February; it also
+ * bounds the search for an impossible rule (FREQ=HOURLY on 30 February walks every hour of it).
+ */
+const OCCURRENCE_HORIZON_YEARS = 10;
+
+function hasOccurrence(rrule: string, start: Date, end: Date | null, zone: string): boolean {
+  const horizon = new Date(start.getTime() + OCCURRENCE_HORIZON_YEARS * 366 * 86_400_000);
+  let found = false;
+  new Recurrence(rrule, start, zone).each(start, end && end < horizon ? end : horizon, () => {
+    found = true;
+    return false;
+  });
+  return found;
 }
 
 interface Located {
@@ -296,8 +319,74 @@ export function validateCampaign(document: unknown): Campaign {
   return finish(data, collectIssues(data));
 }
 
+/** What a campaign file is when it is not UTF-8 text; null when it is. */
+export type NonTextKind = 'gzip' | 'zip' | 'utf-16le' | 'utf-16be' | 'binary' | 'not-utf8';
+
+/**
+ * Recognise the files people hand `loa validate` by mistake (a .gz download, an .xlsx/.docx, a
+ * UTF-16 export from a Windows editor, any other binary) so the message says what the file is
+ * instead of `(document): must be object`.
+ */
+export function sniffCampaignBytes(bytes: Uint8Array): NonTextKind | null {
+  const at = (i: number): number => bytes[i] ?? -1;
+  if (at(0) === 0x1f && at(1) === 0x8b) return 'gzip';
+  if (at(0) === 0x50 && at(1) === 0x4b && at(2) === 0x03 && at(3) === 0x04) return 'zip';
+  if (at(0) === 0xff && at(1) === 0xfe) return 'utf-16le';
+  if (at(0) === 0xfe && at(1) === 0xff) return 'utf-16be';
+  // UTF-16 without a BOM: ASCII text with a NUL after (LE) or before (BE) every character.
+  const sample = bytes.subarray(0, 512);
+  let nulEven = 0;
+  let nulOdd = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] !== 0) continue;
+    if (i % 2 === 0) nulEven++;
+    else nulOdd++;
+  }
+  const pairs = Math.floor(sample.length / 2);
+  if (pairs > 0 && nulOdd >= pairs * 0.9 && nulEven === 0) return 'utf-16le';
+  if (pairs > 0 && nulEven >= pairs * 0.9 && nulOdd === 0) return 'utf-16be';
+  if (nulEven + nulOdd > 0) return 'binary';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return 'not-utf8';
+  }
+  return null;
+}
+
+/** 1-based line and column of a character offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/**
+ * JSON is YAML, but YAML is lenient where JSON is not: `{"a": 1,}` is a valid flow mapping. A file
+ * that says it is JSON gets JSON's rules, so it also loads wherever strict JSON is read.
+ */
+function strictJsonIssue(text: string): CampaignIssue | null {
+  try {
+    JSON.parse(text);
+    return null;
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    const where = position ? lineColumn(text, Number(position[1])) : undefined;
+    return { path: '', ...where, message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')} (a trailing comma or a comment is not allowed in JSON; use YAML for those)` };
+  }
+}
+
+export interface ParseOptions {
+  /** `json`: the text must be strict JSON (a `.json` file); default `yaml`, which also reads JSON. */
+  format?: 'json' | 'yaml';
+}
+
 /** Parse YAML or JSON text (JSON is YAML) into a Campaign. Issues carry line and column. */
-export function parseCampaign(text: string): Campaign {
+export function parseCampaign(text: string, options: ParseOptions = {}): Campaign {
+  if (options.format === 'json') {
+    const issue = strictJsonIssue(text.replace(/^\uFEFF/, ''));
+    if (issue) throw new CampaignValidationError([issue]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
