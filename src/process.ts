@@ -1,5 +1,7 @@
-import { ConfigError, loadConfig } from './config.js';
+import { explainServiceError } from './cli/service-errors.js';
+import { ConfigError, loadConfig, loadLanguage } from './config.js';
 import { DomainError } from './domain/errors.js';
+import { translator, type Translate } from './i18n/index.js';
 import { createLogger } from './logger.js';
 import { ROLES, StartupError, startService, type Role } from './service.js';
 
@@ -14,11 +16,24 @@ export function parseRole(value: string): Role {
   return value as Role;
 }
 
-/** Runs a Loa process for `role` until SIGTERM/SIGINT, then shuts it down within the grace period. */
-export async function runUntilSignalled(role: Role): Promise<void> {
+/**
+ * Runs a Loa process for `role` until SIGTERM/SIGINT, then shuts it down within the grace period.
+ * A start-up failure a person can fix (a port in use, PostgreSQL down, the database missing) is
+ * thrown as a one-line CliError naming the variable to change.
+ */
+export async function runUntilSignalled(role: Role, t: Translate = translator(loadLanguage())): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  const service = await startService(config, role, logger);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, role, logger);
+  } catch (error) {
+    logger.flush();
+    const listens = [{ host: config.host, hostSetting: 'HOST', port: config.port, count: 1, setting: 'PORT' }];
+    // Without LOA_CARRIERS this process plays the three SMSCs itself, on LOA_SIM_PORT and the next two ports.
+    if (config.carriersSource === 'simulator') listens.push({ host: '127.0.0.1', hostSetting: 'LOA_SIM_PORT', port: config.simulatorPort, count: 3, setting: 'LOA_SIM_PORT' });
+    throw explainServiceError(error, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, listens }, t);
+  }
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals): void => {

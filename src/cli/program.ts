@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { ConfigError, loadLanguage } from '../config.js';
-import { DomainError } from '../domain/errors.js';
+import { Command } from 'commander';
+import { loadLanguage } from '../config.js';
 import { translator, type Translate } from '../i18n/index.js';
-import { StartupError } from '../service.js';
 import { commands } from './commands/index.js';
-import { CliError, EXIT, type ExitCode } from './exit-codes.js';
+import { describeFailure } from './failure.js';
 
 /** The version in package.json, found from here both in src/cli (tsx) and dist/src/cli (built). */
 export function packageVersion(): string {
@@ -33,22 +31,6 @@ export function buildProgram(t: Translate): Command {
     .exitOverride();
   for (const register of commands) register(program, t);
   return program;
-}
-
-/** What a person sees when a command stops, and the exit code of its cause (README, "Exit codes"). */
-export function describeFailure(error: unknown, t: Translate): { message: string | null; exitCode: ExitCode } {
-  if (error instanceof CommanderError) {
-    // Commander has already printed its message (and the help).
-    const done = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-    return { message: null, exitCode: done ? EXIT.ok : EXIT.usage };
-  }
-  if (error instanceof CliError) return { message: t('error.prefix', { message: error.message }), exitCode: error.exitCode };
-  if (error instanceof ConfigError || error instanceof DomainError || error instanceof StartupError) {
-    return { message: t('error.prefix', { message: error.message }), exitCode: EXIT.invalidInput };
-  }
-  // A bug: the stack is what whoever fixes it needs.
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return { message: t('error.prefix', { message: t('cli.unexpected', { detail }) }), exitCode: EXIT.runFailed };
 }
 
 /** Runs `loa` with `argv` (without node and the script) and returns the exit code. */
