@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
@@ -351,6 +352,8 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConf
 
 export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig {
   const vars = readEnv(env, ['HOST', 'PORT']);
+  // Digits and dots only must be an IPv4 address; `999.1.1.1` would fail later as an unknown host.
+  if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError(`environment variable HOST: '${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
   return { host: vars.HOST, port: vars.PORT };
 }
 

@@ -17,6 +17,8 @@ export interface ServiceContext {
 
 interface SystemError {
   code?: string;
+  /** getaddrinfo failures name the host they could not resolve. */
+  hostname?: string;
   port?: number;
   address?: string;
   message?: string;
@@ -70,8 +72,11 @@ export function explainServiceError(error: unknown, context: ServiceContext, t: 
   }
   const code = system.code ?? '';
 
-  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && system.port === undefined && context.listens?.length)) {
-    const listen = context.listens?.find((l) => system.port !== undefined && system.port >= l.port && system.port < l.port + (l.count ?? 1)) ?? context.listens?.[0];
+  const unresolvedListenHost = (code === 'ENOTFOUND' || code === 'EAI_AGAIN') && context.listens?.some((l) => l.host === system.hostname);
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || unresolvedListenHost) {
+    const listen =
+      context.listens?.find((l) => (unresolvedListenHost ? l.host === system.hostname : system.port !== undefined && system.port >= l.port && system.port < l.port + (l.count ?? 1))) ??
+      context.listens?.[0];
     if (listen) {
       if (code === 'EADDRINUSE') return new CliError(t('cli.portInUse', { port: system.port ?? listen.port, setting: listen.setting }), EXIT.invalidInput);
       return new CliError(t('cli.cannotListen', { host: listen.host, port: system.port ?? listen.port, reason: code, setting: code === 'EACCES' ? listen.setting : listen.hostSetting }), EXIT.invalidInput);

@@ -196,6 +196,18 @@ describe('loa preview', () => {
     expect(Object.fromEntries(report.carriers.map((c) => [c.carrier, c.tps]))).toEqual(expected);
   });
 
+  it('previews offline even when LOA_CARRIERS is broken, saying it used the default TPS (issue 7, item 6)', async () => {
+    const broken = join(dir, `carriers-${n++}.yaml`);
+    writeFileSync(broken, 'carriers: [unclosed');
+    vi.stubEnv('LOA_CARRIERS', broken);
+    vi.stubEnv('LOA_LANG', 'en');
+    const { stdout, stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--json']);
+    expect(stderr).toMatch(/^LOA_CARRIERS ignored for the ETA \(using the carriers’ default TPS\): .*carriers-\d+\.yaml/);
+    const report = JSON.parse(stdout) as PreviewReport;
+    expect(report.carriers.find((c) => c.carrier === 'viettel')?.tps).toBe(200);
+    expect(process.exitCode).toBeUndefined();
+  });
+
   it('names the bad rows of --portability and exits 1', async () => {
     vi.stubEnv('LOA_CARRIERS', '');
     const portability = csvFile('msisdn,carrier\n0961234567,Vinafone\n');

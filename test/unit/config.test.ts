@@ -129,6 +129,11 @@ describe('configuration in parts (issue 7, items 3, 6, 7)', () => {
     expect(configError(() => loadConfig({ LOA_REDIS_PREFIX: '  ' }))).toMatch(/LOA_REDIS_PREFIX/);
   });
 
+  it('refuses a HOST that looks like an address but is none', () => {
+    expect(configError(() => loadConfig({ HOST: '999.1.1.1' }))).toMatch(/environment variable HOST: '999\.1\.1\.1' is not an IP address/);
+    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+  });
+
   it('reads LOG_FORMAT (json | pretty)', () => {
     expect(loadLogConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
     expect(configError(() => loadLogConfig({ LOG_FORMAT: 'xml' }))).toContain('environment variable LOG_FORMAT');
