@@ -135,9 +135,9 @@ describe('loa service process', () => {
   });
 
   it('says in one line that PostgreSQL is unreachable and exits non-zero', async () => {
-    const sut = launch(['--role', 'api'], { DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa', PORT: '0' });
-    expect(await sut.exited).toBe(1);
-    expect(sut.stderr().trim()).toBe('loa: PostgreSQL at postgres://loa:***@127.0.0.1:1/loa: connect ECONNREFUSED 127.0.0.1:1');
+    const sut = launch(['--role', 'api'], { DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa', PORT: '0', LOA_LANG: 'en' });
+    expect(await sut.exited).toBe(3); // EXIT.unreachable
+    expect(sut.stderr().trim()).toBe('loa: error: cannot reach PostgreSQL at postgres://loa:***@127.0.0.1:1/loa (ECONNREFUSED). Is it running? Check DATABASE_URL.');
   });
 
   it('refuses an unknown role', async () => {
