@@ -67,6 +67,47 @@ export interface Campaign {
   screens: ScreenItem[];
 }
 
+/**
+ * What kind of problem an issue is, for a caller that words it in the reader's language (the CLI's
+ * catalogue has `campaign.<key>` with the same parameters); `message` is the English wording.
+ */
+export const CAMPAIGN_ISSUE_KEYS = [
+  'required',
+  'unknownField',
+  'unknownFieldOf',
+  'oneOf',
+  'badName',
+  'wrongFormat',
+  'wrongFormatOf',
+  'quietHoursShape',
+  'type',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'minItems',
+  'minProperties',
+  'uniqueItems',
+  'senderRequired',
+  'senderForbidden',
+  'senderAscii',
+  'senderSpaces',
+  'throttleNotOperator',
+  'validityZero',
+  'timeZone',
+  'notDateTime',
+  'endBeforeStart',
+  'noOccurrence',
+  'noOccurrenceBetween',
+  'quietHoursEmpty',
+  'emptyDocument',
+  'notJson',
+  'yamlSyntax',
+] as const;
+export type CampaignIssueKey = (typeof CAMPAIGN_ISSUE_KEYS)[number];
+export type IssueParams = Readonly<Record<string, string | number>>;
+
 export interface CampaignIssue {
   /** Dotted JSON path (`message.sender.vnpt`, `screens[0].text`); '' for the document itself. */
   path: string;
@@ -74,6 +115,9 @@ export interface CampaignIssue {
   line?: number;
   column?: number;
   message: string;
+  /** The kind of problem and its parameters; absent for a message passed on from elsewhere (an rrule error). */
+  key?: CampaignIssueKey;
+  params?: IssueParams;
 }
 
 export class CampaignValidationError extends DomainError {
@@ -113,6 +157,8 @@ function pointerSegments(pointer: string): Segment[] {
 interface RawIssue {
   segments: Segment[];
   message: string;
+  key?: CampaignIssueKey;
+  params?: IssueParams;
   /** Point at the key rather than the value (unknown or misspelled keys). */
   atKey?: boolean;
 }
@@ -122,25 +168,38 @@ function describeSchemaError(error: ErrorObject): RawIssue {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
-      return { segments: [...segments, String(params.missingProperty)], message: 'is required' };
+      return { segments: [...segments, String(params.missingProperty)], message: 'is required', key: 'required' };
     case 'additionalProperties': {
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((key) => key !== '$schema');
       return {
         segments: [...segments, String(params.additionalProperty)],
         message: known.length > 0 ? `is not a known field (expected one of: ${known.join(', ')})` : 'is not a known field',
+        ...(known.length > 0 ? { key: 'unknownFieldOf' as const, params: { known: known.join(', ') } } : { key: 'unknownField' as const }),
         atKey: true,
       };
     }
     case 'enum':
-      return { segments, message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}` };
+      return { segments, message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}`, key: 'oneOf', params: { values: (params.allowedValues as unknown[]).map(String).join(', ') } };
     case 'propertyNames':
-      return { segments: [...segments, String(params.propertyName)], message: 'is not a valid name here', atKey: true };
+      return { segments: [...segments, String(params.propertyName)], message: 'is not a valid name here', key: 'badName', atKey: true };
     case 'pattern': {
       const description = (error.parentSchema as { description?: string } | undefined)?.description;
-      return { segments, message: description ? `has the wrong format: ${description}` : 'has the wrong format' };
+      return description ? { segments, message: `has the wrong format: ${description}`, key: 'wrongFormatOf', params: { description } } : { segments, message: 'has the wrong format', key: 'wrongFormat' };
     }
     case 'oneOf':
-      return { segments, message: 'must be null or an object { from: "HH:MM", to: "HH:MM" }' };
+      return { segments, message: 'must be null or an object { from: "HH:MM", to: "HH:MM" }', key: 'quietHoursShape' };
+    case 'type':
+      return { segments, message: error.message ?? 'is invalid', key: 'type', params: { type: String(params.type) } };
+    case 'minLength':
+    case 'maxLength':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'minItems':
+    case 'minProperties':
+      return { segments, message: error.message ?? 'is invalid', key: error.keyword, params: { limit: Number(params.limit) } };
+    case 'uniqueItems':
+      return { segments, message: error.message ?? 'is invalid', key: 'uniqueItems', params: { i: Number(params.i), j: Number(params.j) } };
     default:
       return { segments, message: error.message ?? 'is invalid' };
   }
@@ -180,29 +239,29 @@ function semanticIssues(data: unknown): RawIssue[] {
   if (message && sender) {
     for (const operator of operators) {
       if (sender[operator] === undefined) {
-        issues.push({ segments: ['message', 'sender', operator], message: `is required: ${operator} is in operators` });
+        issues.push({ segments: ['message', 'sender', operator], message: `is required: ${operator} is in operators`, key: 'senderRequired', params: { operator } });
       }
     }
     for (const [carrier, name] of Object.entries(sender)) {
       if (typeof name !== 'string') continue;
       const bad = FORBIDDEN_SENDER_CHARS.filter((char) => name.includes(char));
-      if (bad.length > 0) issues.push({ segments: ['message', 'sender', carrier], message: `must not contain ${bad.map((c) => `'${c}'`).join(' ')}` });
-      else if (!/^[\x20-\x7e]*$/.test(name)) issues.push({ segments: ['message', 'sender', carrier], message: 'must be printable ASCII (no diacritics): handsets show brandnames in GSM' });
-      else if (name.trim() !== name) issues.push({ segments: ['message', 'sender', carrier], message: 'must not start or end with a space' });
+      if (bad.length > 0) issues.push({ segments: ['message', 'sender', carrier], message: `must not contain ${bad.map((c) => `'${c}'`).join(' ')}`, key: 'senderForbidden', params: { characters: bad.map((c) => `'${c}'`).join(' ') } });
+      else if (!/^[\x20-\x7e]*$/.test(name)) issues.push({ segments: ['message', 'sender', carrier], message: 'must be printable ASCII (no diacritics): handsets show brandnames in GSM', key: 'senderAscii' });
+      else if (name.trim() !== name) issues.push({ segments: ['message', 'sender', carrier], message: 'must not start or end with a space', key: 'senderSpaces' });
     }
   }
 
   if (isRecord(data.throttle)) {
     for (const carrier of Object.keys(data.throttle)) {
       if (isCarrierId(carrier) && !operators.includes(carrier)) {
-        issues.push({ segments: ['throttle', carrier], message: `${carrier} is not in operators`, atKey: true });
+        issues.push({ segments: ['throttle', carrier], message: `${carrier} is not in operators`, key: 'throttleNotOperator', params: { carrier }, atKey: true });
       }
     }
   }
 
   if (typeof data.validity === 'string') {
     const seconds = parseIsoDuration(data.validity);
-    if (seconds !== null && seconds <= 0) issues.push({ segments: ['validity'], message: 'must be longer than zero' });
+    if (seconds !== null && seconds <= 0) issues.push({ segments: ['validity'], message: 'must be longer than zero', key: 'validityZero' });
   }
 
   if (isRecord(data.schedule)) issues.push(...scheduleIssues(data.schedule));
@@ -213,17 +272,17 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
   const issues: RawIssue[] = [];
   const timeZone = typeof schedule.timezone === 'string' ? schedule.timezone : DEFAULT_TIME_ZONE;
   const zoneValid = isValidTimeZone(timeZone);
-  if (!zoneValid) issues.push({ segments: ['schedule', 'timezone'], message: `'${timeZone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)` });
+  if (!zoneValid) issues.push({ segments: ['schedule', 'timezone'], message: `'${timeZone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)`, key: 'timeZone', params: { zone: timeZone } });
   const zone = zoneValid ? timeZone : DEFAULT_TIME_ZONE;
   let start: Date | null = null;
   if (typeof schedule.start === 'string') {
     start = parseDateTime(schedule.start, zone);
-    if (!start) issues.push({ segments: ['schedule', 'start'], message: 'is not a real date and time' });
+    if (!start) issues.push({ segments: ['schedule', 'start'], message: 'is not a real date and time', key: 'notDateTime' });
   }
   if (typeof schedule.end === 'string') {
     const end = parseDateTime(schedule.end, zone);
-    if (!end) issues.push({ segments: ['schedule', 'end'], message: 'is not a real date and time' });
-    else if (start && end <= start) issues.push({ segments: ['schedule', 'end'], message: 'must be after start' });
+    if (!end) issues.push({ segments: ['schedule', 'end'], message: 'is not a real date and time', key: 'notDateTime' });
+    else if (start && end <= start) issues.push({ segments: ['schedule', 'end'], message: 'must be after start', key: 'endBeforeStart' });
   }
   if (typeof schedule.rrule === 'string') {
     try {
@@ -233,6 +292,7 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
         issues.push({
           segments: ['schedule', 'rrule'],
           message: `has no occurrence ${end ? 'between start and end' : `in the ${OCCURRENCE_HORIZON_YEARS} years after start`} (e.g. a day the month does not have, or COUNT/UNTIL before start): the campaign would never launch`,
+          ...(end ? { key: 'noOccurrenceBetween' as const } : { key: 'noOccurrence' as const, params: { years: OCCURRENCE_HORIZON_YEARS } }),
         });
       }
     } catch (error) {
@@ -242,7 +302,7 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
   }
   const quiet = schedule.quietHours;
   if (isRecord(quiet) && typeof quiet.from === 'string' && quiet.from === quiet.to) {
-    issues.push({ segments: ['schedule', 'quietHours'], message: 'from and to are equal: the window would be empty (use null for no quiet hours)' });
+    issues.push({ segments: ['schedule', 'quietHours'], message: 'from and to are equal: the window would be empty (use null for no quiet hours)', key: 'quietHoursEmpty' });
   }
   return issues;
 }
@@ -294,7 +354,13 @@ function locate(doc: Document, lineCounter: LineCounter, issue: RawIssue): Locat
 
 function finish(data: unknown, raw: RawIssue[], where?: (issue: RawIssue) => Located | undefined): Campaign {
   if (raw.length > 0) {
-    const issues: CampaignIssue[] = raw.map((issue) => ({ path: formatPath(issue.segments), ...where?.(issue), message: issue.message }));
+    const issues: CampaignIssue[] = raw.map((issue) => ({
+      path: formatPath(issue.segments),
+      ...where?.(issue),
+      message: issue.message,
+      ...(issue.key ? { key: issue.key } : {}),
+      ...(issue.params ? { params: issue.params } : {}),
+    }));
     // In file order, as an editor lists them; issues without a position keep their order at the end.
     issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
     throw new CampaignValidationError(issues);
@@ -372,7 +438,8 @@ function strictJsonIssue(text: string): CampaignIssue | null {
     const message = (error as Error).message;
     const position = /at position (\d+)/.exec(message);
     const where = position ? lineColumn(text, Number(position[1])) : undefined;
-    return { path: '', ...where, message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')} (a trailing comma or a comment is not allowed in JSON; use YAML for those)` };
+    const detail = message.replace(/ in JSON at position \d+.*$/s, '');
+    return { path: '', ...where, message: `not valid JSON: ${detail} (a trailing comma or a comment is not allowed in JSON; use YAML for those)`, key: 'notJson', params: { detail } };
   }
 }
 
@@ -393,7 +460,8 @@ export function parseCampaign(text: string, options: ParseOptions = {}): Campaig
     throw new CampaignValidationError(
       doc.errors.map((error) => {
         const pos = lineCounter.linePos(error.pos[0]);
-        return { path: '', line: pos.line, column: pos.col, message: error.message.split('\n')[0] ?? error.message };
+        const detail = error.message.split('\n')[0] ?? error.message;
+        return { path: '', line: pos.line, column: pos.col, message: detail, key: 'yamlSyntax' as const, params: { detail } };
       }),
     );
   }
@@ -403,7 +471,7 @@ export function parseCampaign(text: string, options: ParseOptions = {}): Campaig
   } catch (error) {
     throw new CampaignValidationError([{ path: '', message: (error as Error).message }]);
   }
-  if (data === null || data === undefined) throw new CampaignValidationError([{ path: '', line: 1, column: 1, message: 'the document is empty' }]);
+  if (data === null || data === undefined) throw new CampaignValidationError([{ path: '', line: 1, column: 1, message: 'the document is empty', key: 'emptyDocument' }]);
   return finish(data, collectIssues(data), (issue) => locate(doc, lineCounter, issue));
 }
 

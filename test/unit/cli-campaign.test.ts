@@ -282,6 +282,16 @@ describe('loa validate', () => {
     expect(stdout).not.toContain('01:00:00.000Z');
   });
 
+  it('words campaign problems in the reader’s language (issue 7, item 9)', async () => {
+    const path = file(campaignYaml({ priority: 'high', message: { text: 'x', sender: { viettel: 'A#', vnpt: 'B', mobifone: 'C' } } }));
+    const vi = await run([path], 'vi');
+    expect(vi.stderr).toMatch(/:\d+:\d+: priority: phải là một trong: normal, urgent\n/);
+    expect(vi.stderr).toMatch(/message\.sender\.viettel: không được chứa '#'/);
+    expect(vi.stderr).toContain(': 2 lỗi');
+    const en = await run([path], 'en');
+    expect(en.stderr).toMatch(/:\d+:\d+: priority: must be one of: normal, urgent\n/);
+  });
+
   it('speaks Vietnamese unless told otherwise (issue 7, item 9)', async () => {
     const { stdout } = await run([examples[0]!], 'vi');
     expect(stdout).toContain(': hợp lệ\n');

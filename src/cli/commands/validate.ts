@@ -12,10 +12,11 @@ import { expandOccurrences, formatLocalTime } from '../../domain/schedule.js';
 import { DEFAULT_TIME_ZONE } from '../../domain/time-zone.js';
 import { translator, type Translate } from '../../i18n/index.js';
 
-/** `FILE:line:column: path: message`, the shape editors and CI annotate. */
-export function formatIssue(file: string, issue: CampaignIssue): string {
+/** `FILE:line:column: path: message`, the shape editors and CI annotate; worded by `t` when given. */
+export function formatIssue(file: string, issue: CampaignIssue, t?: Translate): string {
   const where = issue.line !== undefined ? `${file}:${issue.line}:${issue.column ?? 1}` : file;
-  return `${where}: ${issue.path || '(document)'}: ${issue.message}`;
+  const message = t && issue.key ? t(`campaign.${issue.key}`, issue.params) : issue.message;
+  return `${where}: ${issue.path || '(document)'}: ${message}`;
 }
 
 const defaultTranslate = (): Translate => translator(loadLanguage());
@@ -40,7 +41,7 @@ export async function loadCampaignFile(file: string, t: Translate = defaultTrans
     return parseCampaign(bytes.toString('utf8'), { format: extname(file).toLowerCase() === '.json' ? 'json' : 'yaml' });
   } catch (error) {
     if (!(error instanceof CampaignValidationError)) throw error;
-    for (const issue of error.issues) process.stderr.write(`${formatIssue(file, issue)}\n`);
+    for (const issue of error.issues) process.stderr.write(`${formatIssue(file, issue, t)}\n`);
     process.stderr.write(`${t('validate.problems', { file, count: error.issues.length })}\n`);
     process.exitCode = 1;
     return null;
