@@ -21,6 +21,22 @@ export const en: Record<MessageKey, string> = {
   'cli.portInUse': 'port {port} is already in use ({setting}): stop the other process or choose another port with {setting}.',
   'cli.cannotListen': 'cannot listen on {host}:{port} ({reason}): check {setting}.',
 
+  // loa: commander's help and usage errors (src/cli/program.ts)
+  'cli.helpCommand': 'display help for a command',
+  'cli.help.usage': 'Usage:',
+  'cli.help.options': 'Options:',
+  'cli.help.arguments': 'Arguments:',
+  'cli.help.commands': 'Commands:',
+  'cli.help.globalOptions': 'Global Options:',
+  'cli.usage.unknownOption': "unknown option '{name}'",
+  'cli.usage.unknownCommand': "unknown command '{name}'",
+  'cli.usage.missingArgument': "missing required argument '{name}'",
+  'cli.usage.optionArgumentMissing': "option '{name}' needs a value",
+  'cli.usage.requiredOption': "required option '{name}' not given",
+  'cli.usage.tooManyArguments': 'too many arguments',
+  'cli.usage.invalidArgument': "option '{name}': the value '{value}' is invalid: {reason}",
+  'cli.usage.didYouMean': '(Did you mean {similar}?)',
+
   // loa validate
   'validate.description': 'check campaign files (YAML or JSON) against campaigns/campaign.schema.json and the rules beyond it; warn about what would not go as meant',
   'validate.filesArgument': 'campaign files, e.g. campaigns/*.yaml',

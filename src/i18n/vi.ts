@@ -23,6 +23,22 @@ export const vi = {
   'cli.portInUse': 'cổng {port} đang được dùng ({setting}): dừng tiến trình kia hoặc chọn cổng khác bằng {setting}.',
   'cli.cannotListen': 'không lắng nghe được trên {host}:{port} ({reason}): kiểm tra {setting}.',
 
+  // loa: commander's help and usage errors (src/cli/program.ts)
+  'cli.helpCommand': 'hiện hướng dẫn cho một lệnh',
+  'cli.help.usage': 'Cách dùng:',
+  'cli.help.options': 'Tùy chọn:',
+  'cli.help.arguments': 'Tham số:',
+  'cli.help.commands': 'Lệnh:',
+  'cli.help.globalOptions': 'Tùy chọn chung:',
+  'cli.usage.unknownOption': "không có tùy chọn '{name}'",
+  'cli.usage.unknownCommand': "không có lệnh '{name}'",
+  'cli.usage.missingArgument': "thiếu tham số bắt buộc '{name}'",
+  'cli.usage.optionArgumentMissing': "tùy chọn '{name}' cần một giá trị",
+  'cli.usage.requiredOption': "thiếu tùy chọn bắt buộc '{name}'",
+  'cli.usage.tooManyArguments': 'quá nhiều tham số',
+  'cli.usage.invalidArgument': "tùy chọn '{name}': giá trị '{value}' không hợp lệ: {reason}",
+  'cli.usage.didYouMean': '(Có phải ý bạn là {similar}?)',
+
   // loa validate
   'validate.description': 'kiểm tra tệp chiến dịch (YAML hoặc JSON) theo campaigns/campaign.schema.json và các quy tắc khác; cảnh báo những gì sẽ không như ý',
   'validate.filesArgument': 'các tệp chiến dịch, ví dụ campaigns/*.yaml',

@@ -85,6 +85,17 @@ describe('loa exit codes', () => {
     }
   });
 
+  it('words usage errors and help in Vietnamese too', async () => {
+    const unknown = await runLoa(['--bogus'], { LOA_LANG: 'vi' });
+    expect(unknown.stderr).toMatch(/^loa: lỗi: không có tùy chọn '--bogus'\n/);
+    expect(unknown.stderr).toContain('Cách dùng: loa');
+    expect(unknown.code).toBe(EXIT.usage);
+    const help = await runLoa(['validate', '--help'], { LOA_LANG: 'vi' });
+    expect(help.stdout).toContain('Tùy chọn:');
+    expect(help.stdout).toContain('coi cảnh báo là lỗi');
+    expect(help.code).toBe(EXIT.ok);
+  });
+
   it('speaks Vietnamese by default and English when LANG says so', async () => {
     const args = ['sim', '--delivered', '0'];
     expect((await runLoa(args, { LOA_LANG: '', LANG: 'C.UTF-8' })).stderr).toMatch(/^loa: lỗi: .*mọi trọng số đều bằng 0/);
