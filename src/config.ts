@@ -72,9 +72,53 @@ export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConf
   shutdownTimeoutMs: number;
 }
 
-/** A configuration mistake: the message names the variable or YAML path. */
+/** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
+export interface VariableProblem {
+  variable: string;
+  key: 'empty' | 'invalidUrl' | 'notIp' | 'cannotRead' | 'type' | 'minimum' | 'maximum' | 'oneOf' | 'pattern' | 'minLength';
+  params: Readonly<Record<string, string | number>>;
+  /** The English wording, as in the error's message. */
+  message: string;
+}
+
+/**
+ * A configuration mistake: the message names the variable or YAML path, one line per problem.
+ * `problems` holds each as a VariableProblem, or as its line when it has no structure (YAML errors).
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly problems: ReadonlyArray<VariableProblem | string>;
+  constructor(problems: string | ReadonlyArray<VariableProblem | string>) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.map((problem) => (typeof problem === 'string' ? problem : problem.message)).join('\n'));
+    this.problems = list;
+  }
+}
+
+function variableProblem(variable: string, key: VariableProblem['key'], params: VariableProblem['params'], detail: string): VariableProblem {
+  return { variable, key, params, message: `environment variable ${variable}: ${detail}` };
+}
+
+/** ajv's errors on the environment as VariableProblems. */
+function envProblems(errors: readonly ErrorObject[]): VariableProblem[] {
+  return errors.map((error) => {
+    const variable = jsonPointerToPath(error.instancePath);
+    const params = error.params as Record<string, unknown>;
+    const detail = `${error.message ?? 'is invalid'}${error.keyword === 'enum' ? ` (${(params.allowedValues as unknown[]).join(', ')})` : ''}`;
+    switch (error.keyword) {
+      case 'enum':
+        return variableProblem(variable, 'oneOf', { values: (params.allowedValues as unknown[]).join(', ') }, detail);
+      case 'type':
+        return variableProblem(variable, 'type', { type: String(params.type) }, detail);
+      case 'minimum':
+      case 'maximum':
+        return variableProblem(variable, error.keyword, { limit: Number(params.limit) }, detail);
+      case 'pattern':
+        return variableProblem(variable, 'pattern', { pattern: String(params.pattern) }, detail);
+      default:
+        return variableProblem(variable, 'minLength', { limit: Number(params.limit ?? 1) }, detail);
+    }
+  });
 }
 
 const envProperties = {
@@ -309,14 +353,14 @@ function readEnv<K extends EnvName>(env: NodeJS.ProcessEnv, names: readonly K[])
     envValidators.set(key, validate);
   }
   const raw: Record<string, unknown> = {};
-  const empty: string[] = [];
+  const empty: VariableProblem[] = [];
   for (const name of names) {
     const value = env[name];
-    if (value !== undefined && value.trim() === '' && EMPTY_IS_AN_ERROR.has(name)) empty.push(`environment variable ${name}: is set but empty; unset it for the default or give a value`);
+    if (value !== undefined && value.trim() === '' && EMPTY_IS_AN_ERROR.has(name)) empty.push(variableProblem(name, 'empty', {}, 'is set but empty; unset it for the default or give a value'));
     else if (value !== undefined && value !== '') raw[name] = value;
   }
-  const problems = validate(raw) ? [] : [describeErrors(validate.errors ?? [], (path) => `environment variable ${path}`)];
-  if (empty.length > 0 || problems.length > 0) throw new ConfigError([...empty, ...problems].join('\n'));
+  const problems = validate(raw) ? [] : envProblems(validate.errors ?? []);
+  if (empty.length > 0 || problems.length > 0) throw new ConfigError([...empty, ...problems]);
   return raw as Pick<EnvVars, K>;
 }
 
@@ -335,7 +379,9 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
     url = new URL('invalid:');
   }
   if (!url.protocol.startsWith('postgres') || !url.hostname) {
-    throw new ConfigError(`environment variable DATABASE_URL: '${withoutPassword(DATABASE_URL)}' is not a valid URL (check the host and a port 1–65535), e.g. postgres://user@host:5432/database`);
+    const value = withoutPassword(DATABASE_URL);
+    const example = 'postgres://user@host:5432/database';
+    throw new ConfigError([variableProblem('DATABASE_URL', 'invalidUrl', { value, example }, `'${value}' is not a valid URL (check the host and a port 1–65535), e.g. ${example}`)]);
   }
   return { databaseUrl: withDefaultUser(DATABASE_URL) };
 }
@@ -345,7 +391,9 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConf
   try {
     new URL(vars.REDIS_URL);
   } catch {
-    throw new ConfigError(`environment variable REDIS_URL: '${withoutPassword(vars.REDIS_URL)}' is not a valid URL, e.g. redis://127.0.0.1:6379`);
+    const value = withoutPassword(vars.REDIS_URL);
+    const example = 'redis://127.0.0.1:6379';
+    throw new ConfigError([variableProblem('REDIS_URL', 'invalidUrl', { value, example }, `'${value}' is not a valid URL (check the host and a port 1–65535), e.g. ${example}`)]);
   }
   return { redisUrl: vars.REDIS_URL, redisPrefix: vars.LOA_REDIS_PREFIX };
 }
@@ -353,7 +401,7 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConf
 export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig {
   const vars = readEnv(env, ['HOST', 'PORT']);
   // Digits and dots only must be an IPv4 address; `999.1.1.1` would fail later as an unknown host.
-  if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError(`environment variable HOST: '${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
+  if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError([variableProblem('HOST', 'notIp', { value: vars.HOST }, `'${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`)]);
   return { host: vars.HOST, port: vars.PORT };
 }
 
@@ -380,7 +428,8 @@ export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): Carrie
     try {
       text = readFileSync(vars.LOA_CARRIERS, 'utf8');
     } catch (error) {
-      throw new ConfigError(`environment variable LOA_CARRIERS: cannot read ${vars.LOA_CARRIERS}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      throw new ConfigError([variableProblem('LOA_CARRIERS', 'cannotRead', { file: vars.LOA_CARRIERS, reason }, `cannot read ${vars.LOA_CARRIERS}: ${reason}`)]);
     }
     carriers = parseCarriersYaml(text, vars.LOA_CARRIERS, env);
   } else {
@@ -392,13 +441,13 @@ export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): Carrie
 /** Parse the whole environment (and the carriers YAML it names) once, into a frozen, typed object: what a service process needs. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Every part is read even when an earlier one fails, so one run reports every bad variable.
-  const problems: string[] = [];
+  const problems: Array<VariableProblem | string> = [];
   const part = <T>(load: () => T): T | undefined => {
     try {
       return load();
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      problems.push(error.message);
+      problems.push(...error.problems);
       return undefined;
     }
   };
@@ -409,7 +458,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rules = part(() => loadCampaignRules(env));
   const shutdown = part(() => readEnv(env, ['LOA_SHUTDOWN_TIMEOUT_MS']));
   const carriers = part(() => loadCarriersConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers) throw new ConfigError(problems.join('\n'));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers) throw new ConfigError(problems);
   return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS });
 }
 

@@ -13,7 +13,12 @@ export function describeFailure(error: unknown, t: Translate): { message: string
     return { message: null, exitCode: done ? EXIT.ok : EXIT.usage };
   }
   if (error instanceof CliError) return { message: t('error.prefix', { message: error.message }), exitCode: error.exitCode };
-  if (error instanceof ConfigError) return { message: t('error.prefix', { message: t('cli.config', { message: error.message }) }), exitCode: EXIT.invalidInput };
+  if (error instanceof ConfigError) {
+    const lines = error.problems.map((problem) =>
+      typeof problem === 'string' ? problem : t('config.variable', { variable: problem.variable, problem: t(`config.${problem.key}`, problem.params) }),
+    );
+    return { message: t('error.prefix', { message: t('cli.config', { message: lines.join('\n') }) }), exitCode: EXIT.invalidInput };
+  }
   if (error instanceof DomainError || error instanceof StartupError) return { message: t('error.prefix', { message: error.message }), exitCode: EXIT.invalidInput };
   // A bug: the stack is what whoever fixes it needs.
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -37,6 +37,19 @@ export const en: Record<MessageKey, string> = {
   'cli.usage.invalidArgument': "option '{name}': the value '{value}' is invalid: {reason}",
   'cli.usage.didYouMean': '(Did you mean {similar}?)',
 
+  // configuration (src/config.ts): one entry per VariableProblem key
+  'config.variable': 'environment variable {variable}: {problem}',
+  'config.empty': 'is set but empty; unset it for the default or give a value',
+  'config.invalidUrl': "'{value}' is not a valid URL (check the host and a port 1–65535), e.g. {example}",
+  'config.notIp': "'{value}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)",
+  'config.cannotRead': 'cannot read {file}: {reason}',
+  'config.type': 'must be {type}',
+  'config.minimum': 'must be ≥ {limit}',
+  'config.maximum': 'must be ≤ {limit}',
+  'config.oneOf': 'must be one of: {values}',
+  'config.pattern': 'has the wrong format (must match {pattern})',
+  'config.minLength': 'must not be empty',
+
   // loa validate
   'validate.description': 'check campaign files (YAML or JSON) against campaigns/campaign.schema.json and the rules beyond it; warn about what would not go as meant',
   'validate.filesArgument': 'campaign files, e.g. campaigns/*.yaml',

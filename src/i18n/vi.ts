@@ -39,6 +39,19 @@ export const vi = {
   'cli.usage.invalidArgument': "tùy chọn '{name}': giá trị '{value}' không hợp lệ: {reason}",
   'cli.usage.didYouMean': '(Có phải ý bạn là {similar}?)',
 
+  // configuration (src/config.ts): one entry per VariableProblem key
+  'config.variable': 'biến môi trường {variable}: {problem}',
+  'config.empty': 'được đặt nhưng rỗng; bỏ đặt để dùng giá trị mặc định hoặc cho một giá trị',
+  'config.invalidUrl': "'{value}' không phải URL hợp lệ (kiểm tra máy chủ và cổng 1–65535), ví dụ {example}",
+  'config.notIp': "'{value}' không phải địa chỉ IP (ví dụ 0.0.0.0 hoặc 127.0.0.1)",
+  'config.cannotRead': 'không đọc được {file}: {reason}',
+  'config.type': 'phải có kiểu {type}',
+  'config.minimum': 'phải ≥ {limit}',
+  'config.maximum': 'phải ≤ {limit}',
+  'config.oneOf': 'phải là một trong: {values}',
+  'config.pattern': 'sai định dạng (cần khớp {pattern})',
+  'config.minLength': 'không được rỗng',
+
   // loa validate
   'validate.description': 'kiểm tra tệp chiến dịch (YAML hoặc JSON) theo campaigns/campaign.schema.json và các quy tắc khác; cảnh báo những gì sẽ không như ý',
   'validate.filesArgument': 'các tệp chiến dịch, ví dụ campaigns/*.yaml',

@@ -85,6 +85,14 @@ describe('loa exit codes', () => {
     }
   });
 
+  it('words configuration mistakes in Vietnamese too, one line per variable', async () => {
+    const sut = await runLoa(['serve'], { LOA_LANG: 'vi', DATABASE_URL: 'postgres://x@h:99999/loa', PORT: 'abc', LOA_REDIS_PREFIX: '' });
+    expect(sut.code).toBe(EXIT.invalidInput);
+    expect(sut.stderr).toMatch(/^loa: lỗi: cấu hình sai: biến môi trường DATABASE_URL: 'postgres:\/\/x@h:99999\/loa' không phải URL hợp lệ/);
+    expect(sut.stderr).toContain('biến môi trường LOA_REDIS_PREFIX: được đặt nhưng rỗng');
+    expect(sut.stderr).toContain('biến môi trường PORT: phải có kiểu integer');
+  });
+
   it('words usage errors and help in Vietnamese too', async () => {
     const unknown = await runLoa(['--bogus'], { LOA_LANG: 'vi' });
     expect(unknown.stderr).toMatch(/^loa: lỗi: không có tùy chọn '--bogus'\n/);
