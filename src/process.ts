@@ -1,3 +1,4 @@
+import { CliError, EXIT } from './cli/exit-codes.js';
 import { explainServiceError } from './cli/service-errors.js';
 import { ConfigError, loadConfig, loadLanguage } from './config.js';
 import { DomainError } from './domain/errors.js';
@@ -11,8 +12,9 @@ export function describeFatal(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-export function parseRole(value: string): Role {
-  if (!(ROLES as readonly string[]).includes(value)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')} (got '${value}')`);
+/** The --role flag of `node dist/src/main.js`; a bad one is a usage error (exit 2), as commander's are. */
+export function parseRole(value: string, t: Translate = translator(loadLanguage())): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(t('serve.badRole', { roles: ROLES.join(', '), value }), EXIT.usage);
   return value as Role;
 }
 

@@ -111,6 +111,7 @@ export const en: Record<MessageKey, string> = {
   // loa serve
   'serve.description': 'run the service: api, worker, scheduler, or all of them in one process',
   'serve.roleOption': 'the role of this process',
+  'serve.badRole': "--role must be one of {roles} (got '{value}')",
 
   // loa sim
   'sim.description': 'run simulated SMSCs for viettel, vnpt and mobifone (consecutive ports) until SIGINT/SIGTERM',

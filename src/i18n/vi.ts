@@ -113,6 +113,7 @@ export const vi = {
   // loa serve
   'serve.description': 'chạy dịch vụ: api, worker, scheduler, hoặc tất cả trong một tiến trình',
   'serve.roleOption': 'vai trò của tiến trình',
+  'serve.badRole': "--role phải là một trong {roles} (nhận được '{value}')",
 
   // loa sim
   'sim.description': 'chạy SMSC giả lập cho viettel, vnpt và mobifone (các cổng liên tiếp) đến khi nhận SIGINT/SIGTERM',

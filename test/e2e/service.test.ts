@@ -141,8 +141,8 @@ describe('loa service process', () => {
   });
 
   it('refuses an unknown role', async () => {
-    const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url });
-    expect(await sut.exited).toBe(1);
-    expect(sut.stderr()).toContain('--role must be one of api, worker, scheduler, all');
+    const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url, LOA_LANG: 'en' });
+    expect(await sut.exited).toBe(2); // EXIT.usage
+    expect(sut.stderr().trim()).toBe("loa: error: --role must be one of api, worker, scheduler, all (got 'everything')");
   });
 });
