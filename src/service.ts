@@ -87,7 +87,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
     const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
     stops.push(() => store.close());
     await new MigrationRunner(store.pool, { logger }).migrate().catch((error: Error) => {
-      throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`);
+      throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`, { cause: error });
     });
 
     const redis: Redis = createRedis(config.redisUrl, `loa-${role}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Translate } from '../../i18n/index.js';
 import { register as keys } from './keys.js';
 import { register as launch } from './launch.js';
 import { register as migrate } from './migrate.js';
@@ -9,5 +10,5 @@ import { register as sim } from './sim.js';
 import { register as status } from './status.js';
 import { register as validate } from './validate.js';
 
-/** Every `loa` subcommand; each module adds itself to the program. */
-export const commands: ReadonlyArray<(program: Command) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs];
+/** Every `loa` subcommand; each module adds itself to the program, its help in the reader's language (`t`). */
+export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs];
