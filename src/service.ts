@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
-import { MessageRepository } from './store/message.repository.js';
+import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
@@ -92,7 +92,7 @@ export async function startService(config: Config, role: Role, logger: Logger): 
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
       }
-      const binds = await startCarrierBinds({ config, redis, messages: new MessageRepository(store.db, store.pool), logger });
+      const binds = await startCarrierBinds({ config, redis, messages: new ReceiptRepository(store.db, store.pool), logger });
       stops.push(() => binds.stop());
     }
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool } from '../smpp/bind-pool.js';
-import type { MessageRepository } from '../store/message.repository.js';
+import type { ReceiptRepository } from '../store/receipt.repository.js';
 import { ReceiptWriter } from './receipt-writer.js';
 
 export interface CarrierBinds {
@@ -21,7 +21,7 @@ export interface CarrierBinds {
 export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
-  messages: Pick<MessageRepository, 'applyReceipts' | 'recordUnreadableReceipts'>;
+  messages: Pick<ReceiptRepository, 'applyReceipts' | 'recordUnreadableReceipts'>;
   logger: Logger;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;

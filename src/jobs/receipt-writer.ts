@@ -1,7 +1,7 @@
 import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { CarrierReceipt, ReceiptSink } from '../smpp/bind-pool.js';
-import type { MessageRepository, ReceiptResult } from '../store/message.repository.js';
+import type { ReceiptRepository, ReceiptResult } from '../store/receipt.repository.js';
 
 export interface ReceiptWriterOptions {
   /** Receipts applied in one statement. */
@@ -42,7 +42,7 @@ export class ReceiptWriter implements ReceiptSink {
   private failures = 0;
 
   constructor(
-    private readonly messages: Pick<MessageRepository, 'applyReceipts' | 'recordUnreadableReceipts'>,
+    private readonly messages: Pick<ReceiptRepository, 'applyReceipts' | 'recordUnreadableReceipts'>,
     private readonly logger: Logger,
     options: ReceiptWriterOptions = {},
   ) {

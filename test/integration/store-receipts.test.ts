@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarrierId } from '../../src/domain/carrier.js';
 import type { MessageState } from '../../src/domain/message-state.js';
-import { MessageRepository, type ReceiptUpdate } from '../../src/store/message.repository.js';
+import { MessageRepository } from '../../src/store/message.repository.js';
+import { ReceiptRepository, type ReceiptUpdate } from '../../src/store/receipt.repository.js';
 import { createTestDatabase, seedRun, type TestDatabase } from '../helpers/db.js';
 
 const doneAt = new Date('2021-09-23T01:05:00Z');
@@ -10,13 +11,15 @@ function receipt(carrier: CarrierId, smscMessageId: string, state: MessageState,
   return { carrier, smscMessageId, state, error, doneAt };
 }
 
-describe(`${MessageRepository.name} receipts`, () => {
+describe(ReceiptRepository.name, () => {
   let database: TestDatabase;
-  let sut: MessageRepository;
+  let sut: ReceiptRepository;
+  let messageStore: MessageRepository;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    sut = new MessageRepository(database.store.db, database.store.pool);
+    sut = new ReceiptRepository(database.store.db, database.store.pool);
+    messageStore = new MessageRepository(database.store.db, database.store.pool);
   });
 
   afterAll(async () => {
@@ -26,11 +29,11 @@ describe(`${MessageRepository.name} receipts`, () => {
   /** A run whose messages are all submitting, ready for markSubmitted. */
   async function submittingRun(name: string, messages: Array<{ carrier: CarrierId; parts?: number }>): Promise<number> {
     const runId = await seedRun(database.store, name);
-    await sut.copyQueued(
+    await messageStore.copyQueued(
       runId,
       messages.map((m, i) => ({ msisdn: String(84_910_000_000 + i), carrier: m.carrier, partsTotal: m.parts ?? 1 })),
     );
-    await sut.markSubmitting(runId, messages.map((_, i) => i + 1));
+    await messageStore.markSubmitting(runId, messages.map((_, i) => i + 1));
     return runId;
   }
 
@@ -170,7 +173,7 @@ describe(`${MessageRepository.name} receipts`, () => {
     expect(receiptResults.reduce((sum, result) => sum + result.applied + result.parked, 0)).toBe(count);
     await sut.matchParked();
 
-    expect((await sut.countsByState(runId)).delivered).toBe(count);
+    expect((await messageStore.countsByState(runId)).delivered).toBe(count);
     expect(await parkedCount()).toBe(0);
   });
 });
