@@ -1,10 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { CarrierId } from '../domain/carrier.js';
-import type { MessageState } from '../domain/message-state.js';
+import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
-import { withoutNestedLoops } from './message.repository.js';
-import { planMessageUpdates, RECEIPT_STATES, type MessageUpdatePlan, type ReceiptUpdate, type SegmentChange } from './receipt-plan.js';
+import { RECEIPT_STATES, type ReceiptUpdate } from './receipt-plan.js';
 
 export type { ReceiptUpdate } from './receipt-plan.js';
 
@@ -15,86 +14,175 @@ export interface SubmittedMessage {
   firstPart?: number;
 }
 
+export interface SubmittedResult {
+  /** Segments stored (a replayed id is not stored again). */
+  segments: number;
+  /** Messages that moved to `submitted` (every part has its id). */
+  submitted: number;
+  /** Ids isolated in segment_conflicts (empty, or given to two segments in the batch). */
+  conflicts: number;
+}
+
+/** A submit_sm_resp that came after its time-out (LateResponseTracker). */
+export interface LateSubmitted {
+  runId: number;
+  messageId: number;
+  part: number;
+  smscMessageId: string;
+}
+
 export interface ReceiptResult {
   /** Receipts that changed a segment (and so possibly its message). */
   applied: number;
-  /** Receipts for segments that already had a final receipt: ignored. */
+  /** Receipts for segments that already had this final receipt: ignored. */
   duplicates: number;
-  /** Receipts with no segment yet: stored in parked_receipts. */
+  /** Receipts with no segment yet (or none that could take them): stored in parked_receipts. */
   parked: number;
 }
 
-/** States a receipt may still change; anything else is final or not yet submitted. */
-const RECEIPTABLE: readonly MessageState[] = ['submitting', 'submitted', 'enroute', 'accepted'];
+export interface ReceiptRepositoryOptions {
+  /**
+   * How far back a receipt looks for its segment, and how long a receipt stays parked before it
+   * is kept as unmatched: longer than any campaign validity plus the SMSC's retries. Segments
+   * older than this can no longer take a receipt (an SMSC id reused later never reaches them).
+   */
+  receiptWindowMs?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_RECEIPT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The receipt path of the store: SMSC ids from submit_sm_resp (message_segments), receipts
- * matched on (carrier, SMSC id), parked receipts, and receipts nobody could read.
+ * The receipt path of the store (0004_receipts.sql): SMSC ids from submit_sm_resp
+ * (message_segments, by day), receipts matched on (carrier, SMSC id) to the newest segment
+ * within the receipt window, parked receipts and their sweep, and receipts nobody could read.
+ * Each batch is one call of a plan-proof database function: one round trip, its own transaction.
  */
 export class ReceiptRepository {
+  readonly receiptWindowMs: number;
+  private readonly logger: Logger | undefined;
+  /** Where the parked sweep goes on from (it walks parked_receipts in id order, in chunks). */
+  private parkedCursor = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
-    // Kept for the receipt path's own connections (kept symmetrical with MessageRepository).
     private readonly pool: pg.Pool,
-  ) {}
+    options: ReceiptRepositoryOptions = {},
+  ) {
+    this.receiptWindowMs = options.receiptWindowMs ?? DEFAULT_RECEIPT_WINDOW_MS;
+    this.logger = options.logger?.child({ component: 'receipt-repository' });
+  }
+
+  private get window(): string {
+    return `${Math.round(this.receiptWindowMs)} milliseconds`;
+  }
 
   /**
    * Records the SMSC message ids of submit_sm_resp: one message_segments row per segment (the
    * receipt lookup) and, in the same statement, submitting → submitted once every segment of a
-   * message has its id. Replaying the same ids is a no-op. An id the SMSC reuses for a new
-   * message (counters wrap) moves to the new message. Receipts parked for these ids are applied
-   * in the same transaction.
+   * message has its id. Replaying the same ids is a no-op. An id the SMSC gives again later is
+   * a new segment: receipts then go to the newest one. An empty id, or one given to two segments
+   * of this batch, is isolated in segment_conflicts (and logged), never merged: the message
+   * still counts as submitted, but no receipt can reach it.
    */
-  async markSubmitted(runId: number, carrier: CarrierId, messages: readonly SubmittedMessage[]): Promise<{ segments: number; submitted: number }> {
-    const bySmscId = new Map<string, { id: number; part: number }>();
-    for (const message of messages) {
-      message.smscMessageIds.forEach((smscMessageId, index) => bySmscId.set(smscMessageId, { id: message.id, part: (message.firstPart ?? 1) + index }));
-    }
-    if (bySmscId.size === 0) return { segments: 0, submitted: 0 };
-    const smscIds = [...bySmscId.keys()];
-    const messageIds = smscIds.map((key) => bySmscId.get(key)!.id);
-    const parts = smscIds.map((key) => bySmscId.get(key)!.part);
-    return this.db.transaction().execute(async (trx) => {
-      const { rows } = await withoutNestedLoops(trx, () =>
-        sql<{ segments: number; submitted: number }>`
-          WITH seg AS (
-            INSERT INTO message_segments AS s (carrier, smsc_message_id, run_id, message_id, part)
-            SELECT ${carrier}::carrier_id, x.smsc_message_id, ${runId}, x.message_id, x.part
-            FROM unnest(${smscIds}::text[], ${messageIds}::int[], ${parts}::int2[]) AS x(smsc_message_id, message_id, part)
-            ON CONFLICT (carrier, smsc_message_id) DO UPDATE
-              SET run_id = excluded.run_id, message_id = excluded.message_id, part = excluded.part, state = NULL
-              WHERE (s.run_id, s.message_id, s.part) IS DISTINCT FROM (excluded.run_id, excluded.message_id, excluded.part)
-            RETURNING s.message_id
-          ),
-          per_message AS (SELECT message_id, count(*) AS n FROM seg GROUP BY message_id),
-          moved AS (
-            UPDATE messages m
-            SET parts_submitted = m.parts_submitted + p.n,
-                state = CASE WHEN m.parts_submitted + p.n >= m.parts_total THEN 'submitted'::message_state ELSE m.state END,
-                submitted_at = coalesce(m.submitted_at, now())
-            FROM per_message p
-            WHERE m.run_id = ${runId} AND m.id = ANY(${messageIds}::int[]) AND m.id = p.message_id AND m.state = 'submitting'
-            RETURNING m.state
-          )
-          SELECT (SELECT count(*) FROM seg) AS segments, (SELECT count(*) FROM moved WHERE state = 'submitted') AS submitted`.execute(trx),
-      );
-      const { rows: parked } = await sql<{ any: boolean }>`
-        SELECT EXISTS (
-          SELECT 1 FROM parked_receipts WHERE carrier = ${carrier}::carrier_id AND smsc_message_id = ANY(${smscIds}::text[])
-        ) AS any`.execute(trx);
-      if (parked[0]?.any) await this.#matchParked(trx, { carrier, smscMessageIds: smscIds });
-      return rows[0]!;
-    });
+  async markSubmitted(runId: number, carrier: CarrierId, messages: readonly SubmittedMessage[]): Promise<SubmittedResult> {
+    return this.submit(runId, carrier, messages.flatMap((m) => m.smscMessageIds.map((smscMessageId, i) => ({ messageId: m.id, part: (m.firstPart ?? 1) + i, smscMessageId }))), false);
   }
 
   /**
-   * Applies delivery receipts in one transaction, matched on (carrier, SMSC message id). A
-   * receipt with no segment yet is parked, never dropped; a repeated final receipt is ignored.
-   * A multipart message is delivered when all its segments are, and takes the first failure.
+   * A late submit_sm_resp (status 0): `ambiguous` (or still `submitting`, if the time-out is not
+   * written yet) → `submitted` once every part has an id. Receipts parked for these ids are
+   * matched by the next sweep (matchParked).
+   */
+  async markLateSubmitted(carrier: CarrierId, late: readonly LateSubmitted[]): Promise<SubmittedResult> {
+    const total: SubmittedResult = { segments: 0, submitted: 0, conflicts: 0 };
+    const byRun = new Map<number, LateSubmitted[]>();
+    for (const entry of late) byRun.set(entry.runId, [...(byRun.get(entry.runId) ?? []), entry]);
+    for (const [runId, entries] of byRun) {
+      const result = await this.submit(runId, carrier, entries, true);
+      total.segments += result.segments;
+      total.submitted += result.submitted;
+      total.conflicts += result.conflicts;
+    }
+    return total;
+  }
+
+  private async submit(
+    runId: number,
+    carrier: CarrierId,
+    segments: ReadonlyArray<{ messageId: number; part: number; smscMessageId: string }>,
+    late: boolean,
+  ): Promise<SubmittedResult> {
+    if (segments.length === 0) return { segments: 0, submitted: 0, conflicts: 0 };
+    const { rows } = await sql<SubmittedResult>`
+      SELECT segments, submitted, conflicts FROM mark_submitted(
+        ${runId}::bigint, ${carrier}::carrier_id, ${segments.map((s) => s.smscMessageId)}::text[],
+        ${segments.map((s) => s.messageId)}::int[], ${segments.map((s) => s.part)}::int2[], ${late})`.execute(this.db);
+    const result = rows[0]!;
+    if (result.conflicts > 0) {
+      this.logger?.warn({ runId, carrier, conflicts: result.conflicts }, 'SMSC ids empty or given twice in one batch: isolated in segment_conflicts');
+    }
+    return result;
+  }
+
+  /**
+   * Applies delivery receipts in one call, matched on (carrier, SMSC message id) to the newest
+   * segment submitted within the receipt window. A receipt with no segment yet is parked, never
+   * dropped; a repeated final receipt is ignored. A multipart message is delivered when all its
+   * segments are, and takes the first failure. `ambiguous` and `unknown` messages take receipts.
    */
   async applyReceipts(receipts: readonly ReceiptUpdate[]): Promise<ReceiptResult> {
     if (receipts.length === 0) return { applied: 0, duplicates: 0, parked: 0 };
-    return this.db.transaction().execute((trx) => this.#applyReceipts(trx, receipts));
+    const latest = dedupeReceipts(receipts);
+    const { rows } = await sql<ReceiptResult>`
+      SELECT applied, duplicates, parked FROM apply_receipts(
+        ${latest.map((r) => r.carrier)}::carrier_id[], ${latest.map((r) => r.smscMessageId)}::text[],
+        ${latest.map((r) => r.state)}::message_state[], ${latest.map((r) => r.error)}::text[],
+        ${latest.map((r) => r.doneAt)}::timestamptz[], ${latest.map((r) => r.raw ?? null)}::text[],
+        ${latest.map(() => null)}::timestamptz[], ${this.window}::interval)`.execute(this.db);
+    return rows[0]!;
+  }
+
+  /**
+   * The parked sweep: applies parked receipts whose segment now exists, walking parked_receipts
+   * in chunks of `limit` (each a key probe of message_segments per parked receipt) until it has
+   * seen them all once. Run it periodically (ReceiptMaintenance does, every second or so).
+   */
+  async matchParked(limit = 1000): Promise<ReceiptResult> {
+    const total: ReceiptResult = { applied: 0, duplicates: 0, parked: 0 };
+    const start = this.parkedCursor;
+    let wrapped = false;
+    for (;;) {
+      const { rows } = await sql<ReceiptResult & { last_id: string }>`
+        SELECT applied, duplicates, parked, last_id FROM match_parked(${limit}::int, ${this.window}::interval, ${this.parkedCursor}::bigint)`.execute(this.db);
+      const row = rows[0]!;
+      total.applied += row.applied;
+      total.duplicates += row.duplicates;
+      total.parked += row.parked;
+      const last = Number(row.last_id);
+      if (last === 0) {
+        this.parkedCursor = 0;
+        if (start === 0 || wrapped) return total;
+        wrapped = true;
+      } else {
+        this.parkedCursor = last;
+        if (wrapped && last >= start) return total;
+      }
+    }
+  }
+
+  /** Parked receipts older than the receipt window → unmatched_receipts (kept, counted). Returns how many. */
+  async expireParked(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT expire_parked(${this.window}::interval) AS n`.execute(this.db);
+    const n = rows[0]!.n;
+    if (n > 0) this.logger?.warn({ unmatched: n }, 'parked receipts found no message within the receipt window; kept as unmatched');
+    return n;
+  }
+
+  /** How many receipts never matched a message (unmatched_receipts). */
+  async countUnmatched(): Promise<number> {
+    const row = await this.db.selectFrom('unmatched_receipts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Keeps receipts that cannot be applied (unreadable, or refused as data) for an operator. */
@@ -106,110 +194,9 @@ export class ReceiptRepository {
       .execute();
   }
 
-  /**
-   * Applies parked receipts whose segment now exists (oldest first, at most `limit`) and
-   * removes them from parked_receipts. markSubmitted already does this for its own ids; run
-   * this periodically for the rest (a receipt parked by a statement that raced the submit).
-   */
-  async matchParked(limit = 1000): Promise<ReceiptResult> {
-    return this.db.transaction().execute((trx) => this.#matchParked(trx, { limit }));
-  }
-
-  async #matchParked(
-    trx: Transaction<Database>,
-    scope: { limit?: number; carrier?: CarrierId; smscMessageIds?: readonly string[] },
-  ): Promise<ReceiptResult> {
-    const onlyKeys = scope.carrier && scope.smscMessageIds
-      ? sql`AND p.carrier = ${scope.carrier}::carrier_id AND p.smsc_message_id = ANY(${[...scope.smscMessageIds]}::text[])`
-      : sql``;
-    const { rows } = await sql<{ id: number; carrier: CarrierId; smsc_message_id: string; state: MessageState; error_code: string | null; done_at: Date | null; raw: string | null }>`
-      DELETE FROM parked_receipts p
-      WHERE p.id IN (
-        SELECT p.id FROM parked_receipts p
-        WHERE EXISTS (SELECT 1 FROM message_segments s WHERE s.carrier = p.carrier AND s.smsc_message_id = p.smsc_message_id)
-        ${onlyKeys}
-        ORDER BY p.id
-        LIMIT ${scope.limit ?? 2_147_483_647}
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING p.id, p.carrier, p.smsc_message_id, p.state::text AS state, p.error_code, p.done_at, p.raw`.execute(trx);
-    if (rows.length === 0) return { applied: 0, duplicates: 0, parked: 0 };
-    rows.sort((a, b) => a.id - b.id);
-    return this.#applyReceipts(
-      trx,
-      rows.map((row) => ({ carrier: row.carrier, smscMessageId: row.smsc_message_id, state: row.state, error: row.error_code, doneAt: row.done_at, raw: row.raw })),
-    );
-  }
-
-  async #applyReceipts(trx: Transaction<Database>, receipts: readonly ReceiptUpdate[]): Promise<ReceiptResult> {
-    const latest = dedupeReceipts(receipts);
-    return withoutNestedLoops(trx, async () => {
-      const { changes, parked } = await this.#applyToSegments(trx, latest);
-      for (const [runId, plan] of planMessageUpdates(changes)) await this.#applyToMessages(trx, runId, plan);
-      return { applied: changes.length, duplicates: latest.length - changes.length - parked, parked };
-    });
-  }
-
-  /** Receipts → segments; a receipt with no segment is parked. */
-  async #applyToSegments(trx: Transaction<Database>, receipts: readonly ReceiptUpdate[]): Promise<{ changes: SegmentChange[]; parked: number }> {
-    const smscIds = receipts.map((r) => r.smscMessageId);
-    const { rows } = await sql<{ outcome: 'applied' | 'parked'; run_id: number | null; message_id: number | null; state: MessageState | null; error_code: string | null; done_at: Date | null }>`
-      WITH r AS (
-        SELECT * FROM unnest(
-          ${receipts.map((r) => r.carrier)}::carrier_id[], ${smscIds}::text[],
-          ${receipts.map((r) => r.state)}::message_state[], ${receipts.map((r) => r.error)}::text[],
-          ${receipts.map((r) => r.doneAt)}::timestamptz[], ${receipts.map((r) => r.raw ?? null)}::text[]
-        ) AS r(carrier, smsc_message_id, state, error_code, done_at, raw)
-      ),
-      -- Only a segment without a final receipt changes: a repeated receipt is a no-op.
-      applied AS (
-        UPDATE message_segments s SET state = r.state
-        FROM r
-        WHERE s.smsc_message_id = ANY(${smscIds}::text[])
-          AND s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
-          AND (s.state IS NULL OR s.state IN ('enroute', 'accepted'))
-        RETURNING s.run_id, s.message_id, r.state, r.error_code, r.done_at
-      ),
-      -- Same snapshot as the UPDATE: a receipt either finds its segment above or is parked here.
-      parked AS (
-        INSERT INTO parked_receipts (carrier, smsc_message_id, state, error_code, done_at, raw)
-        SELECT r.carrier, r.smsc_message_id, r.state, r.error_code, r.done_at, r.raw FROM r
-        WHERE NOT EXISTS (
-          SELECT 1 FROM message_segments s
-          WHERE s.smsc_message_id = ANY(${smscIds}::text[])
-            AND s.carrier = r.carrier AND s.smsc_message_id = r.smsc_message_id
-        )
-        RETURNING 1
-      )
-      SELECT 'applied' AS outcome, run_id, message_id, state::text AS state, error_code, done_at FROM applied
-      UNION ALL
-      SELECT 'parked', NULL, NULL, NULL, NULL, NULL FROM parked`.execute(trx);
-    const changes: SegmentChange[] = [];
-    let parked = 0;
-    for (const row of rows) {
-      if (row.outcome === 'parked') parked += 1;
-      else changes.push({ runId: row.run_id!, messageId: row.message_id!, state: row.state!, error: row.error_code, doneAt: row.done_at });
-    }
-    return { changes, parked };
-  }
-
-  /** Segment changes → their messages, in one run (run_id a constant: the planner prunes to its partition). */
-  async #applyToMessages(trx: Transaction<Database>, runId: number, plan: MessageUpdatePlan): Promise<void> {
-    await sql`
-      UPDATE messages m SET
-        parts_delivered = m.parts_delivered + u.delivered,
-        state = CASE
-          WHEN u.failed IS NOT NULL THEN u.failed
-          WHEN m.parts_delivered + u.delivered >= m.parts_total THEN 'delivered'::message_state
-          WHEN u.interim IS NOT NULL AND m.state <> 'submitting' THEN u.interim
-          ELSE m.state END,
-        error_code = coalesce(u.error_code, m.error_code),
-        done_at = CASE WHEN u.failed IS NOT NULL OR m.parts_delivered + u.delivered >= m.parts_total
-                       THEN coalesce(u.done_at, now()) ELSE m.done_at END
-      FROM unnest(${plan.ids}::int[], ${plan.delivered}::int[], ${plan.failed}::message_state[],
-                  ${plan.interim}::message_state[], ${plan.errors}::text[], ${plan.doneAt}::timestamptz[])
-        AS u(id, delivered, failed, interim, error_code, done_at)
-      WHERE m.run_id = ${runId} AND m.id = ANY(${plan.ids}::int[]) AND m.id = u.id AND m.state IN (${sql.join(RECEIPTABLE)})`.execute(trx);
+  /** The pool this repository writes through (ReceiptMaintenance runs its DDL on it). */
+  get connections(): pg.Pool {
+    return this.pool;
   }
 }
 
@@ -226,6 +213,6 @@ function dedupeReceipts(receipts: readonly ReceiptUpdate[]): ReceiptUpdate[] {
   return [...byKey.values()];
 }
 
-function isInterim(state: MessageState): boolean {
+function isInterim(state: string): boolean {
   return state === 'enroute' || state === 'accepted';
 }

@@ -150,8 +150,8 @@ describe(MessageRepository.name, () => {
       const replay = await receipts.markSubmitted(runId, 'viettel', [{ id: 1, smscMessageIds: ['s-1'] }]);
       const reclaimed = await sut.markSubmitting(runId, [1]);
 
-      expect(moved).toEqual({ segments: 2, submitted: 1 });
-      expect(replay).toEqual({ segments: 0, submitted: 0 });
+      expect(moved).toEqual({ segments: 2, submitted: 1, conflicts: 0 });
+      expect(replay).toEqual({ segments: 0, submitted: 0, conflicts: 0 });
       expect(reclaimed).toEqual([]);
       expect(await statesOf(runId, [1, 5])).toEqual({ 1: 'submitted', 5: 'queued' });
       const row = await database.store.db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('id', '=', 1).executeTakeFirstOrThrow();
@@ -167,9 +167,9 @@ describe(MessageRepository.name, () => {
       const state = await statesOf(runId2, [1]);
       const last = await receipts.markSubmitted(runId2, 'vnpt', [{ id: 1, smscMessageIds: ['m-3'], firstPart: 3 }]);
 
-      expect(firstTwo).toEqual({ segments: 2, submitted: 0 });
+      expect(firstTwo).toEqual({ segments: 2, submitted: 0, conflicts: 0 });
       expect(state).toEqual({ 1: 'submitting' });
-      expect(last).toEqual({ segments: 1, submitted: 1 });
+      expect(last).toEqual({ segments: 1, submitted: 1, conflicts: 0 });
       expect(await statesOf(runId2, [1])).toEqual({ 1: 'submitted' });
     });
 

@@ -93,14 +93,16 @@ describe(ReceiptRepository.name, () => {
     expect(await message(runId, 2)).toMatchObject({ state: 'expired', parts_delivered: 1, error_code: '254' });
   });
 
-  it('parks a receipt that arrives before its submit_sm_resp and applies it when the resp is stored', async () => {
+  it('parks a receipt that arrives before its submit_sm_resp and applies it in the sweep after the resp is stored', async () => {
     const runId = await submittingRun('early', [{ carrier: 'vnpt' }]);
 
     const early = await sut.applyReceipts([{ ...receipt('vnpt', 'e1', 'delivered'), raw: 'id:e1 stat:DELIVRD err:000' }]);
     const whileParked = await message(runId, 1);
     await sut.markSubmitted(runId, 'vnpt', [{ id: 1, smscMessageIds: ['e1'] }]);
+    const swept = await sut.matchParked();
 
     expect(early).toEqual({ applied: 0, duplicates: 0, parked: 1 });
+    expect(swept).toEqual({ applied: 1, duplicates: 0, parked: 0 });
     expect(whileParked.state).toBe('submitting');
     expect(await message(runId, 1)).toMatchObject({ state: 'delivered', parts_delivered: 1 });
     expect(await parkedCount()).toBe(0);
@@ -136,7 +138,7 @@ describe(ReceiptRepository.name, () => {
     expect((await message(runB, 1)).state).toBe('deleted');
   });
 
-  it('gives a reused SMSC id to the newest message', async () => {
+  it('gives a reused SMSC id to the newest message and leaves the older one as it was', async () => {
     const runId = await submittingRun('reuse', [{ carrier: 'mobifone' }, { carrier: 'mobifone' }]);
     await sut.markSubmitted(runId, 'mobifone', [{ id: 1, smscMessageIds: ['r1'] }]);
     await sut.applyReceipts([receipt('mobifone', 'r1', 'delivered')]);
@@ -146,6 +148,9 @@ describe(ReceiptRepository.name, () => {
 
     expect((await message(runId, 1)).state).toBe('delivered');
     expect((await message(runId, 2)).state).toBe('undeliverable');
+    // Both uses of the id are kept (support can still say which message had it when).
+    const segments = await database.store.db.selectFrom('message_segments').select(['message_id', 'state']).where('smsc_message_id', '=', 'r1').orderBy('message_id').execute();
+    expect(segments).toEqual([{ message_id: 1, state: 'delivered' }, { message_id: 2, state: 'undeliverable' }]);
   });
 
   it('refuses a receipt state no receipt can have', async () => {
