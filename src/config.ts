@@ -42,6 +42,7 @@ export interface Config {
   simulatorPort: number;
   carriers: Readonly<Record<CarrierId, CarrierConfig>>;
   shutdownTimeoutMs: number;
+  receipts: ReceiptConfig;
 }
 
 /** A configuration mistake: the message names the variable or YAML path. */
@@ -293,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulatorPort: vars.LOA_SIM_PORT,
     carriers,
     shutdownTimeoutMs: vars.LOA_SHUTDOWN_TIMEOUT_MS,
+    receipts: loadReceiptConfig(env),
   });
 }
 
@@ -315,4 +317,38 @@ export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettin
     throw new ConfigError(`environment variable LOA_URL: '${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`);
   }
   return { language: pickLanguage(env), apiUrl: apiUrl.replace(/\/+$/, ''), apiToken: env.LOA_TOKEN?.trim() || undefined };
+}
+
+/** The receipt path's retention (README, Retention). */
+export interface ReceiptConfig {
+  /**
+   * LOA_RECEIPT_WINDOW_HOURS (default 168): how long after its submission a segment can take a
+   * receipt, and a receipt stays parked before it is kept as unmatched. Longer than any campaign
+   * validity; segments and parked receipts older than it are dropped by day.
+   */
+  windowMs: number;
+  /** LOA_RETENTION_DAYS (default 90; 0 keeps them): a finished run's messages, phone numbers included, are dropped this long after it ended. */
+  retentionDays: number | null;
+}
+
+const receiptEnvSchema = {
+  type: 'object',
+  properties: {
+    LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
+    LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
+  },
+} as const;
+const validateReceiptEnv = ajv.compile(receiptEnvSchema);
+
+function loadReceiptConfig(env: NodeJS.ProcessEnv): ReceiptConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(receiptEnvSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (!validateReceiptEnv(raw)) {
+    throw new ConfigError(describeErrors(validateReceiptEnv.errors ?? [], (path) => `environment variable ${path}`));
+  }
+  const vars = raw as { LOA_RECEIPT_WINDOW_HOURS: number; LOA_RETENTION_DAYS: number };
+  return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
 }

@@ -92,7 +92,7 @@ export async function startService(config: Config, role: Role, logger: Logger): 
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
       }
-      const binds = await startCarrierBinds({ config, redis, messages: new ReceiptRepository(store.db, store.pool), logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger }), logger });
       stops.push(() => binds.stop());
     }
 

@@ -194,10 +194,68 @@ export class ReceiptRepository {
       .execute();
   }
 
-  /** The pool this repository writes through (ReceiptMaintenance runs its DDL on it). */
-  get connections(): pg.Pool {
-    return this.pool;
+  /**
+   * Retention and partitions in one short transaction (ReceiptMaintenance.run), skipped when
+   * another process is doing it: creates the daily partitions of message_segments and
+   * parked_receipts from `now`'s day to `daysAhead` days on, moves parked receipts past the
+   * window to unmatched_receipts, drops day partitions that lie wholly before the window (a
+   * parked one only when empty), and drops the messages partition (phone numbers included) of
+   * every run finished before `runsFinishedBefore`. DROP needs a moment's exclusive lock on the
+   * parent: lock_timeout keeps a busy table from queueing the receipt path behind it, and the
+   * next run tries again.
+   */
+  async maintain(now: Date, options: { daysAhead: number; runsFinishedBefore: Date | null }): Promise<MaintenanceResult> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '2s'`);
+      const { rows: locked } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended('loa:receipt-maintenance', 0)) AS ok`);
+      if (!locked[0]!.ok) {
+        await client.query('ROLLBACK');
+        return { skipped: true, created: [], unmatched: 0, droppedSegmentDays: [], droppedParkedDays: [], droppedRuns: [] };
+      }
+      const { rows: created } = await client.query<{ name: string }>(
+        `SELECT create_day_partition(t, (($1::timestamptz AT TIME ZONE 'UTC')::date + d)) AS name
+         FROM unnest(ARRAY['message_segments', 'parked_receipts']) AS t, generate_series(0, $2::int) AS d`,
+        [now, options.daysAhead],
+      );
+      const { rows: expired } = await client.query<{ n: number }>(`SELECT expire_parked($1::interval) AS n`, [this.window]);
+      const before = `((($1::timestamptz - $2::interval) AT TIME ZONE 'UTC')::date)`;
+      const { rows: segments } = await client.query<{ name: string }>(`SELECT drop_day_partitions('message_segments', ${before}) AS name`, [now, this.window]);
+      const { rows: parked } = await client.query<{ name: string }>(`SELECT drop_day_partitions('parked_receipts', ${before}) AS name`, [now, this.window]);
+      const { rows: runs } = options.runsFinishedBefore
+        ? await client.query<{ id: string }>(`SELECT drop_old_run_partitions($1::timestamptz) AS id`, [options.runsFinishedBefore])
+        : { rows: [] };
+      await client.query('COMMIT');
+      return {
+        skipped: false,
+        created: created.map((r) => r.name),
+        unmatched: expired[0]!.n,
+        droppedSegmentDays: segments.map((r) => r.name),
+        droppedParkedDays: parked.map((r) => r.name),
+        droppedRuns: runs.map((r) => Number(r.id)),
+      };
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => (failure = rollback));
+      throw error;
+    } finally {
+      client.release(failure);
+    }
   }
+}
+
+export interface MaintenanceResult {
+  /** Another process held the maintenance lock: nothing done. */
+  skipped: boolean;
+  /** Daily partitions that exist ahead (created now or before). */
+  created: string[];
+  /** Parked receipts moved to unmatched_receipts. */
+  unmatched: number;
+  droppedSegmentDays: string[];
+  droppedParkedDays: string[];
+  /** Runs whose messages partition was dropped. */
+  droppedRuns: number[];
 }
 
 /** One receipt per (carrier, id) per batch, the last one, except that a final one is never replaced by an interim one. */
