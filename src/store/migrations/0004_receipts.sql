@@ -135,15 +135,15 @@ CREATE TABLE purged_runs (
 
 -- ---------------------------------------------------------------- mark_submitted
 -- submit_sm_resp ids → segments and submitting → submitted, one call (one round trip, its own
--- transaction when autocommitted). Plan-proof: only key lookups on a constant run's partition
--- (force_custom_plan prunes at plan time) and hash joins of the batch's own rows
+-- transaction when autocommitted). Plan-proof: only key lookups (enable_seqscan off) on a
+-- constant run's partition (force_custom_plan prunes at plan time) and hash joins of the batch's own rows
 -- (enable_nestloop off: a nested loop that rescans the batch per row looks cheap to a planner
 -- that takes an un-analysed partition for empty, and is quadratic).
 -- p_late: a submit_sm_resp after its time-out (LateResponseTracker): the message may be
 -- `ambiguous` by now, and becomes `submitted` once every part has an id (the handset's truth wins).
 CREATE FUNCTION mark_submitted(p_run bigint, p_carrier carrier_id, p_smsc_ids text[], p_message_ids int[], p_parts int2[], p_late boolean DEFAULT false)
 RETURNS TABLE (segments int, submitted int, conflicts int)
-LANGUAGE plpgsql SET enable_nestloop = off SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_today date := loa_today();
 BEGIN
