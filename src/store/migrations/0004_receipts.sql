@@ -143,7 +143,7 @@ CREATE TABLE purged_runs (
 -- `ambiguous` by now, and becomes `submitted` once every part has an id (the handset's truth wins).
 CREATE FUNCTION mark_submitted(p_run bigint, p_carrier carrier_id, p_smsc_ids text[], p_message_ids int[], p_parts int2[], p_late boolean DEFAULT false)
 RETURNS TABLE (segments int, submitted int, conflicts int)
-LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
   v_today date := loa_today();
 BEGIN
@@ -192,11 +192,13 @@ END $$;
 -- A receipt may update an `ambiguous` or `unknown` message: the handset's truth wins.
 -- enable_seqscan off: every table is reached through its key, whatever the statistics say
 -- (an un-analysed 2 M-row message_segments otherwise picks a scan and ~50× the time).
+-- jit off in every function here: a disabled plan node adds 1e10 to the estimated cost, far
+-- past jit_above_cost, and compiling a 1,000-row batch's statement takes seconds.
 CREATE FUNCTION apply_receipts(
   p_carriers carrier_id[], p_smsc_ids text[], p_states message_state[], p_errors text[],
   p_done_at timestamptz[], p_raw text[], p_received_at timestamptz[], p_window interval
 ) RETURNS TABLE (applied int, duplicates int, parked int)
-LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
   v_since timestamptz := now() - p_window;
   v_since_day date := ((now() - p_window) AT TIME ZONE 'UTC')::date;
@@ -259,17 +261,27 @@ BEGIN
         done_at = CASE WHEN u.failed IS NOT NULL OR m.parts_delivered + u.delivered >= m.parts_total
                        THEN coalesce(u.done_at, now()) ELSE m.done_at END
       FROM (
-        SELECT c.message_id AS id,
-               count(*) FILTER (WHERE c.state = 'delivered')::int AS delivered,
-               (array_agg(c.state ORDER BY c.ord) FILTER (WHERE c.state NOT IN ('delivered', 'enroute', 'accepted')))[1] AS failed,
-               (array_agg(c.state ORDER BY c.ord DESC) FILTER (WHERE c.state IN ('enroute', 'accepted')))[1] AS interim,
-               coalesce((array_agg(c.error_code ORDER BY c.ord) FILTER (WHERE c.state NOT IN ('delivered', 'enroute', 'accepted')))[1],
-                        (array_agg(c.error_code ORDER BY c.ord DESC) FILTER (WHERE c.error_code IS NOT NULL))[1]) AS error_code,
-               coalesce((array_agg(c.done_at ORDER BY c.ord) FILTER (WHERE c.state NOT IN ('delivered', 'enroute', 'accepted')))[1],
-                        max(c.done_at) FILTER (WHERE c.state = 'delivered')) AS done_at
-        FROM unnest(c_run, c_msg, c_state, c_err, c_done, c_ord) AS c(run_id, message_id, state, error_code, done_at, ord)
-        WHERE c.run_id = v_run
-        GROUP BY c.message_id
+        -- Plain aggregates and look-ups by ord, not array_agg(… ORDER BY …): those sort once per
+        -- message, which costs more than the whole update for a batch of single-part messages.
+        WITH c AS (
+          SELECT * FROM unnest(c_run, c_msg, c_state, c_err, c_done, c_ord) AS c(run_id, message_id, state, error_code, done_at, ord)
+          WHERE c.run_id = v_run
+        ),
+        a AS (
+          SELECT c.message_id AS id,
+                 count(*) FILTER (WHERE c.state = 'delivered')::int AS delivered,
+                 min(c.ord) FILTER (WHERE c.state NOT IN ('delivered', 'enroute', 'accepted')) AS failed_ord,
+                 max(c.ord) FILTER (WHERE c.state IN ('enroute', 'accepted')) AS interim_ord,
+                 max(c.ord) FILTER (WHERE c.error_code IS NOT NULL) AS error_ord,
+                 max(c.done_at) FILTER (WHERE c.state = 'delivered') AS delivered_at
+          FROM c GROUP BY c.message_id
+        )
+        SELECT a.id, a.delivered, f.state AS failed, i.state AS interim,
+               coalesce(f.error_code, e.error_code) AS error_code, coalesce(f.done_at, a.delivered_at) AS done_at
+        FROM a
+        LEFT JOIN c f ON f.ord = a.failed_ord
+        LEFT JOIN c i ON i.ord = a.interim_ord
+        LEFT JOIN c e ON e.ord = a.error_ord
       ) u
       WHERE m.run_id = v_run AND m.id = ANY(c_msg) AND m.id = u.id
         AND m.state IN ('submitting', 'submitted', 'enroute', 'accepted', 'ambiguous', 'unknown');
@@ -286,7 +298,7 @@ END $$;
 -- caller walks the parked set in chunks.
 CREATE FUNCTION match_parked(p_limit int, p_window interval, p_after bigint DEFAULT 0)
 RETURNS TABLE (applied int, duplicates int, parked int, last_id bigint)
-LANGUAGE plpgsql SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
   v_since timestamptz := now() - p_window;
   v_since_day date := ((now() - p_window) AT TIME ZONE 'UTC')::date;
