@@ -222,7 +222,7 @@ export class MessageRepository {
  * partition is analysed as all `queued` right after COPY, so "state = 'submitting'" looks
  * empty and a nested loop rescanning the batch per row looks cheap — it is quadratic).
  */
-export async function withoutNestedLoops<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<T> {
+async function withoutNestedLoops<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<T> {
   await sql`SET LOCAL enable_nestloop = off`.execute(trx);
   const result = await fn();
   await sql`SET LOCAL enable_nestloop = DEFAULT`.execute(trx);
