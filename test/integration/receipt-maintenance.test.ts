@@ -90,6 +90,10 @@ describe(ReceiptMaintenance.name, () => {
     );
     expect(Number(analysed[0]!.n)).toBe(0);
 
+    // 500 receipts that overtook their submit_sm_resp: parked now, matched by the sweep below.
+    await receipts.applyReceipts(Array.from({ length: 500 }, (_, i) => ({ carrier: 'viettel' as const, smscMessageId: `q-${i + 1}`, state: 'delivered' as const, error: null, doneAt: null })));
+    await receipts.markSubmitted(runId, 'viettel', Array.from({ length: 500 }, (_, i) => ({ id: 1001 + i, smscMessageIds: [`q-${i + 1}`] })));
+
     const client = await pool.connect();
     try {
       const plans = await explained(client, async () => {
@@ -108,10 +112,12 @@ describe(ReceiptMaintenance.name, () => {
           Array.from({ length: 1000 }, () => null),
           Array.from({ length: 1000 }, () => null),
         ]);
-        await client.query(`SELECT * FROM match_parked(1000, '7 days', 0)`);
+        const { rows: swept } = await client.query<{ applied: number }>(`SELECT * FROM match_parked(1000, '7 days', 0)`);
+        expect(swept[0]!.applied).toBe(500);
       });
       const statements = plans.filter((plan) => /message_segments|messages/.test(plan.text));
-      expect(statements.length).toBeGreaterThanOrEqual(4);
+      // mark_submitted; apply_receipts (segments, messages) called directly and from match_parked.
+      expect(statements.length).toBeGreaterThanOrEqual(6);
       for (const plan of statements) {
         const nodes = flatten(plan.plan);
         const scanned = nodes.filter((node) => node['Node Type'] === 'Seq Scan').map((node) => String(node['Relation Name']));
@@ -123,7 +129,7 @@ describe(ReceiptMaintenance.name, () => {
     } finally {
       client.release();
     }
-    expect((await messages.countsByState(runId)).delivered).toBe(1000);
+    expect((await messages.countsByState(runId)).delivered).toBe(1500);
   });
 });
 

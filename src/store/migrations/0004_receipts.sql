@@ -143,7 +143,8 @@ CREATE TABLE purged_runs (
 -- `ambiguous` by now, and becomes `submitted` once every part has an id (the handset's truth wins).
 CREATE FUNCTION mark_submitted(p_run bigint, p_carrier carrier_id, p_smsc_ids text[], p_message_ids int[], p_parts int2[], p_late boolean DEFAULT false)
 RETURNS TABLE (segments int, submitted int, conflicts int)
-LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan SET jit = off AS $$
+LANGUAGE plpgsql SET enable_nestloop = off SET enable_hashjoin = on SET enable_mergejoin = on SET enable_seqscan = off
+  SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
   v_today date := loa_today();
 BEGIN
@@ -193,12 +194,15 @@ END $$;
 -- enable_seqscan off: every table is reached through its key, whatever the statistics say
 -- (an un-analysed 2 M-row message_segments otherwise picks a scan and ~50× the time).
 -- jit off in every function here: a disabled plan node adds 1e10 to the estimated cost, far
--- past jit_above_cost, and compiling a 1,000-row batch's statement takes seconds.
+-- past jit_above_cost, and compiling a 1,000-row batch's statement takes seconds. Hash and
+-- merge joins are switched on explicitly: match_parked (which switches them off for its key
+-- probes) calls this function, and settings not named here would be inherited.
 CREATE FUNCTION apply_receipts(
   p_carriers carrier_id[], p_smsc_ids text[], p_states message_state[], p_errors text[],
   p_done_at timestamptz[], p_raw text[], p_received_at timestamptz[], p_window interval
 ) RETURNS TABLE (applied int, duplicates int, parked int)
-LANGUAGE plpgsql SET enable_nestloop = off SET enable_seqscan = off SET plan_cache_mode = force_custom_plan SET jit = off AS $$
+LANGUAGE plpgsql SET enable_nestloop = off SET enable_hashjoin = on SET enable_mergejoin = on SET enable_seqscan = off
+  SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
   v_since timestamptz := now() - p_window;
   v_since_day date := ((now() - p_window) AT TIME ZONE 'UTC')::date;
