@@ -418,7 +418,8 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
       if (accepted && typeof (accepted as Promise<void>).then === 'function') {
         (accepted as Promise<void>).then(
           () => ack(),
-          (error: unknown) => this.logger.error({ err: error, ...context }, 'receipt sink failed; deliver_sm left unanswered'),
+          // The sink logs its own failure once (e.g. closed with receipts unwritten): one line per receipt would flood.
+          (error: unknown) => this.logger.debug({ err: error, ...context }, 'receipt not stored; deliver_sm left unanswered for the SMSC to resend'),
         );
       } else {
         ack();
