@@ -70,6 +70,7 @@ export interface CampaignRules {
 /** Everything a service process reads; commands read only the parts they need (loadDatabaseConfig …). */
 export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConfig, CarriersConfig, CampaignRules {
   shutdownTimeoutMs: number;
+  receipts: ReceiptConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -133,6 +134,8 @@ const envProperties = {
   LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
   LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
   LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
+  LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
+  LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -149,6 +152,8 @@ interface EnvVars {
   LOA_SIM_PORT: number;
   LOA_SHUTDOWN_TIMEOUT_MS: number;
   LOA_MAX_PARTS: number;
+  LOA_RECEIPT_WINDOW_HOURS: number;
+  LOA_RETENTION_DAYS: number;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
@@ -458,8 +463,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rules = part(() => loadCampaignRules(env));
   const shutdown = part(() => readEnv(env, ['LOA_SHUTDOWN_TIMEOUT_MS']));
   const carriers = part(() => loadCarriersConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS });
+  const receipts = part(() => loadReceiptConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -486,4 +492,21 @@ export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettin
     throw new ConfigError(`environment variable LOA_URL: '${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`);
   }
   return { language: pickLanguage(env), apiUrl: apiUrl.replace(/\/+$/, ''), apiToken: env.LOA_TOKEN?.trim() || undefined };
+}
+
+/** The receipt path's retention (README, Retention). */
+export interface ReceiptConfig {
+  /**
+   * LOA_RECEIPT_WINDOW_HOURS (default 168): how long after its submission a segment can take a
+   * receipt, and a receipt stays parked before it is kept as unmatched. Longer than any campaign
+   * validity; segments and parked receipts older than it are dropped by day.
+   */
+  windowMs: number;
+  /** LOA_RETENTION_DAYS (default 90; 0 keeps them): a finished run's messages, phone numbers included, are dropped this long after it ended. */
+  retentionDays: number | null;
+}
+
+export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
+  const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS']);
+  return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
 }

@@ -14,6 +14,7 @@ import { startBuiltInSimulators } from './sim/built-in.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { CampaignRepository } from './store/campaign.repository.js';
 import { MessageRepository } from './store/message.repository.js';
+import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 import { RunRepository } from './store/run.repository.js';
 
@@ -105,7 +106,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
       }
-      const binds = await startCarrierBinds({ config, redis, messages: new MessageRepository(store.db, store.pool), logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger }), logger });
       stops.push(() => binds.stop());
     }
 
