@@ -5,8 +5,13 @@ import { buildApp } from '../src/api/app.js';
 import { generateApiKey, hashApiKey } from '../src/domain/api-key.js';
 import { createLogger } from '../src/logger.js';
 import { createMetricsRegistry } from '../src/metrics.js';
+import { createApiServices } from '../src/services/index.js';
+import { CountingRunStatusReader, LoggingRunLauncher } from '../src/services/interim-engine.js';
 import { ApiKeyRepository } from '../src/store/api-key.repository.js';
 import { AudienceRepository } from '../src/store/audience.repository.js';
+import { CampaignRepository } from '../src/store/campaign.repository.js';
+import { MessageRepository } from '../src/store/message.repository.js';
+import { RunRepository } from '../src/store/run.repository.js';
 import { createDb } from '../src/store/db.js';
 import { MigrationRunner } from '../src/store/migrator.js';
 import { rssMb, throwawayDatabase, type Report } from './harness.js';
@@ -49,9 +54,12 @@ export async function run(report: Report): Promise<void> {
       logger: createLogger('silent'),
       metrics: createMetricsRegistry(),
       checks: [],
+      services: createApiServices(store, {
+        launcher: new LoggingRunLauncher(createLogger('silent')),
+        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }),
+      }),
       audience: {
         audience: new AudienceRepository(store.db, store.pool),
-        apiKeys: new ApiKeyRepository(store.db),
         maxImportBytes: 1024 ** 3,
       },
     });

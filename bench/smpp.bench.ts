@@ -51,7 +51,10 @@ async function uncapped(report: Report, registeredDelivery: number, name: string
   const binds = 2;
   const { source, close } = await bindSessions(sim.port, binds, 200);
   let receipts = 0;
-  for (const session of source.sessions) session.on('deliver', () => (receipts += 1));
+  for (const session of source.sessions) session.on('deliver', (_deliver, ack) => {
+    receipts += 1;
+    ack();
+  });
   const sut = submitterFor('viettel', source, 100_000, { logger });
   const count = 100_000;
   const all = parts(count, registeredDelivery);

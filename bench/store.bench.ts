@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { CARRIER_IDS } from '../src/domain/carrier.js';
 import { createDb } from '../src/store/db.js';
-import { MessageRepository, type QueuedMessage, type ReceiptUpdate } from '../src/store/message.repository.js';
+import { MessageRepository, type QueuedMessage } from '../src/store/message.repository.js';
+import { ReceiptRepository, type ReceiptUpdate } from '../src/store/receipt.repository.js';
 import { MigrationRunner } from '../src/store/migrator.js';
 import { RunRepository } from '../src/store/run.repository.js';
 import { rssMb, throwawayDatabase, type Report } from './harness.js';
@@ -50,6 +51,7 @@ export async function run(report: Report): Promise<void> {
       .executeTakeFirstOrThrow();
     const runs = new RunRepository(store.db);
     const messages = new MessageRepository(store.db, store.pool);
+    const receipts = new ReceiptRepository(store.db, store.pool);
 
     const copyRun = (await runs.createIfAbsent({ campaignVersionId: version.id, occurrenceId: 'copy', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
     const rssBefore = rssMb();
@@ -71,7 +73,7 @@ export async function run(report: Report): Promise<void> {
       for (const ids of batches) {
         for (const carrier of CARRIER_IDS) {
           const own = ids.filter((id) => carrierOf(id) === carrier);
-          await messages.markSubmitted(copyRun, carrier, own.map((id) => ({ id, smscMessageIds: [`${id.toString(16)}a`] })));
+          await receipts.markSubmitted(copyRun, carrier, own.map((id) => ({ id, smscMessageIds: [`${id.toString(16)}a`] })));
         }
       }
     });
@@ -83,8 +85,8 @@ export async function run(report: Report): Promise<void> {
     const doneAt = new Date();
     const receiptSeconds = await timed(async () => {
       for (const ids of batches) {
-        const receipts: ReceiptUpdate[] = ids.map((id) => ({ carrier: carrierOf(id), smscMessageId: `${id.toString(16)}a`, state: 'delivered', error: null, doneAt }));
-        await messages.applyReceipts(receipts);
+        const updates: ReceiptUpdate[] = ids.map((id) => ({ carrier: carrierOf(id), smscMessageId: `${id.toString(16)}a`, state: 'delivered', error: null, doneAt }));
+        await receipts.applyReceipts(updates);
       }
     });
     report({ bench: 'store.applyReceipts', value: Math.round(FLOW_ROWS / receiptSeconds), unit: 'rows/s', rows: FLOW_ROWS, batch: BATCH });

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { CARRIER_PROFILES } from '../adapters/carriers/index.js';
+import { DEFAULT_MAX_PARTS } from './domain/campaign-warnings.js';
 import { CARRIER_IDS, type BindMode, type CarrierId, type MessageIdFormat } from './domain/carrier.js';
+import { MAX_PARTS } from './domain/encoding.js';
 import { pickLanguage, type Language } from './i18n/index.js';
 
 /** One SMSC endpoint of a carrier account; `count` is how many binds the carrier allows there. */
@@ -28,44 +31,137 @@ export interface CarrierConfig {
   messageId: { submit: MessageIdFormat; receipt: MessageIdFormat };
 }
 
-export interface Config {
+export interface DatabaseConfig {
   databaseUrl: string;
+}
+
+export interface RedisConfig {
   redisUrl: string;
   /** Prefix of every Redis key (BullMQ queues, bind leases); lets test files share one Redis. */
   redisPrefix: string;
+}
+
+export interface HttpConfig {
   host: string;
   port: number;
+  /** Largest CSV import body the API accepts (LOA_IMPORT_MAX_BYTES); larger ones get 413. */
+  importMaxBytes: number;
+}
+
+export type LogFormat = 'json' | 'pretty';
+
+export interface LogConfig {
   logLevel: string;
+  /** `json` for machines (the default); `pretty`: one readable line per entry, local time. */
+  logFormat: LogFormat;
+}
+
+export interface CarriersConfig {
   /** `simulator` when LOA_CARRIERS is absent: the process starts simulated SMSCs and binds to them. */
   carriersSource: 'file' | 'simulator';
   /** First port of the built-in simulated SMSCs (one per carrier, consecutive). */
   simulatorPort: number;
   carriers: Readonly<Record<CarrierId, CarrierConfig>>;
-  shutdownTimeoutMs: number;
-  /** Largest CSV import body the API accepts (LOA_IMPORT_MAX_BYTES); larger ones get 413. */
-  importMaxBytes: number;
 }
 
-/** A configuration mistake: the message names the variable or YAML path. */
+export interface CampaignRules {
+  /** Warn about messages of more parts than this (LOA_MAX_PARTS, default DEFAULT_MAX_PARTS). */
+  maxParts: number;
+}
+
+/** Everything a service process reads; commands read only the parts they need (loadDatabaseConfig …). */
+export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConfig, CarriersConfig, CampaignRules {
+  shutdownTimeoutMs: number;
+  receipts: ReceiptConfig;
+}
+
+/** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
+export interface VariableProblem {
+  variable: string;
+  key: 'empty' | 'invalidUrl' | 'notIp' | 'cannotRead' | 'type' | 'minimum' | 'maximum' | 'oneOf' | 'pattern' | 'minLength';
+  params: Readonly<Record<string, string | number>>;
+  /** The English wording, as in the error's message. */
+  message: string;
+}
+
+/**
+ * A configuration mistake: the message names the variable or YAML path, one line per problem.
+ * `problems` holds each as a VariableProblem, or as its line when it has no structure (YAML errors).
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly problems: ReadonlyArray<VariableProblem | string>;
+  constructor(problems: string | ReadonlyArray<VariableProblem | string>) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.map((problem) => (typeof problem === 'string' ? problem : problem.message)).join('\n'));
+    this.problems = list;
+  }
 }
 
-const envSchema = {
-  type: 'object',
-  properties: {
-    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', default: 'postgres://localhost:5432/loa' },
-    REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
-    LOA_REDIS_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9:_-]+$', default: 'loa' },
-    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
-    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
-    LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
-    LOA_CARRIERS: { type: 'string', minLength: 1 },
-    LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
-    LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
-    LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
-  },
+function variableProblem(variable: string, key: VariableProblem['key'], params: VariableProblem['params'], detail: string): VariableProblem {
+  return { variable, key, params, message: `environment variable ${variable}: ${detail}` };
+}
+
+/** ajv's errors on the environment as VariableProblems. */
+function envProblems(errors: readonly ErrorObject[]): VariableProblem[] {
+  return errors.map((error) => {
+    const variable = jsonPointerToPath(error.instancePath);
+    const params = error.params as Record<string, unknown>;
+    const detail = `${error.message ?? 'is invalid'}${error.keyword === 'enum' ? ` (${(params.allowedValues as unknown[]).join(', ')})` : ''}`;
+    switch (error.keyword) {
+      case 'enum':
+        return variableProblem(variable, 'oneOf', { values: (params.allowedValues as unknown[]).join(', ') }, detail);
+      case 'type':
+        return variableProblem(variable, 'type', { type: String(params.type) }, detail);
+      case 'minimum':
+      case 'maximum':
+        return variableProblem(variable, error.keyword, { limit: Number(params.limit) }, detail);
+      case 'pattern':
+        return variableProblem(variable, 'pattern', { pattern: String(params.pattern) }, detail);
+      default:
+        return variableProblem(variable, 'minLength', { limit: Number(params.limit ?? 1) }, detail);
+    }
+  });
+}
+
+const envProperties = {
+  DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', default: 'postgres://localhost:5432/loa' },
+  REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+  LOA_REDIS_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9:_-]+$', default: 'loa' },
+  HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+  PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+  LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  LOG_FORMAT: { enum: ['json', 'pretty'], default: 'json' },
+  LOA_CARRIERS: { type: 'string', minLength: 1 },
+  LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
+  LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
+  LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
+  LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
+  LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
+  LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
 } as const;
+
+type EnvName = keyof typeof envProperties;
+
+interface EnvVars {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  LOA_REDIS_PREFIX: string;
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: string;
+  LOG_FORMAT: LogFormat;
+  LOA_CARRIERS?: string;
+  LOA_SIM_PORT: number;
+  LOA_SHUTDOWN_TIMEOUT_MS: number;
+  LOA_IMPORT_MAX_BYTES: number;
+  LOA_MAX_PARTS: number;
+  LOA_RECEIPT_WINDOW_HOURS: number;
+  LOA_RETENTION_DAYS: number;
+}
+
+/** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
+const EMPTY_IS_AN_ERROR: ReadonlySet<EnvName> = new Set(['LOA_REDIS_PREFIX']);
 
 const bindSchema = {
   type: 'object',
@@ -115,7 +211,6 @@ const carriersFileSchema = {
 } as const;
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
-const validateEnv = ajv.compile(envSchema);
 const validateCarriersFile = ajv.compile(carriersFileSchema);
 
 /** `/carriers/viettel/binds/0/port` → `carriers.viettel.binds[0].port` */
@@ -252,53 +347,134 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Parse the environment (and the carriers YAML it names) once, into a frozen, typed object. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+const envValidators = new Map<string, ReturnType<typeof ajv.compile>>();
+
+/**
+ * The variables `names` from `env`, validated and converted by their part of the schema; a command
+ * reads only what it needs, so a broken LOA_CARRIERS never stops `loa migrate`. Every bad variable
+ * is reported at once.
+ */
+function readEnv<K extends EnvName>(env: NodeJS.ProcessEnv, names: readonly K[]): Pick<EnvVars, K> {
+  const key = names.join(',');
+  let validate = envValidators.get(key);
+  if (!validate) {
+    validate = ajv.compile({ type: 'object', properties: Object.fromEntries(names.map((name) => [name, envProperties[name]])) });
+    envValidators.set(key, validate);
+  }
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(envSchema.properties)) {
-    const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+  const empty: VariableProblem[] = [];
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value.trim() === '' && EMPTY_IS_AN_ERROR.has(name)) empty.push(variableProblem(name, 'empty', {}, 'is set but empty; unset it for the default or give a value'));
+    else if (value !== undefined && value !== '') raw[name] = value;
   }
-  if (!validateEnv(raw)) {
-    throw new ConfigError(describeErrors(validateEnv.errors ?? [], (path) => `environment variable ${path}`));
+  const problems = validate(raw) ? [] : envProblems(validate.errors ?? []);
+  if (empty.length > 0 || problems.length > 0) throw new ConfigError([...empty, ...problems]);
+  return raw as Pick<EnvVars, K>;
+}
+
+/** A URL's text without its password, for messages. */
+function withoutPassword(text: string): string {
+  return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
+/** DATABASE_URL, checked to be a URL node-postgres can use (a bad port is a TypeError deep inside pg otherwise). */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const { DATABASE_URL } = readEnv(env, ['DATABASE_URL']);
+  let url: URL;
+  try {
+    url = new URL(DATABASE_URL);
+  } catch {
+    url = new URL('invalid:');
   }
-  const vars = raw as {
-    DATABASE_URL: string;
-    REDIS_URL: string;
-    LOA_REDIS_PREFIX: string;
-    HOST: string;
-    PORT: number;
-    LOG_LEVEL: string;
-    LOA_CARRIERS?: string;
-    LOA_SIM_PORT: number;
-    LOA_SHUTDOWN_TIMEOUT_MS: number;
-    LOA_IMPORT_MAX_BYTES: number;
-  };
+  if (!url.protocol.startsWith('postgres') || !url.hostname) {
+    const value = withoutPassword(DATABASE_URL);
+    const example = 'postgres://user@host:5432/database';
+    throw new ConfigError([variableProblem('DATABASE_URL', 'invalidUrl', { value, example }, `'${value}' is not a valid URL (check the host and a port 1–65535), e.g. ${example}`)]);
+  }
+  return { databaseUrl: withDefaultUser(DATABASE_URL) };
+}
+
+export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConfig {
+  const vars = readEnv(env, ['REDIS_URL', 'LOA_REDIS_PREFIX']);
+  try {
+    new URL(vars.REDIS_URL);
+  } catch {
+    const value = withoutPassword(vars.REDIS_URL);
+    const example = 'redis://127.0.0.1:6379';
+    throw new ConfigError([variableProblem('REDIS_URL', 'invalidUrl', { value, example }, `'${value}' is not a valid URL (check the host and a port 1–65535), e.g. ${example}`)]);
+  }
+  return { redisUrl: vars.REDIS_URL, redisPrefix: vars.LOA_REDIS_PREFIX };
+}
+
+export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig {
+  const vars = readEnv(env, ['HOST', 'PORT', 'LOA_IMPORT_MAX_BYTES']);
+  // Digits and dots only must be an IPv4 address; `999.1.1.1` would fail later as an unknown host.
+  if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError([variableProblem('HOST', 'notIp', { value: vars.HOST }, `'${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`)]);
+  return { host: vars.HOST, port: vars.PORT, importMaxBytes: vars.LOA_IMPORT_MAX_BYTES };
+}
+
+export function loadLogConfig(env: NodeJS.ProcessEnv = process.env): LogConfig {
+  const vars = readEnv(env, ['LOG_LEVEL', 'LOG_FORMAT']);
+  return { logLevel: vars.LOG_LEVEL, logFormat: vars.LOG_FORMAT };
+}
+
+/** LOA_SIM_PORT alone: `loa sim` needs nothing of the carriers file. */
+export function loadSimulatorPort(env: NodeJS.ProcessEnv = process.env): number {
+  return readEnv(env, ['LOA_SIM_PORT']).LOA_SIM_PORT;
+}
+
+export function loadCampaignRules(env: NodeJS.ProcessEnv = process.env): CampaignRules {
+  return { maxParts: readEnv(env, ['LOA_MAX_PARTS']).LOA_MAX_PARTS };
+}
+
+/** The carriers YAML LOA_CARRIERS names, or the built-in simulated SMSCs on LOA_SIM_PORT. */
+export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): CarriersConfig {
+  const vars = readEnv(env, ['LOA_CARRIERS', 'LOA_SIM_PORT']);
   let carriers: Record<CarrierId, CarrierConfig>;
   if (vars.LOA_CARRIERS) {
     let text: string;
     try {
       text = readFileSync(vars.LOA_CARRIERS, 'utf8');
     } catch (error) {
-      throw new ConfigError(`environment variable LOA_CARRIERS: cannot read ${vars.LOA_CARRIERS}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      throw new ConfigError([variableProblem('LOA_CARRIERS', 'cannotRead', { file: vars.LOA_CARRIERS, reason }, `cannot read ${vars.LOA_CARRIERS}: ${reason}`)]);
     }
     carriers = parseCarriersYaml(text, vars.LOA_CARRIERS, env);
   } else {
     carriers = simulatorCarriers(vars.LOA_SIM_PORT);
   }
-  return deepFreeze({
-    databaseUrl: withDefaultUser(vars.DATABASE_URL),
-    redisUrl: vars.REDIS_URL,
-    redisPrefix: vars.LOA_REDIS_PREFIX,
-    host: vars.HOST,
-    port: vars.PORT,
-    logLevel: vars.LOG_LEVEL,
-    carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator',
-    simulatorPort: vars.LOA_SIM_PORT,
-    carriers,
-    shutdownTimeoutMs: vars.LOA_SHUTDOWN_TIMEOUT_MS,
-    importMaxBytes: vars.LOA_IMPORT_MAX_BYTES,
-  });
+  return deepFreeze({ carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator', simulatorPort: vars.LOA_SIM_PORT, carriers });
+}
+
+/** Parse the whole environment (and the carriers YAML it names) once, into a frozen, typed object: what a service process needs. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Every part is read even when an earlier one fails, so one run reports every bad variable.
+  const problems: Array<VariableProblem | string> = [];
+  const part = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const database = part(() => loadDatabaseConfig(env));
+  const redis = part(() => loadRedisConfig(env));
+  const http = part(() => loadHttpConfig(env));
+  const log = part(() => loadLogConfig(env));
+  const rules = part(() => loadCampaignRules(env));
+  const shutdown = part(() => readEnv(env, ['LOA_SHUTDOWN_TIMEOUT_MS']));
+  const carriers = part(() => loadCarriersConfig(env));
+  const receipts = part(() => loadReceiptConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts });
+}
+
+/** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
+export function loadLanguage(env: NodeJS.ProcessEnv = process.env): Language {
+  return pickLanguage(env);
 }
 
 /** What a `loa` command that talks to the service needs, and the language a person reads. */
@@ -320,4 +496,21 @@ export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettin
     throw new ConfigError(`environment variable LOA_URL: '${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`);
   }
   return { language: pickLanguage(env), apiUrl: apiUrl.replace(/\/+$/, ''), apiToken: env.LOA_TOKEN?.trim() || undefined };
+}
+
+/** The receipt path's retention (README, Retention). */
+export interface ReceiptConfig {
+  /**
+   * LOA_RECEIPT_WINDOW_HOURS (default 168): how long after its submission a segment can take a
+   * receipt, and a receipt stays parked before it is kept as unmatched. Longer than any campaign
+   * validity; segments and parked receipts older than it are dropped by day.
+   */
+  windowMs: number;
+  /** LOA_RETENTION_DAYS (default 90; 0 keeps them): a finished run's messages, phone numbers included, are dropped this long after it ended. */
+  retentionDays: number | null;
+}
+
+export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
+  const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS']);
+  return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
 }

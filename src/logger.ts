@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -25,7 +26,20 @@ export function maskPhone(value: unknown): string {
  * Secrets are removed by key; phone numbers are masked in the finished line, wherever they are
  * (a field, an array, a PostgreSQL error detail, a message), so no code path can forget them.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream, format: 'json' | 'pretty' = 'json'): Logger {
+  // LOG_FORMAT=pretty: the same JSON line (already masked by the hook below) made readable, one
+  // line per entry in the machine's local time; JSON stays the default for log collectors.
+  const stream =
+    format === 'pretty'
+      ? pinoPretty({
+          destination: (destination as NodeJS.WritableStream | undefined) ?? 1,
+          sync: true,
+          colorize: false,
+          singleLine: true,
+          translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',
+          ignore: 'pid,hostname,service',
+        })
+      : destination;
   return pino(
     {
       level,
@@ -33,6 +47,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: [...pathsFor(SECRET_KEYS), 'req.headers["x-screen-token"]'], censor: '[redacted]' },
       hooks: { streamWrite: (line) => line.replace(PHONE_NUMBER, maskPhone) },
     },
-    destination,
+    stream,
   );
 }

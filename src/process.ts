@@ -1,5 +1,8 @@
-import { ConfigError, loadConfig } from './config.js';
+import { CliError, EXIT } from './cli/exit-codes.js';
+import { explainServiceError } from './cli/service-errors.js';
+import { ConfigError, loadConfig, loadLanguage } from './config.js';
 import { DomainError } from './domain/errors.js';
+import { translator, type Translate } from './i18n/index.js';
 import { createLogger } from './logger.js';
 import { ROLES, StartupError, startService, type Role } from './service.js';
 
@@ -9,16 +12,30 @@ export function describeFatal(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-export function parseRole(value: string): Role {
-  if (!(ROLES as readonly string[]).includes(value)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')} (got '${value}')`);
+/** The --role flag of `node dist/src/main.js`; a bad one is a usage error (exit 2), as commander's are. */
+export function parseRole(value: string, t: Translate = translator(loadLanguage())): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(t('serve.badRole', { roles: ROLES.join(', '), value }), EXIT.usage);
   return value as Role;
 }
 
-/** Runs a Loa process for `role` until SIGTERM/SIGINT, then shuts it down within the grace period. */
-export async function runUntilSignalled(role: Role): Promise<void> {
+/**
+ * Runs a Loa process for `role` until SIGTERM/SIGINT, then shuts it down within the grace period.
+ * A start-up failure a person can fix (a port in use, PostgreSQL down, the database missing) is
+ * thrown as a one-line CliError naming the variable to change.
+ */
+export async function runUntilSignalled(role: Role, t: Translate = translator(loadLanguage())): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  const service = await startService(config, role, logger);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, role, logger);
+  } catch (error) {
+    logger.flush();
+    const listens = [{ host: config.host, hostSetting: 'HOST', port: config.port, count: 1, setting: 'PORT' }];
+    // Without LOA_CARRIERS this process plays the three SMSCs itself, on LOA_SIM_PORT and the next two ports.
+    if (config.carriersSource === 'simulator') listens.push({ host: '127.0.0.1', hostSetting: 'LOA_SIM_PORT', port: config.simulatorPort, count: 3, setting: 'LOA_SIM_PORT' });
+    throw explainServiceError(error, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, listens }, t);
+  }
 
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals): void => {

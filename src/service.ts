@@ -8,12 +8,16 @@ import { startCarrierBinds } from './jobs/carrier-binds.js';
 import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
+import { createApiServices, type EngineParts } from './services/index.js';
+import { CountingRunStatusReader, LoggingRunLauncher } from './services/interim-engine.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
-import { ApiKeyRepository } from './store/api-key.repository.js';
 import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
+import { CampaignRepository } from './store/campaign.repository.js';
 import { MessageRepository } from './store/message.repository.js';
+import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
+import { RunRepository } from './store/run.repository.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -54,7 +58,16 @@ function has(role: Role, part: Exclude<Role, 'all'>): boolean {
  * Composes one Loa process from its parts for a role. Every part is started in order and stopped
  * in reverse, so shutdown releases carriers before it closes the stores they report to.
  */
-export async function startService(config: Config, role: Role, logger: Logger): Promise<RunningService> {
+/** Parts a caller may supply instead of the defaults. */
+export interface ServiceParts {
+  /**
+   * How the API starts runs and reads their progress. Default, until the engine is wired here:
+   * a launcher that only logs (runs stay `scheduled`) and a status reader that counts messages.
+   */
+  engine?: EngineParts;
+}
+
+export async function startService(config: Config, role: Role, logger: Logger, parts: ServiceParts = {}): Promise<RunningService> {
   const started = Date.now();
   const stops: Array<() => Promise<void>> = [];
   let app: FastifyInstance | undefined;
@@ -76,7 +89,7 @@ export async function startService(config: Config, role: Role, logger: Logger): 
     const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
     stops.push(() => store.close());
     await new MigrationRunner(store.pool, { logger }).migrate().catch((error: Error) => {
-      throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`);
+      throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`, { cause: error });
     });
 
     const redis: Redis = createRedis(config.redisUrl, `loa-${role}`);
@@ -94,19 +107,24 @@ export async function startService(config: Config, role: Role, logger: Logger): 
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
       }
-      const binds = await startCarrierBinds({ config, redis, messages: new MessageRepository(store.db, store.pool), logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger }), logger });
       stops.push(() => binds.stop());
     }
 
     if (has(role, 'api')) {
+      const engine: EngineParts = parts.engine ?? {
+        launcher: new LoggingRunLauncher(logger),
+        statusReader: new CountingRunStatusReader({
+          runs: new RunRepository(store.db),
+          campaigns: new CampaignRepository(store.db),
+          messages: new MessageRepository(store.db, store.pool),
+        }),
+      };
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
-        audience: {
-          audience: new AudienceRepository(store.db, store.pool),
-          apiKeys: new ApiKeyRepository(store.db),
-          maxImportBytes: config.importMaxBytes,
-        },
+        services: createApiServices(store, engine),
+        audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [
           {
             name: 'postgres',

@@ -3,15 +3,25 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import type { ApiServices } from '../services/index.js';
+import { authPlugin } from './auth.js';
 import { errorHandler } from './error-handler.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { runRoutes } from './routes/runs.js';
 
 export interface AppDeps {
   logger: Logger;
   checks: readonly HealthCheck[];
   metrics: Registry;
-  /** Lists, opt-outs and portability (src/api/routes/audience.ts); absent, those routes are not served. */
+  /**
+   * What the /v1 routes call (createApiServices in src/services/index.ts); each resource's plugin
+   * takes the services it needs. Without it the app serves /health, /metrics and /docs only.
+   */
+  services?: ApiServices;
+  /** Lists, opt-outs and portability (src/api/routes/audience.ts), under /v1 with the services. */
   audience?: AudienceRoutesOptions;
 }
 
@@ -35,6 +45,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes(deps.checks, deps.metrics));
-  if (deps.audience) await app.register(audienceRoutes, deps.audience);
+  const services = deps.services;
+  if (services) {
+    await app.register(
+      async (v1) => {
+        // Inside /v1 only: every route there authenticates with requireRole.
+        await v1.register(authPlugin, { apiKeys: services.apiKeys });
+        await v1.register(keyRoutes(services.apiKeys));
+        await v1.register(campaignRoutes(services.campaigns, services.launches));
+        await v1.register(runRoutes(services.runs));
+        if (deps.audience) await v1.register(audienceRoutes, deps.audience);
+      },
+      { prefix: '/v1' },
+    );
+  }
   return app;
 }

@@ -162,7 +162,9 @@ export function normalizeMsisdn(input: string): MsisdnResult {
   } else if (national.length > 9) {
     return invalid('too-long');
   }
-  if (MOBILE[Number(national.slice(0, 2))] !== 1) return invalid('unknown-prefix', `0${national.slice(0, 2)}`);
+  if (MOBILE[Number(national.slice(0, 2))] !== 1) {
+    return invalid('unknown-prefix', `0${national.slice(0, 2)} is not allocated to any Vietnamese mobile network (Viettel, VNPT, Mobifone, Vietnamobile, Gmobile, Reddi, iTel)`);
+  }
   return { ok: true, msisdn: `84${national}`, converted };
 }
 

@@ -52,6 +52,8 @@ export const MOBILE_PREFIXES: Readonly<Record<string, PrefixOwner>> = {
   '078': MOBIFONE,
   '079': MOBIFONE,
   '092': VIETNAMOBILE,
+  // Allocated to Vietnamobile in 2019 (vietnam.md): without it such numbers were `unknown-prefix` instead of unroutable.
+  '052': VIETNAMOBILE,
   '056': VIETNAMOBILE,
   '058': VIETNAMOBILE,
   '059': GMOBILE,

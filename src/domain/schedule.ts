@@ -6,7 +6,7 @@
  */
 import { validitySeconds, type Campaign, type QuietHours } from './campaign.js';
 import { Recurrence } from './recurrence.js';
-import { DEFAULT_TIME_ZONE, parseDateTime, wallTimeOf, wallTimeToUtc } from './time-zone.js';
+import { DEFAULT_TIME_ZONE, offsetMinutes, parseDateTime, wallTimeOf, wallTimeToUtc } from './time-zone.js';
 
 export interface Occurrence {
   /** `${campaignId}@${nominal ISO UTC}`: stable across expansions. */
@@ -178,4 +178,19 @@ export function expandOccurrences(campaign: Campaign, window: OccurrenceWindow):
 export function nextOccurrences(campaign: Campaign, after: Date, count: number): Occurrence[] {
   const century = 100 * 366 * 86_400_000;
   return expandOccurrences(campaign, { from: after, to: new Date(after.getTime() + century), limit: count });
+}
+
+/**
+ * An instant as a person in `timeZone` reads it, with the offset so it is never ambiguous:
+ * `2020-02-08 08:00+07:00` (seconds only when there are some). Everything a person reads shows
+ * times this way, in the campaign's zone (issue 7, item 4).
+ */
+export function formatLocalTime(date: Date, timeZone: string): string {
+  const wall = wallTimeOf(date, timeZone);
+  const offset = offsetMinutes(date, timeZone);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const seconds = wall.second ? `:${two(wall.second)}` : '';
+  return `${wall.year}-${two(wall.month)}-${two(wall.day)} ${two(wall.hour)}:${two(wall.minute)}${seconds}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
 }

@@ -3,12 +3,19 @@ import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool } from '../smpp/bind-pool.js';
-import type { MessageRepository } from '../store/message.repository.js';
+import type { ReceiptRepository } from '../store/receipt.repository.js';
+import type { LateResponseTracker } from './engine-contract.js';
+import { LateResponses } from './late-responses.js';
+import { ReceiptMaintenance } from './receipt-maintenance.js';
 import { ReceiptWriter } from './receipt-writer.js';
 
 export interface CarrierBinds {
   readonly pools: Readonly<Record<CarrierId, BindPool>>;
   readonly receipts: ReceiptWriter;
+  /** Give it to the submit worker: it reports each PDU that timed out (engine-contract.ts). */
+  readonly lateResponses: LateResponseTracker;
+  /** The parked sweep (every second) and retention (hourly), started with the binds. */
+  readonly maintenance: ReceiptMaintenance;
   /** Unbinds every carrier, releases the leases, then writes the receipts still in memory. */
   stop(): Promise<void>;
 }
@@ -21,12 +28,14 @@ export interface CarrierBinds {
 export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
-  messages: Pick<MessageRepository, 'applyReceipts' | 'recordUnreadableReceipts'>;
+  receiptStore: ReceiptRepository;
   logger: Logger;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;
   const log = logger.child({ component: 'carrier-binds' });
-  const receipts = new ReceiptWriter(deps.messages, logger);
+  const receipts = new ReceiptWriter(deps.receiptStore, logger);
+  const lateResponses = new LateResponses(deps.receiptStore, logger);
+  const maintenance = new ReceiptMaintenance(deps.receiptStore, logger, { retentionDays: config.receipts.retentionDays });
   const pools = {} as Record<CarrierId, BindPool>;
   let announced = false;
   let stopping = false;
@@ -54,17 +63,21 @@ export async function startCarrierBinds(deps: {
       else log.warn({ carrier: id, reason, binds: pool.boundCount }, 'carrier bind lost');
     });
     pool.on('alert', (alert) => log.error({ carrier: id, alert }, 'carrier alert'));
+    lateResponses.attach(pool);
     pools[id] = pool;
   }
+  maintenance.start();
   await Promise.all(CARRIER_IDS.map((id) => pools[id].start()));
 
   return {
     pools,
     receipts,
+    lateResponses,
+    maintenance,
     async stop() {
       stopping = true;
       await Promise.all(CARRIER_IDS.map((id) => pools[id].stop()));
-      await receipts.close();
+      await Promise.all([receipts.close(), lateResponses.close(), maintenance.stop()]);
     },
   };
 }

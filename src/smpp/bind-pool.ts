@@ -7,7 +7,7 @@ import type { CarrierId, MessageIdFormat } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
-import { SmppSession, type DeliverSm, type LateResponse, type SessionAlert, type SessionOptions } from './session.js';
+import { SmppSession, type DeliverAck, type DeliverSm, type LateResponse, type SessionAlert, type SessionOptions } from './session.js';
 
 /** A delivery receipt as the rest of Loa sees it, whatever the carrier wrote. */
 export interface CarrierReceipt {
@@ -24,12 +24,16 @@ export interface CarrierReceipt {
   raw: string;
 }
 
-/** Where receipts go. deliver_sm_resp has already been sent when either method is called, so the sink must not lose them. */
+/**
+ * Where receipts go. deliver_sm_resp is sent when the promise a method returns resolves, so it
+ * must resolve only once the receipt is durable (a method that returns nothing: at once). A
+ * rejected promise leaves the deliver_sm unanswered: the SMSC delivers it again.
+ */
 export interface ReceiptSink {
   accept(receipt: CarrierReceipt): void | Promise<void>;
   /**
    * A deliver_sm marked as a receipt that could not be read (no message id, unknown state, …).
-   * It was acknowledged, so the SMSC will not send it again: keep it for an audit. `raw` is the
+   * Once answered the SMSC will not send it again: keep it for an audit. `raw` is the
    * text as received (Latin-1) with C0 control characters other than \t \n \r removed.
    */
   unreadable(receipt: { carrier: CarrierId; raw: string; reason: string; receivedAt: Date }): void | Promise<void>;
@@ -49,7 +53,7 @@ export interface BindPoolOptions {
   /** Identifies this process in the lease values. */
   owner?: string;
   /** Passed to every session. */
-  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'random'>;
+  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'maxUnackedDeliveries' | 'random'>;
 }
 
 interface Slot {
@@ -325,7 +329,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     session.on('unbound', (reason) => this.emit('unbound', session, reason));
     session.on('alert', (alert) => this.emit('alert', alert));
     session.on('late-response', (late) => this.emit('late-response', session, late));
-    session.on('deliver', (deliver) => this.onDeliver(deliver));
+    session.on('deliver', (deliver, ack) => this.onDeliver(deliver, ack));
     slot.held = { session, validUntil: now + this.leaseMs, lastRenewAt: now, renewing: false };
     this.sessionList = [...this.sessionList, session];
     this.logger.info({ slot: slot.index, owner: this.owner }, 'bind lease acquired');
@@ -358,8 +362,9 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     }
   }
 
-  private onDeliver(deliver: DeliverSm): void {
+  private onDeliver(deliver: DeliverSm, ack: DeliverAck): void {
     if (!isDeliveryReceipt(deliver.esmClass)) {
+      ack();
       this.logger.info({ source_addr: deliver.sourceAddr }, 'mobile-originated message ignored');
       this.emit('mo', deliver);
       return;
@@ -380,14 +385,17 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
         this.messageIdFormats.receipt,
       );
     } catch (error) {
-      // Already acknowledged (deliver_sm_resp): the SMSC will not send it again, so it goes to the
-      // sink to be kept, not only to a log line.
+      // Once acknowledged the SMSC will not send it again, so it goes to the sink to be kept (and
+      // acknowledged when it is), not only to a log line.
       const reason = withoutControlCharacters(error instanceof Error ? error.message : String(error));
       this.logger.error({ reason, rawLength: raw.length }, 'unreadable receipt');
-      this.toSink(() => this.options.receiptSink.unreadable({ carrier, raw, reason, receivedAt }), { unreadable: true });
+      this.toSink(() => this.options.receiptSink.unreadable({ carrier, raw, reason, receivedAt }), ack, { unreadable: true });
       return;
     }
-    if (!parsed) return;
+    if (!parsed) {
+      ack();
+      return;
+    }
     const receipt: CarrierReceipt = {
       carrier,
       messageId: withoutControlCharacters(parsed.messageId),
@@ -397,17 +405,28 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
       intermediate: parsed.intermediate,
       raw,
     };
-    this.toSink(() => this.options.receiptSink.accept(receipt), { messageId: receipt.messageId });
+    this.toSink(() => this.options.receiptSink.accept(receipt), ack, { messageId: receipt.messageId });
   }
 
-  /** Calls the sink; a throw or a rejected promise is logged (the sink owns retrying its writes). */
-  private toSink(call: () => void | Promise<void>, context: Record<string, unknown>): void {
+  /**
+   * Calls the sink and answers the deliver_sm once the sink has the receipt durable. A rejected
+   * promise is logged and leaves it unanswered: the SMSC delivers it again.
+   */
+  private toSink(call: () => void | Promise<void>, ack: DeliverAck, context: Record<string, unknown>): void {
     try {
       const accepted = call();
       if (accepted && typeof (accepted as Promise<void>).then === 'function') {
-        (accepted as Promise<void>).catch((error: unknown) => this.logger.error({ err: error, ...context }, 'receipt sink failed'));
+        (accepted as Promise<void>).then(
+          () => ack(),
+          // The sink logs its own failure once (e.g. closed with receipts unwritten): one line per receipt would flood.
+          (error: unknown) => this.logger.debug({ err: error, ...context }, 'receipt not stored; deliver_sm left unanswered for the SMSC to resend'),
+        );
+      } else {
+        ack();
       }
     } catch (error) {
+      // A sink that throws at once would throw again on every redelivery: answer, as before.
+      ack();
       this.logger.error({ err: error, ...context }, 'receipt sink failed');
     }
   }

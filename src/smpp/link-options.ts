@@ -47,7 +47,15 @@ export interface LinkOptions {
   timeouts: LinkTimeouts;
   /** Above this many bytes queued in the socket, the link reports no capacity until 'drain'. */
   writeHighWaterBytes: number;
+  /**
+   * deliver_sm received but not yet answered (their receipts are not durable yet) at which the
+   * link stops reading its socket; it reads again at half. Bounds what waits in memory while
+   * PostgreSQL is away: the SMSC keeps the rest.
+   */
+  maxUnackedDeliveries?: number;
 }
+
+export const DEFAULT_MAX_UNACKED_DELIVERIES = 1000;
 
 /** The SMSC refused our bind with this command_status. */
 export class BindRefusedError extends Error {

@@ -51,6 +51,13 @@ export interface LateResponse {
   status: number;
 }
 
+/**
+ * Answers one deliver_sm (deliver_sm_resp with `status`, ESME_ROK by default). Call it once the
+ * receipt is durable: what is never answered, the SMSC delivers again (smpp.md, Receipts).
+ * Calling it twice, or after the connection closed, does nothing.
+ */
+export type DeliverAck = (status?: number) => void;
+
 /** A deliver_sm as received; shortMessage holds the octets as on the wire (see wire.ts). */
 export interface DeliverSm {
   sourceAddr: string;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
-import { BindRefusedError, type BindType, type LinkOptions } from './link-options.js';
-import { submitSmPdu, toDeliverSm, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
+import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type LinkOptions } from './link-options.js';
+import { submitSmPdu, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { PduWindow } from './window.js';
 import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
@@ -28,7 +28,8 @@ let linkCounter = 0;
 interface LinkEvents {
   /** Once, when the connection is gone; every outstanding submit has been answered or failed by then. */
   closed: [reason: string];
-  deliver: [deliver: DeliverSm];
+  /** A deliver_sm, not answered yet: `ack` sends deliver_sm_resp (once its receipt is durable). */
+  deliver: [deliver: DeliverSm, ack: DeliverAck];
   /** A window slot freed or the socket drained: more can be submitted. */
   capacity: [];
   /** A submit_sm_resp for a submit already reported ambiguous (response-timeout). */
@@ -59,6 +60,10 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquireTimer: NodeJS.Timeout | null = null;
   private congested = false;
+  /** deliver_sm not answered yet; at maxUnacked the link stops reading (readPaused). */
+  private unacked = 0;
+  private readPaused = false;
+  private readonly maxUnacked: number;
   private rebindRequested = false;
   private closeReason: string | null = null;
   private openSettle: { resolve(): void; reject(error: Error): void } | null = null;
@@ -72,6 +77,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   ) {
     super();
     this.submits = new PduWindow(options.window, options.timeouts.submitResponseMs);
+    this.maxUnacked = Math.max(1, options.maxUnackedDeliveries ?? DEFAULT_MAX_UNACKED_DELIVERIES);
     this.logger = logger.child({ bindType: options.bindType });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -84,9 +90,21 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     return this.state === 'bound';
   }
 
-  /** Bound, able to submit, window not full and socket not backed up. */
+  /** Bound, able to submit, window not full, socket not backed up and being read (responses must come back). */
   get hasCapacity(): boolean {
-    return this.state === 'bound' && this.options.bindType !== 'receiver' && !this.rebindRequested && !this.congested && !this.submits.isFull;
+    return (
+      this.state === 'bound' && this.options.bindType !== 'receiver' && !this.rebindRequested && !this.congested && !this.readPaused && !this.submits.isFull
+    );
+  }
+
+  /** deliver_sm received and not answered yet (their receipts are on their way to PostgreSQL). */
+  get unackedDeliveries(): number {
+    return this.unacked;
+  }
+
+  /** True while the link does not read its socket because too many deliver_sm wait for their ack. */
+  get isReadPaused(): boolean {
+    return this.readPaused;
   }
 
   get outstanding(): number {
@@ -288,9 +306,41 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     if (!raw) return;
     switch (pdu.command) {
       case 'deliver_sm': {
-        // Answer at once, before any processing, or the SMSC redelivers (smpp.md, Receipts).
-        raw.send(pdu.response());
-        this.emit('deliver', toDeliverSm(pdu));
+        // Answered only once the receipt is durable (DESIGN.md, Delivery semantics): a receipt
+        // acknowledged but still in memory is lost to a kill -9, whereas one not acknowledged is
+        // delivered again by the SMSC, and a repeated receipt is a no-op.
+        let answered = false;
+        const ack: DeliverAck = (status = STATUS.ESME_ROK) => {
+          if (answered) return;
+          answered = true;
+          this.unacked -= 1;
+          if (this.raw === raw && (this.state === 'bound' || this.state === 'unbinding')) {
+            try {
+              raw.send(pdu.response({ command_status: status }));
+            } catch (error) {
+              this.logger.warn({ err: error }, 'deliver_sm_resp not sent');
+            }
+          }
+          if (this.readPaused && this.unacked <= this.maxUnacked / 2) this.resumeReading();
+        };
+        this.unacked += 1;
+        if (this.unacked >= this.maxUnacked) this.pauseReading();
+        let deliver: DeliverSm;
+        try {
+          deliver = toDeliverSm(pdu);
+        } catch (error) {
+          ack();
+          throw error;
+        }
+        try {
+          // Nobody listening: nothing will store it, so answer now rather than never.
+          if (!this.emit('deliver', deliver, ack)) ack();
+        } catch (error) {
+          // A listener failed before taking the receipt: answer, as before, rather than have the
+          // SMSC send a PDU that fails every time for ever.
+          ack();
+          throw error;
+        }
         return;
       }
       case 'enquire_link':
@@ -368,7 +418,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       if (control.deadline > now) continue;
       this.controls.delete(sequence);
       control.reject(new Error(`${control.command} not answered in time`));
-      if (control.command === 'enquire_link') this.destroy('enquire_link not answered in time');
+      // While we do not read (receipts waiting for PostgreSQL) the answer may well be in our buffer.
+      if (control.command === 'enquire_link' && !this.readPaused) this.destroy('enquire_link not answered in time');
     }
   }
 
@@ -380,9 +431,28 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     }
   }
 
+  private pauseReading(): void {
+    if (this.readPaused || !this.raw) return;
+    this.readPaused = true;
+    this.logger.warn({ unacked: this.unacked }, 'receipts not yet durable: not reading from the SMSC until they are');
+    this.raw.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.logger.info({ unacked: this.unacked }, 'reading from the SMSC again');
+    const raw = this.raw;
+    // resume() parses what is buffered at once: not from inside an ack (possibly in a PDU handler).
+    if (raw) setImmediate(() => {
+      if (!this.readPaused && this.state !== 'closed') raw.resume();
+    });
+    this.emit('capacity');
+  }
+
   private startEnquireLink(): void {
     this.enquireTimer = setInterval(() => {
-      if (this.state !== 'bound') return;
+      if (this.state !== 'bound' || this.readPaused) return;
       for (const control of this.controls.values()) if (control.command === 'enquire_link') return;
       this.control(new smpp.PDU('enquire_link'), this.options.timeouts.enquireLinkResponseMs).catch((error: Error) => {
         this.logger.debug({ err: error }, 'enquire_link failed');

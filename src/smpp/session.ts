@@ -4,10 +4,10 @@ import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { SmppLink } from './link.js';
 import { BindRefusedError, DEFAULT_TIMEOUTS, type BindType, type LinkTimeouts, type SmppEndpoint } from './link-options.js';
-import type { DeliverSm, LateResponse, SubmitResult, SubmitSm } from './link-pdus.js';
+import type { DeliverAck, DeliverSm, LateResponse, SubmitResult, SubmitSm } from './link-pdus.js';
 import { BIND_REFUSED_STATUSES, describeStatus } from './wire.js';
 
-export type { DeliverSm, LateResponse, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };
+export type { DeliverAck, DeliverSm, LateResponse, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };
 
 export interface ReconnectPolicy {
   /** First delay after a drop or a failed connect. */
@@ -46,6 +46,8 @@ export interface SessionOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** Socket bytes queued above which the session reports no capacity until drained. */
   writeHighWaterBytes?: number;
+  /** deliver_sm waiting for their ack at which a connection stops reading (LinkOptions). */
+  maxUnackedDeliveries?: number;
   random?: () => number;
 }
 
@@ -67,8 +69,8 @@ interface SessionEvents {
   bound: [];
   /** The submitting bind went down; it reconnects by itself unless the session is closing. */
   unbound: [reason: string];
-  /** A deliver_sm (receipt or MO), already answered with deliver_sm_resp. */
-  deliver: [deliver: DeliverSm];
+  /** A deliver_sm (receipt or MO), not answered yet: `ack` answers it once it is durable. */
+  deliver: [deliver: DeliverSm, ack: DeliverAck];
   /** More can be submitted (a response came back, the socket drained, a bind came up). */
   capacity: [];
   alert: [alert: SessionAlert];
@@ -245,10 +247,24 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           window: this.options.window,
           timeouts: this.timeouts,
           writeHighWaterBytes: this.options.writeHighWaterBytes ?? 256 * 1024,
+          ...(this.options.maxUnackedDeliveries === undefined ? {} : { maxUnackedDeliveries: this.options.maxUnackedDeliveries }),
         },
         this.logger,
       );
-      link.on('deliver', (deliver) => this.emitSafely('deliver', deliver));
+      link.on('deliver', (deliver, ack) => {
+        // Nobody listening: nothing will store it, so answer now rather than never.
+        if (this.listenerCount('deliver') === 0) {
+          ack();
+          return;
+        }
+        try {
+          this.emit('deliver', deliver, ack);
+        } catch (error) {
+          // Answered as before rather than have the SMSC resend a PDU that fails every time.
+          ack();
+          this.logger.error({ err: error, event: 'deliver' }, 'session event listener failed');
+        }
+      });
       if (this.isSubmitSlot(slot)) {
         link.on('capacity', () => this.emitSafely('capacity'));
         link.on('late-response', (late) => this.emitSafely('late-response', late));

@@ -68,6 +68,8 @@ export interface RunsTable {
   audience_size: number | null;
   progress: JsonbWithDefault<JsonObject>;
   launched_by: string;
+  /** A test launch: compile sends to this list only (the campaign's audience is ignored). */
+  test_list: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -98,6 +100,9 @@ export interface MessageSegmentsTable {
   message_id: number;
   part: number;
   state: MessageState | null;
+  submitted_at: CreatedAt;
+  /** Partition key (UTC day of submitted_at). */
+  submitted_day: ColumnType<string, string | undefined, never>;
 }
 
 export interface ParkedReceiptsTable {
@@ -108,7 +113,40 @@ export interface ParkedReceiptsTable {
   error_code: string | null;
   done_at: NullableTimestamp;
   received_at: CreatedAt;
+  /** Partition key (UTC day of received_at). */
+  received_day: ColumnType<string, string | undefined, never>;
   raw: string | null;
+}
+
+/** Parked receipts that found no segment within the receipt window (0004). */
+export interface UnmatchedReceiptsTable {
+  id: Generated<number>;
+  carrier: CarrierId;
+  smsc_message_id: string;
+  state: MessageState;
+  error_code: string | null;
+  done_at: NullableTimestamp;
+  received_at: Timestamp;
+  expired_at: CreatedAt;
+  raw: string | null;
+}
+
+/** SMSC ids markSubmitted isolated instead of storing: empty, or given twice in one batch (0004). */
+export interface SegmentConflictsTable {
+  id: Generated<number>;
+  carrier: CarrierId;
+  smsc_message_id: string;
+  run_id: number;
+  message_id: number;
+  part: number;
+  reason: 'empty-id' | 'duplicate-in-batch';
+  created_at: CreatedAt;
+}
+
+/** Runs whose messages partition retention dropped (0004). */
+export interface PurgedRunsTable {
+  run_id: number;
+  purged_at: CreatedAt;
 }
 
 export interface UnreadableReceiptsTable {
@@ -206,6 +244,9 @@ export interface Database {
   message_segments: MessageSegmentsTable;
   parked_receipts: ParkedReceiptsTable;
   unreadable_receipts: UnreadableReceiptsTable;
+  unmatched_receipts: UnmatchedReceiptsTable;
+  segment_conflicts: SegmentConflictsTable;
+  purged_runs: PurgedRunsTable;
   lists: ListsTable;
   subscribers: SubscribersTable;
   opt_outs: OptOutsTable;

@@ -3,6 +3,7 @@ export { createDb, parseInt8, Store, type StoreOptions } from './db.js';
 export * from './database.js';
 export { findMigrationsDirectory, MigrationError, MigrationRunner, readMigrations, type MigrationFile, type MigrationResult } from './migrator.js';
 export * from './message.repository.js';
+export * from './receipt.repository.js';
 export * from './run.repository.js';
 export * from './campaign.repository.js';
 export * from './audience.repository.js';

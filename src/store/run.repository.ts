@@ -9,6 +9,18 @@ export interface LaunchRun {
   launchedBy: string;
   priority?: CampaignPriority;
   expiresAt?: Date | null;
+  /** A test launch: send to this list only. */
+  testList?: string | null;
+}
+
+/** A run with the campaign and content hash of its version (GET /v1/runs). */
+export type RunWithCampaign = Run & { campaign_id: string; content_hash: string };
+
+export interface RunFilter {
+  states?: readonly RunState[];
+  campaignId?: string;
+  /** Default 50. */
+  limit?: number;
 }
 
 /** Which states a run may move to from each state; cancelled, completed and failed are final. */
@@ -45,6 +57,7 @@ export class RunRepository {
         launched_by: launch.launchedBy,
         priority: launch.priority ?? 'normal',
         expires_at: launch.expiresAt ?? null,
+        test_list: launch.testList ?? null,
       })
       .onConflict((oc) => oc.columns(['campaign_version_id', 'occurrence_id']).doNothing())
       .returningAll()
@@ -112,6 +125,20 @@ export class RunRepository {
       .orderBy('scheduled_for')
       .limit(limit)
       .execute();
+  }
+
+  /** Newest first, with each run's campaign id and content hash. */
+  async list(filter: RunFilter = {}): Promise<RunWithCampaign[]> {
+    let query = this.db
+      .selectFrom('runs')
+      .innerJoin('campaign_versions', 'campaign_versions.id', 'runs.campaign_version_id')
+      .selectAll('runs')
+      .select(['campaign_versions.campaign_id', 'campaign_versions.content_hash'])
+      .orderBy('runs.id', 'desc')
+      .limit(filter.limit ?? 50);
+    if (filter.states && filter.states.length > 0) query = query.where('runs.state', 'in', [...filter.states]);
+    if (filter.campaignId !== undefined) query = query.where('campaign_versions.campaign_id', '=', filter.campaignId);
+    return query.execute();
   }
 
   async listByState(states: readonly RunState[]): Promise<Run[]> {

@@ -135,14 +135,14 @@ describe('loa service process', () => {
   });
 
   it('says in one line that PostgreSQL is unreachable and exits non-zero', async () => {
-    const sut = launch(['--role', 'api'], { DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa', PORT: '0' });
-    expect(await sut.exited).toBe(1);
-    expect(sut.stderr().trim()).toBe('loa: PostgreSQL at postgres://loa:***@127.0.0.1:1/loa: connect ECONNREFUSED 127.0.0.1:1');
+    const sut = launch(['--role', 'api'], { DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa', PORT: '0', LOA_LANG: 'en' });
+    expect(await sut.exited).toBe(3); // EXIT.unreachable
+    expect(sut.stderr().trim()).toBe('loa: error: cannot reach PostgreSQL at postgres://loa:***@127.0.0.1:1/loa (ECONNREFUSED). Is it running? Check DATABASE_URL.');
   });
 
   it('refuses an unknown role', async () => {
-    const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url });
-    expect(await sut.exited).toBe(1);
-    expect(sut.stderr()).toContain('--role must be one of api, worker, scheduler, all');
+    const sut = launch(['--role', 'everything'], { DATABASE_URL: database.url, LOA_LANG: 'en' });
+    expect(await sut.exited).toBe(2); // EXIT.usage
+    expect(sut.stderr().trim()).toBe("loa: error: --role must be one of api, worker, scheduler, all (got 'everything')");
   });
 });

@@ -7,8 +7,13 @@ import { buildApp } from '../../src/api/app.js';
 import { generateApiKey, hashApiKey, type ApiRole } from '../../src/domain/api-key.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
+import { createApiServices } from '../../src/services/index.js';
+import { CountingRunStatusReader, LoggingRunLauncher } from '../../src/services/interim-engine.js';
 import { ApiKeyRepository } from '../../src/store/api-key.repository.js';
 import { AudienceRepository } from '../../src/store/audience.repository.js';
+import { CampaignRepository } from '../../src/store/campaign.repository.js';
+import { MessageRepository } from '../../src/store/message.repository.js';
+import { RunRepository } from '../../src/store/run.repository.js';
 import { AuditRepository } from '../../src/store/audit.repository.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -44,9 +49,12 @@ describe('audience routes', () => {
       logger: createLogger('silent'),
       metrics: createMetricsRegistry(),
       checks: [],
+      services: createApiServices(database.store, {
+        launcher: new LoggingRunLauncher(createLogger('silent')),
+        statusReader: new CountingRunStatusReader({ runs: new RunRepository(database.store.db), campaigns: new CampaignRepository(database.store.db), messages: new MessageRepository(database.store.db, database.store.pool) }),
+      }),
       audience: {
         audience: new AudienceRepository(database.store.db, database.store.pool),
-        apiKeys: new ApiKeyRepository(database.store.db),
         maxImportBytes: MAX_BYTES,
       },
     });

@@ -3,6 +3,7 @@ import { ReceiptWriter } from '../../src/jobs/receipt-writer.js';
 import { createLogger } from '../../src/logger.js';
 import type { CarrierReceipt } from '../../src/smpp/bind-pool.js';
 import { MessageRepository } from '../../src/store/message.repository.js';
+import { ReceiptRepository } from '../../src/store/receipt.repository.js';
 import { createDb } from '../../src/store/db.js';
 import { createTestDatabase, seedRun, type TestDatabase } from '../helpers/db.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -14,10 +15,12 @@ function receipt(messageId: string, state: CarrierReceipt['state']): CarrierRece
 describe(ReceiptWriter.name, () => {
   let database: TestDatabase;
   let messages: MessageRepository;
+  let receipts: ReceiptRepository;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     messages = new MessageRepository(database.store.db, database.store.pool);
+    receipts = new ReceiptRepository(database.store.db, database.store.pool);
   });
   afterAll(async () => {
     await database.drop();
@@ -28,13 +31,13 @@ describe(ReceiptWriter.name, () => {
     await messages.copyQueued(runId, Array.from({ length: count }, (_, i) => ({ msisdn: String(84_970_000_000 + i), carrier: 'viettel' as const, partsTotal: 1 })));
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     await messages.markSubmitting(runId, ids);
-    await messages.markSubmitted(runId, 'viettel', ids.map((id) => ({ id, smscMessageIds: [String(firstSmscId + id)] })));
+    await receipts.markSubmitted(runId, 'viettel', ids.map((id) => ({ id, smscMessageIds: [String(firstSmscId + id)] })));
     return runId;
   }
 
   it('keeps a receipt PostgreSQL refuses as unreadable and still applies the rest of its batch', async () => {
     const runId = await submittedRun('poison', 3, 2_000_000);
-    const sut = new ReceiptWriter(messages, createLogger('silent'), { flushEveryMs: 20 });
+    const sut = new ReceiptWriter(receipts, createLogger('silent'), { flushEveryMs: 20 });
 
     sut.accept(receipt('2000001', 'delivered'));
     sut.accept({ ...receipt('2000002', 'delivered'), error: 'bad\u0000byte' }); // text PostgreSQL cannot store
@@ -51,7 +54,7 @@ describe(ReceiptWriter.name, () => {
   });
 
   it('stores receipts no parser could read, with control bytes made visible', async () => {
-    const sut = new ReceiptWriter(messages, createLogger('silent'), { flushEveryMs: 20 });
+    const sut = new ReceiptWriter(receipts, createLogger('silent'), { flushEveryMs: 20 });
     sut.unreadable({ carrier: 'mobifone', raw: 'id:77\u0000 stat:??', reason: 'unknown stat', receivedAt: new Date() });
     await sut.close();
     const kept = await database.store.db.selectFrom('unreadable_receipts').selectAll().where('carrier', '=', 'mobifone').execute();
@@ -65,7 +68,7 @@ describe(ReceiptWriter.name, () => {
     url.hostname = '127.0.0.1';
     url.port = String(await proxy.listen());
     const store = createDb(url.toString(), { max: 2 });
-    const sut = new ReceiptWriter(new MessageRepository(store.db, store.pool), createLogger('silent'), { flushEveryMs: 10 });
+    const sut = new ReceiptWriter(new ReceiptRepository(store.db, store.pool), createLogger('silent'), { flushEveryMs: 10 });
     try {
       await store.db.selectFrom('runs').select('id').execute(); // a pooled connection the outage will cut
       proxy.down();
@@ -91,8 +94,8 @@ describe(ReceiptWriter.name, () => {
     await messages.copyQueued(runId, Array.from({ length: count }, (_, i) => ({ msisdn: String(84_960_000_000 + i), carrier: 'viettel' as const, partsTotal: 1 })));
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     await messages.markSubmitting(runId, ids);
-    await messages.markSubmitted(runId, 'viettel', ids.map((id) => ({ id, smscMessageIds: [String(1_000_000 + id)] })));
-    const sut = new ReceiptWriter(messages, createLogger('silent'), { maxBatch: 1000, flushEveryMs: 20 });
+    await receipts.markSubmitted(runId, 'viettel', ids.map((id) => ({ id, smscMessageIds: [String(1_000_000 + id)] })));
+    const sut = new ReceiptWriter(receipts, createLogger('silent'), { maxBatch: 1000, flushEveryMs: 20 });
 
     for (const id of ids) sut.accept(receipt(String(1_000_000 + id), id % 10 === 0 ? 'undeliverable' : 'delivered'));
     sut.accept(receipt('999', 'delivered')); // no such submit yet: must be parked, not dropped

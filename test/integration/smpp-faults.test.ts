@@ -326,7 +326,10 @@ describe(`${SmppSession.name} under faults`, () => {
     const sim = await simulator({ receipts: { delayMs: 0, earlyProbability: 0.5 } });
     const sut = session(sim, { window: 100 });
     const delivered: string[] = [];
-    sut.on('deliver', (deliver) => delivered.push(deliver.receiptedMessageId ?? ''));
+    sut.on('deliver', (deliver, ack) => {
+      delivered.push(deliver.receiptedMessageId ?? '');
+      ack();
+    });
     await sut.waitUntilBound(2_000);
     const results = await Promise.all(parts(100).map((part) => sut.submit({ ...part.pdu, registeredDelivery: 1 })));
     expect(results.every((result) => result.kind === 'ok')).toBe(true);

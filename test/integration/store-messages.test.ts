@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
 import { MessageRepository, type QueuedMessage } from '../../src/store/message.repository.js';
+import { ReceiptRepository } from '../../src/store/receipt.repository.js';
 import { createTestDatabase, seedRun, type TestDatabase } from '../helpers/db.js';
 
 function* recipients(count: number, carrierOf: (index: number) => CarrierId | null = (i) => CARRIER_IDS[i % 3]!): Generator<QueuedMessage> {
@@ -12,10 +13,12 @@ function* recipients(count: number, carrierOf: (index: number) => CarrierId | nu
 describe(MessageRepository.name, () => {
   let database: TestDatabase;
   let sut: MessageRepository;
+  let receipts: ReceiptRepository;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     sut = new MessageRepository(database.store.db, database.store.pool);
+    receipts = new ReceiptRepository(database.store.db, database.store.pool);
   });
 
   afterAll(async () => {
@@ -140,15 +143,15 @@ describe(MessageRepository.name, () => {
 
     it('marks submitted only rows that are submitting, and never moves a submitted row back', async () => {
       // 5 is still queued: submit_sm_resp for a row never claimed must not move it.
-      const moved = await sut.markSubmitted(runId, 'viettel', [
+      const moved = await receipts.markSubmitted(runId, 'viettel', [
         { id: 1, smscMessageIds: ['s-1'] },
         { id: 5, smscMessageIds: ['s-5'] },
       ]);
-      const replay = await sut.markSubmitted(runId, 'viettel', [{ id: 1, smscMessageIds: ['s-1'] }]);
+      const replay = await receipts.markSubmitted(runId, 'viettel', [{ id: 1, smscMessageIds: ['s-1'] }]);
       const reclaimed = await sut.markSubmitting(runId, [1]);
 
-      expect(moved).toEqual({ segments: 2, submitted: 1 });
-      expect(replay).toEqual({ segments: 0, submitted: 0 });
+      expect(moved).toEqual({ segments: 2, submitted: 1, conflicts: 0 });
+      expect(replay).toEqual({ segments: 0, submitted: 0, conflicts: 0 });
       expect(reclaimed).toEqual([]);
       expect(await statesOf(runId, [1, 5])).toEqual({ 1: 'submitted', 5: 'queued' });
       const row = await database.store.db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('id', '=', 1).executeTakeFirstOrThrow();
@@ -160,13 +163,13 @@ describe(MessageRepository.name, () => {
       await sut.copyQueued(runId2, [{ msisdn: '84912000001', carrier: 'vnpt', partsTotal: 3 }]);
       await sut.markSubmitting(runId2, [1]);
 
-      const firstTwo = await sut.markSubmitted(runId2, 'vnpt', [{ id: 1, smscMessageIds: ['m-1', 'm-2'] }]);
+      const firstTwo = await receipts.markSubmitted(runId2, 'vnpt', [{ id: 1, smscMessageIds: ['m-1', 'm-2'] }]);
       const state = await statesOf(runId2, [1]);
-      const last = await sut.markSubmitted(runId2, 'vnpt', [{ id: 1, smscMessageIds: ['m-3'], firstPart: 3 }]);
+      const last = await receipts.markSubmitted(runId2, 'vnpt', [{ id: 1, smscMessageIds: ['m-3'], firstPart: 3 }]);
 
-      expect(firstTwo).toEqual({ segments: 2, submitted: 0 });
+      expect(firstTwo).toEqual({ segments: 2, submitted: 0, conflicts: 0 });
       expect(state).toEqual({ 1: 'submitting' });
-      expect(last).toEqual({ segments: 1, submitted: 1 });
+      expect(last).toEqual({ segments: 1, submitted: 1, conflicts: 0 });
       expect(await statesOf(runId2, [1])).toEqual({ 1: 'submitted' });
     });
 

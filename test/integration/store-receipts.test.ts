@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarrierId } from '../../src/domain/carrier.js';
 import type { MessageState } from '../../src/domain/message-state.js';
-import { MessageRepository, type ReceiptUpdate } from '../../src/store/message.repository.js';
+import { MessageRepository } from '../../src/store/message.repository.js';
+import { ReceiptRepository, type ReceiptUpdate } from '../../src/store/receipt.repository.js';
 import { createTestDatabase, seedRun, type TestDatabase } from '../helpers/db.js';
 
 const doneAt = new Date('2021-09-23T01:05:00Z');
@@ -10,13 +11,15 @@ function receipt(carrier: CarrierId, smscMessageId: string, state: MessageState,
   return { carrier, smscMessageId, state, error, doneAt };
 }
 
-describe(`${MessageRepository.name} receipts`, () => {
+describe(ReceiptRepository.name, () => {
   let database: TestDatabase;
-  let sut: MessageRepository;
+  let sut: ReceiptRepository;
+  let messageStore: MessageRepository;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    sut = new MessageRepository(database.store.db, database.store.pool);
+    sut = new ReceiptRepository(database.store.db, database.store.pool);
+    messageStore = new MessageRepository(database.store.db, database.store.pool);
   });
 
   afterAll(async () => {
@@ -26,11 +29,11 @@ describe(`${MessageRepository.name} receipts`, () => {
   /** A run whose messages are all submitting, ready for markSubmitted. */
   async function submittingRun(name: string, messages: Array<{ carrier: CarrierId; parts?: number }>): Promise<number> {
     const runId = await seedRun(database.store, name);
-    await sut.copyQueued(
+    await messageStore.copyQueued(
       runId,
       messages.map((m, i) => ({ msisdn: String(84_910_000_000 + i), carrier: m.carrier, partsTotal: m.parts ?? 1 })),
     );
-    await sut.markSubmitting(runId, messages.map((_, i) => i + 1));
+    await messageStore.markSubmitting(runId, messages.map((_, i) => i + 1));
     return runId;
   }
 
@@ -90,14 +93,16 @@ describe(`${MessageRepository.name} receipts`, () => {
     expect(await message(runId, 2)).toMatchObject({ state: 'expired', parts_delivered: 1, error_code: '254' });
   });
 
-  it('parks a receipt that arrives before its submit_sm_resp and applies it when the resp is stored', async () => {
+  it('parks a receipt that arrives before its submit_sm_resp and applies it in the sweep after the resp is stored', async () => {
     const runId = await submittingRun('early', [{ carrier: 'vnpt' }]);
 
     const early = await sut.applyReceipts([{ ...receipt('vnpt', 'e1', 'delivered'), raw: 'id:e1 stat:DELIVRD err:000' }]);
     const whileParked = await message(runId, 1);
     await sut.markSubmitted(runId, 'vnpt', [{ id: 1, smscMessageIds: ['e1'] }]);
+    const swept = await sut.matchParked();
 
     expect(early).toEqual({ applied: 0, duplicates: 0, parked: 1 });
+    expect(swept).toEqual({ applied: 1, duplicates: 0, parked: 0 });
     expect(whileParked.state).toBe('submitting');
     expect(await message(runId, 1)).toMatchObject({ state: 'delivered', parts_delivered: 1 });
     expect(await parkedCount()).toBe(0);
@@ -133,7 +138,7 @@ describe(`${MessageRepository.name} receipts`, () => {
     expect((await message(runB, 1)).state).toBe('deleted');
   });
 
-  it('gives a reused SMSC id to the newest message', async () => {
+  it('gives a reused SMSC id to the newest message and leaves the older one as it was', async () => {
     const runId = await submittingRun('reuse', [{ carrier: 'mobifone' }, { carrier: 'mobifone' }]);
     await sut.markSubmitted(runId, 'mobifone', [{ id: 1, smscMessageIds: ['r1'] }]);
     await sut.applyReceipts([receipt('mobifone', 'r1', 'delivered')]);
@@ -143,6 +148,9 @@ describe(`${MessageRepository.name} receipts`, () => {
 
     expect((await message(runId, 1)).state).toBe('delivered');
     expect((await message(runId, 2)).state).toBe('undeliverable');
+    // Both uses of the id are kept (support can still say which message had it when).
+    const segments = await database.store.db.selectFrom('message_segments').select(['message_id', 'state']).where('smsc_message_id', '=', 'r1').orderBy('message_id').execute();
+    expect(segments).toEqual([{ message_id: 1, state: 'delivered' }, { message_id: 2, state: 'undeliverable' }]);
   });
 
   it('refuses a receipt state no receipt can have', async () => {
@@ -170,7 +178,120 @@ describe(`${MessageRepository.name} receipts`, () => {
     expect(receiptResults.reduce((sum, result) => sum + result.applied + result.parked, 0)).toBe(count);
     await sut.matchParked();
 
-    expect((await sut.countsByState(runId)).delivered).toBe(count);
+    expect((await messageStore.countsByState(runId)).delivered).toBe(count);
     expect(await parkedCount()).toBe(0);
+  });
+  it('lets a receipt update an ambiguous or unknown message: the handset knows best', async () => {
+    const runId = await submittingRun('truth', [{ carrier: 'vnpt' }, { carrier: 'vnpt' }, { carrier: 'vnpt' }]);
+    await sut.markSubmitted(runId, 'vnpt', [{ id: 1, smscMessageIds: ['t1'] }, { id: 3, smscMessageIds: ['t3'] }]);
+    await messageStore.releaseSubmitting(runId, 'ambiguous', [2]);
+    await messageStore.expireUnresolved(runId); // 1 and 3 → unknown
+    // 2 was ambiguous; its id is known later (a late submit_sm_resp).
+    await sut.markLateSubmitted('vnpt', [{ runId, messageId: 2, part: 1, smscMessageId: 't2' }]);
+    await messageStore.releaseSubmitting(runId, 'ambiguous', [2]); // the send path's late write changes nothing now
+
+    const result = await sut.applyReceipts([receipt('vnpt', 't1', 'delivered'), receipt('vnpt', 't2', 'delivered'), receipt('vnpt', 't3', 'undeliverable', '069')]);
+
+    expect(result).toEqual({ applied: 3, duplicates: 0, parked: 0 });
+    expect(await message(runId, 1)).toMatchObject({ state: 'delivered', parts_delivered: 1, done_at: doneAt });
+    expect(await message(runId, 2)).toMatchObject({ state: 'delivered', parts_submitted: 1 });
+    expect(await message(runId, 3)).toMatchObject({ state: 'undeliverable', error_code: '069' });
+  });
+
+  it('applies a receipt parked while its message was ambiguous once the late response arrives', async () => {
+    const runId = await submittingRun('late-parked', [{ carrier: 'viettel' }]);
+    await messageStore.releaseSubmitting(runId, 'ambiguous', [1]);
+    const early = await sut.applyReceipts([receipt('viettel', 'lp1', 'delivered')]);
+
+    const late = await sut.markLateSubmitted('viettel', [{ runId, messageId: 1, part: 1, smscMessageId: 'lp1' }]);
+    const swept = await sut.matchParked();
+
+    expect(early.parked).toBe(1);
+    expect(late).toEqual({ segments: 1, submitted: 1, conflicts: 0 });
+    expect(swept.applied).toBe(1);
+    expect(await message(runId, 1)).toMatchObject({ state: 'delivered' });
+  });
+
+  it('isolates an empty id and an id given to two messages of one batch instead of merging them', async () => {
+    const runId = await submittingRun('conflicts', [{ carrier: 'mobifone' }, { carrier: 'mobifone' }, { carrier: 'mobifone' }, { carrier: 'mobifone' }]);
+
+    const result = await sut.markSubmitted(runId, 'mobifone', [
+      { id: 1, smscMessageIds: [''] },
+      { id: 2, smscMessageIds: ['dup'] },
+      { id: 3, smscMessageIds: ['dup'] },
+      { id: 4, smscMessageIds: ['ok4'] },
+    ]);
+    const replay = await sut.markSubmitted(runId, 'mobifone', [{ id: 2, smscMessageIds: ['dup'] }, { id: 3, smscMessageIds: ['dup'] }]);
+    const receiptForDup = await sut.applyReceipts([receipt('mobifone', 'dup', 'delivered')]);
+
+    expect(result).toEqual({ segments: 1, submitted: 4, conflicts: 3 });
+    expect(replay.conflicts).toBe(0);
+    const conflicts = await database.store.db.selectFrom('segment_conflicts').select(['message_id', 'smsc_message_id', 'reason']).where('run_id', '=', runId).orderBy('message_id').execute();
+    expect(conflicts).toEqual([
+      { message_id: 1, smsc_message_id: '', reason: 'empty-id' },
+      { message_id: 2, smsc_message_id: 'dup', reason: 'duplicate-in-batch' },
+      { message_id: 3, smsc_message_id: 'dup', reason: 'duplicate-in-batch' },
+    ]);
+    // Neither message takes the receipt of an id that could be either's: it waits, parked.
+    expect(receiptForDup.parked).toBe(1);
+    expect((await message(runId, 2)).state).toBe('submitted');
+    expect((await message(runId, 3)).state).toBe('submitted');
+    await database.store.db.deleteFrom('parked_receipts').execute();
+  });
+
+  it('never gives a receipt to an older message whose id was reused, even before the new resp is stored', async () => {
+    const runId = await submittingRun('reuse-early', [{ carrier: 'viettel' }, { carrier: 'viettel' }]);
+    await sut.markSubmitted(runId, 'viettel', [{ id: 1, smscMessageIds: ['ru'] }]);
+    await sut.applyReceipts([receipt('viettel', 'ru', 'delivered')]);
+    const redelivered = await sut.applyReceipts([receipt('viettel', 'ru', 'delivered')]);
+
+    // The SMSC gives 'ru' to message 2; its receipt overtakes the submit_sm_resp.
+    const early = await sut.applyReceipts([receipt('viettel', 'ru', 'expired', '254')]);
+    await sut.markSubmitted(runId, 'viettel', [{ id: 2, smscMessageIds: ['ru'] }]);
+    await sut.matchParked();
+
+    expect(redelivered).toEqual({ applied: 0, duplicates: 1, parked: 0 });
+    expect(early).toEqual({ applied: 0, duplicates: 0, parked: 1 });
+    expect(await message(runId, 1)).toMatchObject({ state: 'delivered', error_code: null });
+    expect(await message(runId, 2)).toMatchObject({ state: 'expired', error_code: '254' });
+  });
+
+  it('does not reach segments submitted before the receipt window', async () => {
+    const runId = await submittingRun('window', [{ carrier: 'vnpt' }]);
+    await sut.markSubmitted(runId, 'vnpt', [{ id: 1, smscMessageIds: ['old1'] }]);
+    await database.store.pool.query(`UPDATE message_segments SET submitted_at = now() - interval '8 days' WHERE smsc_message_id = 'old1'`);
+
+    const result = await sut.applyReceipts([receipt('vnpt', 'old1', 'delivered')]);
+
+    expect(result.parked).toBe(1);
+    expect((await message(runId, 1)).state).toBe('submitted');
+    await database.store.db.deleteFrom('parked_receipts').execute();
+  });
+
+  it('keeps parked receipts older than the window as unmatched, counted, and drops none', async () => {
+    const short = new ReceiptRepository(database.store.db, database.store.pool, { receiptWindowMs: 60_000 });
+    await short.applyReceipts([receipt('viettel', 'never-1', 'delivered'), receipt('viettel', 'never-2', 'rejected'), receipt('viettel', 'recent', 'delivered')]);
+    await database.store.pool.query(`UPDATE parked_receipts SET received_at = now() - interval '2 minutes' WHERE smsc_message_id LIKE 'never-%'`);
+    const before = await short.countUnmatched();
+
+    const expired = await short.expireParked();
+
+    expect(expired).toBe(2);
+    expect((await short.countUnmatched()) - before).toBe(2);
+    const unmatched = await database.store.db.selectFrom('unmatched_receipts').select(['smsc_message_id', 'state']).where('smsc_message_id', 'like', 'never-%').orderBy('smsc_message_id').execute();
+    expect(unmatched).toEqual([{ smsc_message_id: 'never-1', state: 'delivered' }, { smsc_message_id: 'never-2', state: 'rejected' }]);
+    const left = await database.store.db.selectFrom('parked_receipts').select('smsc_message_id').execute();
+    expect(left).toEqual([{ smsc_message_id: 'recent' }]);
+    await database.store.db.deleteFrom('parked_receipts').execute();
+  });
+
+  it('fails a multipart message with the code of its failed part, whatever the order of the parts', async () => {
+    const runId = await submittingRun('multipart-fail', [{ carrier: 'mobifone', parts: 3 }]);
+    await sut.markSubmitted(runId, 'mobifone', [{ id: 1, smscMessageIds: ['mf1', 'mf2', 'mf3'] }]);
+
+    await sut.applyReceipts([receipt('mobifone', 'mf3', 'delivered'), receipt('mobifone', 'mf2', 'undeliverable', '027')]);
+    await sut.applyReceipts([receipt('mobifone', 'mf1', 'delivered')]);
+
+    expect(await message(runId, 1)).toMatchObject({ state: 'undeliverable', error_code: '027', parts_delivered: 1 });
   });
 });

@@ -53,10 +53,13 @@ describe('store schema', () => {
       'playlist_items',
       'plays',
       'portability',
+      'purged_runs',
       'runs',
       'schema_migrations',
       'screens',
+      'segment_conflicts',
       'subscribers',
+      'unmatched_receipts',
       'unreadable_receipts',
     ]);
   });
@@ -65,6 +68,16 @@ describe('store schema', () => {
     const { rows } = await sql<{ strategy: string }>`
       SELECT partstrat AS strategy FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass`.execute(database.store.db);
     expect(rows).toEqual([{ strategy: 'l' }]);
+  });
+
+  it('partitions message_segments and parked_receipts by day, so retention drops partitions', async () => {
+    const { rows } = await sql<{ name: string; strategy: string }>`
+      SELECT partrelid::regclass::text AS name, partstrat AS strategy FROM pg_partitioned_table
+      WHERE partrelid IN ('message_segments'::regclass, 'parked_receipts'::regclass) ORDER BY 1`.execute(database.store.db);
+    expect(rows).toEqual([
+      { name: 'message_segments', strategy: 'r' },
+      { name: 'parked_receipts', strategy: 'r' },
+    ]);
   });
 
   it('parses int8 as number, timestamptz as Date and date as a YYYY-MM-DD string', async () => {

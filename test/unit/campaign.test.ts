@@ -204,7 +204,7 @@ describe(validateCampaign.name, () => {
 
   it('reports paths without positions', () => {
     const issues = issuesOf(() => validateCampaign(campaignDocument({ priority: 'high' })));
-    expect(issues).toEqual([{ path: 'priority', message: 'must be one of: normal, urgent' }]);
+    expect(issues).toEqual([{ path: 'priority', message: 'must be one of: normal, urgent', key: 'oneOf', params: { values: 'normal, urgent' } }]);
   });
 });
 

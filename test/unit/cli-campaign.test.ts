@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -15,7 +16,7 @@ import {
 import { formatIssue, register as registerValidate } from '../../src/cli/commands/validate.js';
 import type { PreviewReport } from '../../src/domain/audience-preview.js';
 import { CARRIER_IDS } from '../../src/domain/carrier.js';
-import { buildCampaign, campaignYaml } from '../factories.js';
+import { buildCampaign, campaignDocument, campaignYaml } from '../factories.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loa-preview-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,6 +196,18 @@ describe('loa preview', () => {
     expect(Object.fromEntries(report.carriers.map((c) => [c.carrier, c.tps]))).toEqual(expected);
   });
 
+  it('previews offline even when LOA_CARRIERS is broken, saying it used the default TPS (issue 7, item 6)', async () => {
+    const broken = join(dir, `carriers-${n++}.yaml`);
+    writeFileSync(broken, 'carriers: [unclosed');
+    vi.stubEnv('LOA_CARRIERS', broken);
+    vi.stubEnv('LOA_LANG', 'en');
+    const { stdout, stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--json']);
+    expect(stderr).toMatch(/^LOA_CARRIERS ignored for the ETA \(using the carriers’ default TPS\): .*carriers-\d+\.yaml/);
+    const report = JSON.parse(stdout) as PreviewReport;
+    expect(report.carriers.find((c) => c.carrier === 'viettel')?.tps).toBe(200);
+    expect(process.exitCode).toBeUndefined();
+  });
+
   it('names the bad rows of --portability and exits 1', async () => {
     vi.stubEnv('LOA_CARRIERS', '');
     const portability = csvFile('msisdn,carrier\n0961234567,Vinafone\n');
@@ -214,13 +227,15 @@ describe('loa preview', () => {
 
 describe('loa validate', () => {
   afterEach(() => {
+    vi.unstubAllEnvs();
     vi.restoreAllMocks();
     process.exitCode = undefined;
   });
 
-  async function run(files: string[]): Promise<{ stdout: string; stderr: string; exitCode: typeof process.exitCode }> {
+  async function run(files: string[], language = 'en'): Promise<{ stdout: string; stderr: string; exitCode: typeof process.exitCode }> {
     let stdout = '';
     let stderr = '';
+    vi.stubEnv('LOA_LANG', language);
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
     const program = new Command().exitOverride();
@@ -258,7 +273,78 @@ describe('loa validate', () => {
     const schedule = { start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: { from: '21:00', to: '07:00' } };
     const { stdout } = await run([file(campaignYaml({ schedule }))]);
     expect(stdout).toContain('occurrences: 6;');
-    expect(stdout).toContain('skipped:   10 occurrences in quiet hours');
+    expect(stdout).toMatch(/skipped: +10 occurrence\(s\) in quiet hours/);
+  });
+
+  it('shows times in the campaign’s zone, saying which (issue 7, item 4)', async () => {
+    const { stdout } = await run([examples[0]!]);
+    expect(stdout).toContain('times in Asia/Ho_Chi_Minh; first 2020-02-08 08:00+07:00');
+    expect(stdout).not.toContain('01:00:00.000Z');
+  });
+
+  it('words campaign problems in the reader’s language (issue 7, item 9)', async () => {
+    const path = file(campaignYaml({ priority: 'high', message: { text: 'x', sender: { viettel: 'A#', vnpt: 'B', mobifone: 'C' } } }));
+    const vi = await run([path], 'vi');
+    expect(vi.stderr).toMatch(/:\d+:\d+: priority: phải là một trong: normal, urgent\n/);
+    expect(vi.stderr).toMatch(/message\.sender\.viettel: không được chứa '#'/);
+    expect(vi.stderr).toContain(': 2 lỗi');
+    const en = await run([path], 'en');
+    expect(en.stderr).toMatch(/:\d+:\d+: priority: must be one of: normal, urgent\n/);
+  });
+
+  it('speaks Vietnamese unless told otherwise (issue 7, item 9)', async () => {
+    const { stdout } = await run([examples[0]!], 'vi');
+    expect(stdout).toContain(': hợp lệ\n');
+    expect(stdout).toContain('giờ Asia/Ho_Chi_Minh; lần đầu 2020-02-08 08:00+07:00');
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['characters VNPT cannot carry', { message: { text: 'Đeo khẩu trang 😷😷😷', sender: { viettel: 'A', vnpt: 'B', mobifone: 'C' } } }, /warning: message\.text: vnpt \(B\) cannot carry 😷; recipients would see "\?"/],
+    ['more parts than the limit', { message: { text: 'Ư'.repeat(5000), sender: { viettel: 'A', vnpt: 'B', mobifone: 'C' } } }, /warning: message\.text: 75 parts on viettel, over the limit of 6 \(LOA_MAX_PARTS\)/],
+    ['a schedule entirely in the past', { schedule: { start: '2020-02-08T08:00:00+07:00' } }, /warning: schedule: every occurrence is in the past \(the last at 2020-02-08 08:00\+07:00\)/],
+  ])('warns visibly about %s, and fails with --strict (issue 7, item 2)', async (_, overrides, warning) => {
+    const path = file(campaignYaml(overrides));
+    const lenient = await run([path]);
+    expect(lenient.stderr).toMatch(warning);
+    expect(lenient.exitCode).toBeUndefined();
+    process.exitCode = undefined;
+    const strict = await run([path, '--strict']);
+    expect(strict.stderr).toMatch(warning);
+    expect(strict.stderr).toContain('failed because of --strict');
+    expect(strict.exitCode).toBe(1);
+  });
+
+  it('takes the part limit from LOA_MAX_PARTS', async () => {
+    vi.stubEnv('LOA_MAX_PARTS', '100');
+    const { stderr } = await run([file(campaignYaml({ message: { text: 'Ư'.repeat(5000), sender: { viettel: 'A', vnpt: 'B', mobifone: 'C' } } }))]);
+    expect(stderr).not.toContain('parts on');
+  });
+
+  it('fails on a schedule with no occurrence at all', async () => {
+    const { stderr, exitCode } = await run([file(campaignYaml({ schedule: { start: '2026-02-01T08:00:00+07:00', rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30' } }))]);
+    expect(stderr).toMatch(/schedule\.rrule: has no occurrence/);
+    expect(exitCode).toBe(1);
+  });
+
+  it.each<[string, Buffer, RegExp]>([
+    ['gzip', gzipSync(campaignYaml()), /\(document\): gzip-compressed data, not a campaign/],
+    ['UTF-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(campaignYaml(), 'utf16le')]), /\(document\): UTF-16 text \(little-endian\): save it as UTF-8/],
+    ['binary', Buffer.from([0, 1, 2, 3, 0xff, 0xd8, 0xff, 0xe0]), /\(document\): a binary file/],
+  ])('says what a %s file is', async (_, bytes, message) => {
+    const path = join(dir, `campaign-${n++}.yaml`);
+    writeFileSync(path, bytes);
+    const { stderr, exitCode } = await run([path]);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toContain('must be object');
+    expect(exitCode).toBe(1);
+  });
+
+  it('refuses a JSON campaign with a trailing comma (issue 7, item 7)', async () => {
+    const path = join(dir, `campaign-${n++}.json`);
+    writeFileSync(path, JSON.stringify(campaignDocument(), null, 2).replace(/\n}$/, ',\n}'));
+    const { stderr, exitCode } = await run([path]);
+    expect(stderr).toMatch(/\.json:\d+:\d+: \(document\): not valid JSON/);
+    expect(exitCode).toBe(1);
   });
 });
 

@@ -3,7 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, jsonPointerToPath, loadConfig, parseCarriersYaml, simulatorCarriers } from '../../src/config.js';
+import {
+  ConfigError,
+  jsonPointerToPath,
+  loadCampaignRules,
+  loadCarriersConfig,
+  loadConfig,
+  loadDatabaseConfig,
+  loadLogConfig,
+  loadRedisConfig,
+  parseCarriersYaml,
+  simulatorCarriers,
+} from '../../src/config.js';
+import { DEFAULT_MAX_PARTS } from '../../src/domain/campaign-warnings.js';
 import { CARRIER_IDS } from '../../src/domain/carrier.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loa-config-'));
@@ -83,6 +95,54 @@ describe(loadConfig.name, () => {
     const sut = loadConfig({ LOA_CARRIERS: file, VIETTEL_PW: 's3cret' });
     expect(sut.carriersSource).toBe('file');
     expect(sut.carriers.viettel).toMatchObject({ tps: 200, binds: [{ password: 's3cret', count: 2 }] });
+  });
+});
+
+describe('configuration in parts (issue 7, items 3, 6, 7)', () => {
+  const brokenCarriers = (): string => {
+    const file = join(dir, 'broken-carriers.yaml');
+    writeFileSync(file, 'carriers: [unclosed');
+    return file;
+  };
+
+  it('reads DATABASE_URL without looking at a broken LOA_CARRIERS', () => {
+    const env = { LOA_CARRIERS: brokenCarriers(), DATABASE_URL: 'postgres://loa@db:5432/loa' };
+    expect(loadDatabaseConfig(env).databaseUrl).toBe('postgres://loa@db:5432/loa');
+    expect(loadRedisConfig(env).redisPrefix).toBe('loa');
+    expect(loadLogConfig(env)).toEqual({ logLevel: 'info', logFormat: 'json' });
+    expect(() => loadCarriersConfig(env)).toThrow(ConfigError);
+  });
+
+  it.each([
+    ['a port out of range', 'postgres://loa:secret@db:99999/x'],
+    ['no host', 'postgres://'],
+  ])('names DATABASE_URL on %s, without its password', (_, value) => {
+    const message = configError(() => loadDatabaseConfig({ DATABASE_URL: value }));
+    expect(message).toMatch(/^environment variable DATABASE_URL: /);
+    expect(message).toContain('postgres://user@host:5432/database');
+    expect(message).not.toContain('secret');
+    expect(configError(() => loadConfig({ DATABASE_URL: value }))).toMatch(/DATABASE_URL/);
+  });
+
+  it('refuses an empty LOA_REDIS_PREFIX rather than sharing the default prefix', () => {
+    expect(configError(() => loadRedisConfig({ LOA_REDIS_PREFIX: '' }))).toMatch(/LOA_REDIS_PREFIX.*empty/);
+    expect(configError(() => loadConfig({ LOA_REDIS_PREFIX: '  ' }))).toMatch(/LOA_REDIS_PREFIX/);
+  });
+
+  it('refuses a HOST that looks like an address but is none', () => {
+    expect(configError(() => loadConfig({ HOST: '999.1.1.1' }))).toMatch(/environment variable HOST: '999\.1\.1\.1' is not an IP address/);
+    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+  });
+
+  it('reads LOG_FORMAT (json | pretty)', () => {
+    expect(loadLogConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(configError(() => loadLogConfig({ LOG_FORMAT: 'xml' }))).toContain('environment variable LOG_FORMAT');
+  });
+
+  it('reads LOA_MAX_PARTS, default the domain constant', () => {
+    expect(loadCampaignRules({}).maxParts).toBe(DEFAULT_MAX_PARTS);
+    expect(loadCampaignRules({ LOA_MAX_PARTS: '10' }).maxParts).toBe(10);
+    expect(configError(() => loadCampaignRules({ LOA_MAX_PARTS: '0' }))).toContain('environment variable LOA_MAX_PARTS');
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CAMPAIGN_ISSUE_KEYS } from '../../src/domain/campaign.js';
 import { CATALOGUES, format, pickLanguage, translator } from '../../src/i18n/index.js';
 
 describe('catalogues', () => {
@@ -13,6 +14,12 @@ describe('catalogues', () => {
     for (const key of Object.keys(CATALOGUES.vi) as Array<keyof typeof CATALOGUES.vi>) {
       expect(params(CATALOGUES.en[key]), key).toEqual(params(CATALOGUES.vi[key]));
     }
+  });
+});
+
+describe('campaign issues', () => {
+  it('have an entry in every catalogue for every kind of problem', () => {
+    for (const catalogue of Object.values(CATALOGUES)) for (const key of CAMPAIGN_ISSUE_KEYS) expect(catalogue, key).toHaveProperty([`campaign.${key}`]);
   });
 });
 

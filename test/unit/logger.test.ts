@@ -56,3 +56,23 @@ describe(maskPhone.name, () => {
     expect(maskPhone(input)).toBe(expected);
   });
 });
+
+describe(`${createLogger.name} with LOG_FORMAT=pretty (issue 7, item 9)`, () => {
+  it('writes one readable line in local time, still masking numbers and secrets', async () => {
+    let text = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString('utf8');
+        done();
+      },
+    });
+    const sut = createLogger('info', stream, 'pretty');
+    sut.info({ msisdn: '84912345678', bind: { password: 'S3cret!' }, carrier: 'vnpt' }, 'submitted');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(text.startsWith('{')).toBe(false);
+    expect(text).toMatch(/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} [+-]\d{4}\] INFO.*submitted/);
+    expect(text).toContain('********678');
+    expect(text).not.toContain('S3cret!');
+    expect(text).not.toContain('\u001b['); // no colour codes unless asked
+  });
+});

@@ -6,7 +6,7 @@ const MOBILE_PREFIXES = [
   '086', '096', '097', '098', '032', '033', '034', '035', '036', '037', '038', '039',
   '081', '082', '083', '084', '085', '088', '091', '094', '087',
   '089', '090', '093', '070', '076', '077', '078', '079',
-  '092', '056', '058', '059', '099', '055',
+  '092', '052', '056', '058', '059', '099', '055',
 ];
 
 // ../shared/reference/vietnam.md "2018 conversion of 11-digit numbers": every row.
@@ -141,6 +141,10 @@ describe(normalizeMsisdn.name, () => {
       expect(sut.reason).toBe(reason);
       expect(sut.message.length).toBeGreaterThan(5);
     }
+  });
+
+  it('says an unknown prefix belongs to no Vietnamese mobile network', () => {
+    expect(normalizeMsisdn('0801234567')).toMatchObject({ reason: 'unknown-prefix', message: expect.stringMatching(/080 is not allocated to any Vietnamese mobile network/) as unknown });
   });
 
   it('gives every valid result exactly 11 digits starting with 84', () => {

@@ -13,6 +13,7 @@ const ROUTED: Array<[string, string]> = [
 ];
 const UNROUTABLE: Array<[string, string]> = [
   ['092', 'Vietnamobile'],
+  ['052', 'Vietnamobile'],
   ['056', 'Vietnamobile'],
   ['058', 'Vietnamobile'],
   ['059', 'Gmobile'],
@@ -22,6 +23,12 @@ const UNROUTABLE: Array<[string, string]> = [
 ];
 
 const msisdn = (prefix: string): string => `84${prefix.slice(1)}1234567`;
+
+describe('MOBILE_PREFIXES', () => {
+  it('holds exactly the prefixes of the reference numbering plan', () => {
+    expect(Object.keys(MOBILE_PREFIXES).sort()).toEqual([...ROUTED, ...UNROUTABLE].map(([prefix]) => prefix).sort());
+  });
+});
 
 describe(Router.name, () => {
   it.each(ROUTED)('routes %s to %s', (prefix, carrier) => {

@@ -4,13 +4,12 @@ import { normalizeMsisdn } from '../../domain/msisdn.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { AudienceRepository } from '../../store/audience.repository.js';
 import { AudienceImporter, limitBytes, PayloadTooLargeError } from '../audience-import.js';
-import { actorOf, authPlugin, type ApiKeyLookup } from '../auth.js';
+import { actorOf } from '../auth.js';
+import { authErrors, bearer, errorBody } from '../schemas.js';
 
 export interface AudienceRoutesOptions {
   /** Writes each change's audit entry in the change's own transaction. */
   audience: AudienceRepository;
-  /** Used only when the app has not registered the auth plugin itself. */
-  apiKeys: ApiKeyLookup;
   /** Largest import body accepted (LOA_IMPORT_MAX_BYTES); a larger one is answered 413. */
   maxImportBytes: number;
 }
@@ -43,8 +42,8 @@ const importReport = {
 /** Import bodies are not described by a body schema: ajv would try to validate the stream. */
 const CSV_BODY = ' The body is the CSV itself (Content-Type: text/csv; UTF-8, optional BOM; `,`, `;` or tab as separator, taken from the first line), streamed.';
 
-const errorResponse = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, details: {} } } as const;
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 413: errorResponse } as const;
+const errorResponse = errorBody;
+const errors = { 400: errorBody, ...authErrors, 413: errorBody } as const;
 
 /** The request body as a stream, refused up front when Content-Length already says it is too large. */
 function bodyOf(request: FastifyRequest, limit: number): AsyncIterable<Buffer> {
@@ -58,13 +57,12 @@ function bodyOf(request: FastifyRequest, limit: number): AsyncIterable<Buffer> {
 }
 
 /**
- * Subscriber lists, the opt-out register and the portability table: CSV imports (streamed, size
- * limited), listing and deletion. Reads need a viewer key, changes an operator key; every change
+ * Subscriber lists, the opt-out register and the portability table, registered under /v1 (where
+ * the app's auth plugin decorates requireRole): CSV imports (streamed, size limited), listing and
+ * deletion. Keys are checked on request, before any byte of a body is read. Reads need a viewer key, changes an operator key; every change
  * is in the audit log with who did it.
  */
 export async function audienceRoutes(app: FastifyInstance, options: AudienceRoutesOptions): Promise<void> {
-  // The app registers the auth plugin once for every /v1 route; alone (tests, an older app.ts) this plugin brings its own.
-  if (!app.hasDecorator('requireRole')) await app.register(authPlugin, { apiKeys: options.apiKeys });
   const importer = new AudienceImporter(options.audience);
 
   // Import bodies are streams: fastify's own parsers (and its bodyLimit) never buffer them.
@@ -72,13 +70,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
 
   app.get(
-    '/v1/lists',
+    '/lists',
     {
-      preHandler: app.requireRole('viewer'),
+      onRequest: app.requireRole('viewer'),
       schema: {
         summary: 'Subscriber lists with how many subscribers each holds',
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         response: {
           200: {
             type: 'object',
@@ -98,15 +96,15 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   );
 
   app.post<{ Params: { id: string }; Querystring: { replace?: boolean; name?: string } }>(
-    '/v1/lists/:id/import',
+    '/lists/:id/import',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         summary: 'Import subscribers from CSV (msisdn, optional province and commune, other columns as attributes) into a list, creating it',
         description:
           `Header required; Vietnamese names accepted (số điện thoại/sđt, tỉnh, xã/phường). Good rows load while bad ones are counted by reason and the first listed by line. Re-importing the same file changes nothing; replace=true removes numbers that are no longer in the file.${CSV_BODY}`,
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         params: { type: 'object', required: ['id'], properties: { id: LIST_ID } },
         querystring: {
           type: 'object',
@@ -139,13 +137,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   );
 
   app.delete<{ Params: { id: string } }>(
-    '/v1/lists/:id',
+    '/lists/:id',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         summary: 'Delete a list and its subscribers',
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         params: { type: 'object', required: ['id'], properties: { id: LIST_ID } },
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' }, subscribers: { type: 'integer' } } }, 404: errorResponse, ...errors },
       },
@@ -163,14 +161,14 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   );
 
   app.post(
-    '/v1/optouts/import',
+    '/optouts/import',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         summary: 'Add numbers to the opt-out register from CSV (msisdn[,reason], header optional); it applies to every campaign',
         description: `Numbers already there keep their reason unless the file gives one.${CSV_BODY}`,
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         response: { 200: { type: 'object', properties: { optOuts: { type: 'integer' }, ...importReport } }, ...errors },
       },
     },
@@ -187,13 +185,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   );
 
   app.delete<{ Params: { msisdn: string } }>(
-    '/v1/optouts/:msisdn',
+    '/optouts/:msisdn',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         summary: 'Remove one number from the opt-out register (any written form of the number)',
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         params: { type: 'object', required: ['msisdn'], properties: { msisdn: { type: 'string', minLength: 1, maxLength: 40 } } },
         response: { 200: { type: 'object', properties: { msisdn: { type: 'string' }, removed: { type: 'boolean' } } }, 404: errorResponse, ...errors },
       },
@@ -213,14 +211,14 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   );
 
   app.post<{ Querystring: { replace?: boolean } }>(
-    '/v1/portability/import',
+    '/portability/import',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         summary: 'Load number-portability entries from CSV (msisdn,carrier; header optional)',
         description: `Carrier names such as Vinaphone, VMS, Viettel Telecom are understood; a row with a name we do not know is refused on its line.${CSV_BODY}`,
         tags: ['audience'],
-        security: [{ apiKey: [] }],
+        security: bearer,
         querystring: { type: 'object', additionalProperties: false, properties: { replace: { type: 'boolean', default: false, description: 'make the table exactly the file' } } },
         response: { 200: { type: 'object', properties: { entries: { type: 'integer' }, ...importReport } }, ...errors },
       },

@@ -4,10 +4,9 @@ import { Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ImportReport } from '../../api/audience-import.js';
-import { ConfigError, loadCliSettings, type CliSettings } from '../../config.js';
-import { CATALOGUES, pickLanguage, translator, type MessageKey, type Translate } from '../../i18n/index.js';
-import { ApiClient } from '../api-client.js';
+import { CATALOGUES, type MessageKey, type Translate } from '../../i18n/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { cliContext, printJson, printLines, type CliContext } from '../output.js';
 
 /**
  * `loa audience import`, `loa lists [delete]`, `loa optout import|remove`, `loa portability import`:
@@ -16,46 +15,13 @@ import { CliError, EXIT } from '../exit-codes.js';
  * bytes sent when stderr is a terminal.
  */
 
-interface Context {
-  settings: CliSettings;
-  t: Translate;
-  api: ApiClient;
-}
-
-function context(): Context {
-  const settings = loadCliSettings();
-  const t = translator(settings.language);
-  return { settings, t, api: new ApiClient(settings, t) };
-}
-
-/** Help texts are read before any setting is checked: a broken LOA_URL must not break `--help`. */
-function helpTranslator(): Translate {
-  try {
-    return translator(loadCliSettings().language);
-  } catch {
-    return translator(pickLanguage({}));
-  }
-}
-
-/** Runs a command body; a CliError becomes its message (or a JSON document with --json) and its exit code. */
-async function run(json: boolean | undefined, body: (ctx: Context) => Promise<void>): Promise<void> {
-  let t: Translate = helpTranslator();
-  try {
-    const ctx = context();
-    t = ctx.t;
-    await body(ctx);
-  } catch (error) {
-    const failure =
-      error instanceof CliError ? error : error instanceof ConfigError ? new CliError(error.message, EXIT.invalidInput) : undefined;
-    if (!failure) throw error;
-    if (json) process.stdout.write(`${JSON.stringify({ error: failure.message, exitCode: failure.exitCode, ...(failure.details === undefined ? {} : { details: failure.details }) })}\n`);
-    process.stderr.write(`${t('error.prefix', { message: failure.message })}\n`);
-    process.exitCode = failure.exitCode;
-  }
+/** Runs a command body with the service's client; failures propagate to runCli (describeFailure: message and exit code). */
+async function withContext(body: (ctx: CliContext) => Promise<void>): Promise<void> {
+  await body(cliContext());
 }
 
 /** The file as a stream for the request body, counting bytes into a progress bar on a terminal. */
-function upload(file: string, ctx: Context, showProgress: boolean): { body: NodeJS.ReadableStream; done(): void } {
+function upload(file: string, ctx: CliContext, showProgress: boolean): { body: NodeJS.ReadableStream; done(): void } {
   let size: number;
   try {
     const stat = statSync(file);
@@ -84,7 +50,7 @@ function upload(file: string, ctx: Context, showProgress: boolean): { body: Node
   };
 }
 
-async function sendFile<T>(ctx: Context, path: string, file: string, options: { json?: boolean; query?: Record<string, string | boolean | undefined> }): Promise<T> {
+async function sendFile<T>(ctx: CliContext, path: string, file: string, options: { json?: boolean; query?: Record<string, string | boolean | undefined> }): Promise<T> {
   const { body, done } = upload(file, ctx, !options.json && process.stderr.isTTY === true);
   try {
     return await ctx.api.post<T>(path, { body, contentType: 'text/csv', ...(options.query ? { query: options.query } : {}) });
@@ -122,12 +88,11 @@ function describeReport(report: ImportReport, file: string, t: Translate): strin
 const CATALOGUE_KEYS: Readonly<Record<string, unknown>> = CATALOGUES.vi;
 
 function print(json: boolean | undefined, document: unknown, human: () => string[]): void {
-  process.stdout.write(json ? `${JSON.stringify(document, null, 2)}\n` : `${human().join('\n')}\n`);
+  if (json) printJson(document);
+  else printLines(human());
 }
 
-export function register(program: Command): void {
-  const t = helpTranslator();
-
+export function register(program: Command, t: Translate): void {
   const audience = program.command('audience').description(t('audience.description'));
   audience
     .command('import')
@@ -138,7 +103,7 @@ export function register(program: Command): void {
     .option('--name <name>', t('audience.import.name'))
     .option('--json', t('option.json'))
     .action(async (list: string, file: string, options: { replace?: boolean; name?: string; json?: boolean }) =>
-      run(options.json, async (ctx) => {
+      withContext(async (ctx) => {
         const report = await sendFile<ImportReport & { list: { id: string; subscribers: number } }>(ctx, `/v1/lists/${encodeURIComponent(list)}/import`, file, {
           ...(options.json ? { json: true } : {}),
           query: { replace: options.replace ? true : undefined, name: options.name },
@@ -155,7 +120,7 @@ export function register(program: Command): void {
     .description(t('lists.description'))
     .option('--json', t('option.json'))
     .action(async (options: { json?: boolean }) =>
-      run(options.json, async (ctx) => {
+      withContext(async (ctx) => {
         const answer = await ctx.api.get<{ lists: Array<{ id: string; name: string; createdAt: string; subscribers: number }>; optOuts: number }>('/v1/lists');
         print(options.json, answer, () => [
           ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, subscribers: l.subscribers.toLocaleString('en-US') }))),
@@ -171,7 +136,7 @@ export function register(program: Command): void {
     // `loa lists` has its own --json: commander gives it to the parent, so read both.
     .action(async (list: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<{ json?: boolean }>();
-      return run(options.json, async (ctx) => {
+      return withContext(async (ctx) => {
         const answer = await ctx.api.delete<{ id: string; deleted: boolean; subscribers: number }>(`/v1/lists/${encodeURIComponent(list)}`);
         print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, subscribers: answer.subscribers })]);
       });
@@ -184,7 +149,7 @@ export function register(program: Command): void {
     .argument('<file>', 'CSV')
     .option('--json', t('option.json'))
     .action(async (file: string, options: { json?: boolean }) =>
-      run(options.json, async (ctx) => {
+      withContext(async (ctx) => {
         const report = await sendFile<ImportReport & { optOuts: number }>(ctx, '/v1/optouts/import', file, options.json ? { json: true } : {});
         print(options.json, report, () => [
           ctx.t('import.summary.optout', { file, rows: report.rows, loaded: report.loaded, rejected: report.rejected, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, total: report.optOuts }),
@@ -198,7 +163,7 @@ export function register(program: Command): void {
     .argument('<number>', 'msisdn')
     .option('--json', t('option.json'))
     .action(async (number: string, options: { json?: boolean }) =>
-      run(options.json, async (ctx) => {
+      withContext(async (ctx) => {
         const answer = await ctx.api.delete<{ msisdn: string; removed: boolean }>(`/v1/optouts/${encodeURIComponent(number)}`);
         print(options.json, answer, () => [ctx.t('optout.removed', { msisdn: answer.msisdn })]);
       }),
@@ -213,7 +178,7 @@ export function register(program: Command): void {
     .option('--replace', t('portability.import.replace'))
     .option('--json', t('option.json'))
     .action(async (file: string, options: { replace?: boolean; json?: boolean }) =>
-      run(options.json, async (ctx) => {
+      withContext(async (ctx) => {
         const report = await sendFile<ImportReport & { entries: number }>(ctx, '/v1/portability/import', file, {
           ...(options.json ? { json: true } : {}),
           query: { replace: options.replace ? true : undefined },

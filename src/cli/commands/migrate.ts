@@ -1,42 +1,48 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
+import { loadDatabaseConfig, loadLanguage } from '../../config.js';
+import { formatLocalTime } from '../../domain/schedule.js';
+import { translator, type Translate } from '../../i18n/index.js';
 import { createDatabaseIfMissing, createDb } from '../../store/db.js';
 import { MigrationRunner } from '../../store/migrator.js';
+import { explainServiceError, redactUrl } from '../service-errors.js';
 
-export function register(program: Command): void {
+/** The zone this machine shows times in; migrations belong to no campaign. */
+const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function register(program: Command, t: Translate = translator(loadLanguage())): void {
   program
     .command('migrate')
-    .description('apply the pending SQL migrations (src/store/migrations) to DATABASE_URL')
-    .option('--status', 'list the migrations and whether each is applied, change nothing')
-    .option('--create-database', 'create the database first if it does not exist')
+    .description(t('migrate.description'))
+    .option('--status', t('migrate.statusOption'))
+    .option('--create-database', t('migrate.createDatabaseOption'))
     .action(async (options: { status?: boolean; createDatabase?: boolean }) => {
-      const config = loadConfig();
-      const where = redactUrl(config.databaseUrl);
-      if (options.createDatabase && (await createDatabaseIfMissing(config.databaseUrl))) {
-        process.stdout.write(`created database ${where}\n`);
-      }
-      const store = createDb(config.databaseUrl, { max: 1, applicationName: 'loa-migrate' });
+      // DATABASE_URL only: a broken LOA_CARRIERS has nothing to do with the schema.
+      const { databaseUrl } = loadDatabaseConfig();
+      const where = redactUrl(databaseUrl);
       try {
-        const runner = new MigrationRunner(store.pool);
-        if (options.status) {
-          for (const entry of await runner.status()) {
-            process.stdout.write(`${entry.appliedAt ? `applied ${entry.appliedAt.toISOString()}` : 'pending                          '}  ${entry.name}\n`);
-          }
-          return;
+        if (options.createDatabase && (await createDatabaseIfMissing(databaseUrl))) {
+          process.stdout.write(`${t('migrate.created', { url: where })}\n`);
         }
-        const result = await runner.migrate();
-        for (const name of result.applied) process.stdout.write(`applied ${name}\n`);
-        const total = result.applied.length + result.skipped.length;
-        process.stdout.write(`${where}: schema up to date, ${total} migration${total === 1 ? '' : 's'} (${result.applied.length} applied now)\n`);
-      } finally {
-        await store.close();
+        const store = createDb(databaseUrl, { max: 1, applicationName: 'loa-migrate' });
+        try {
+          const runner = new MigrationRunner(store.pool);
+          if (options.status) {
+            const zone = localZone();
+            for (const entry of await runner.status()) {
+              const state = entry.appliedAt ? t('migrate.appliedAt', { at: formatLocalTime(entry.appliedAt, zone) }) : t('migrate.pending');
+              process.stdout.write(`${state.padEnd(32)}  ${entry.name}\n`);
+            }
+            return;
+          }
+          const result = await runner.migrate();
+          for (const name of result.applied) process.stdout.write(`${t('migrate.applied', { name })}\n`);
+          const total = result.applied.length + result.skipped.length;
+          process.stdout.write(`${t('migrate.upToDate', { url: where, total, now: result.applied.length })}\n`);
+        } finally {
+          await store.close();
+        }
+      } catch (error) {
+        throw explainServiceError(error, { databaseUrl }, t);
       }
     });
-}
-
-/** The URL without its password, for output. */
-function redactUrl(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  if (url.password) url.password = '***';
-  return url.toString();
 }

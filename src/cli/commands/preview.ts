@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
-import { ConfigError, loadConfig } from '../../config.js';
+import { ConfigError, loadCarriersConfig, loadLanguage } from '../../config.js';
 import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
 import type { Campaign } from '../../domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
 import { readHeader as readColumns } from '../../domain/csv-columns.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
+import { translator, type MessageKey, type Translate } from '../../i18n/index.js';
 import { CsvSyntaxError, forEachCsvRecord } from '../csv-records.js';
 import { loadCampaignFile } from './validate.js';
 
@@ -135,18 +136,19 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
 }
 
-export function formatPreview(report: PreviewReport, csvPath: string): string {
-  const lines = [`Campaign ${report.campaignId}: preview of ${csvPath} (${number(report.rows)} rows)`, ''];
+export function formatPreview(report: PreviewReport, csvPath: string, t: Translate = translator('en')): string {
+  const lines = [t('preview.header', { campaign: report.campaignId, file: csvPath, rows: number(report.rows) }), ''];
+  const encoding = (c: PreviewReport['carriers'][number]): string => (c.encoding === 'gsm7' ? 'GSM' : 'UCS-2');
   lines.push(
     ...table([
-      ['carrier', 'sends', 'recipients', 'ported', 'sender', 'encoding', 'parts', 'segments', 'tps', 'ETA'],
+      ['carrier', 'sends', 'recipients', 'ported', 'sender', 'encoding', 'parts', 'segments', 'tps', 'eta'].map((column) => t(`preview.column.${column}` as MessageKey)),
       ...report.carriers.map((c) => [
         c.carrier,
-        c.sends ? 'yes' : 'no',
+        c.sends ? t('preview.yes') : t('preview.no'),
         number(c.recipients),
         number(c.ported),
         c.sender ?? '-',
-        `${c.encoding === 'gsm7' ? 'GSM' : 'UCS-2'}${c.stripped ? '*' : ''}`,
+        `${encoding(c)}${c.stripped ? '*' : ''}`,
         String(c.partsPerMessage),
         number(c.segments),
         number(c.tps),
@@ -154,55 +156,54 @@ export function formatPreview(report: PreviewReport, csvPath: string): string {
       ]),
     ]).map((line) => `  ${line}`),
   );
-  if (report.carriers.some((c) => c.stripped)) lines.push('  * sent without diacritics');
+  if (report.carriers.some((c) => c.stripped)) lines.push(`  ${t('preview.strippedNote')}`);
   lines.push('');
-  lines.push(`Total: ${number(report.recipients)} recipients, ${number(report.segments)} segments, ETA ${formatDuration(report.etaSeconds)} (carriers in parallel)`);
+  lines.push(t('preview.total', { recipients: number(report.recipients), segments: number(report.segments), eta: formatDuration(report.etaSeconds) }));
   const unroutable = Object.entries(report.unroutable).map(([name, count]) => `${name} ${number(count)}`);
-  lines.push(`Unroutable: ${number(report.unroutableTotal)}${unroutable.length ? ` (${unroutable.join(', ')})` : ''}`);
-  lines.push(`Invalid numbers: ${number(report.invalidTotal)}`);
+  lines.push(t('preview.unroutable', { count: number(report.unroutableTotal), detail: unroutable.length ? ` (${unroutable.join(', ')})` : '' }));
+  lines.push(t('preview.invalid', { count: number(report.invalidTotal) }));
   for (const [reason, sample] of Object.entries(report.invalid)) {
-    lines.push(`  ${reason}: ${number(sample.count)} (line${sample.lines.length === 1 ? '' : 's'} ${sample.lines.join(', ')}${sample.count > sample.lines.length ? ', …' : ''})`);
+    lines.push(`  ${reason}: ${number(sample.count)} (${t(sample.lines.length === 1 ? 'preview.line' : 'preview.lines', { lines: `${sample.lines.join(', ')}${sample.count > sample.lines.length ? ', …' : ''}` })})`);
   }
   if (report.rowErrorTotal > 0) {
-    lines.push(`Unreadable CSV rows: ${number(report.rowErrorTotal)}`);
+    lines.push(t('preview.unreadable', { count: number(report.rowErrorTotal) }));
     for (const error of report.rowErrors) lines.push(`  ${csvPath}:${error.line}: ${error.message}`);
   }
-  lines.push(`Duplicates: ${number(report.duplicates)}`);
-  lines.push(`Outside the area filter: ${number(report.outsideArea)}`);
-  lines.push('', 'Text per carrier:');
+  lines.push(t('preview.duplicates', { count: number(report.duplicates) }));
+  lines.push(t('preview.outsideArea', { count: number(report.outsideArea) }));
+  lines.push('', t('preview.textPerCarrier'));
   for (const c of report.carriers.filter((carrier) => carrier.sends)) {
-    lines.push(`  ${c.carrier} (${c.sender ?? '-'}, ${c.encoding === 'gsm7' ? 'GSM' : 'UCS-2'}, ${c.partsPerMessage} part${c.partsPerMessage === 1 ? '' : 's'}): ${c.text}`);
+    lines.push(`  ${c.carrier} (${c.sender ?? '-'}, ${encoding(c)}, ${t('validate.parts', { count: c.partsPerMessage })}): ${c.text}`);
   }
-  if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `  - ${note}`));
+  if (report.notes.length > 0) lines.push('', t('preview.notes'), ...report.notes.map((note) => `  - ${note}`));
   return `${lines.join('\n')}\n`;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, t: Translate = translator(loadLanguage())): void {
   program
     .command('preview')
-    .description('offline preview: recipients per carrier, encoding and parts, segments and ETA for a campaign and an audience CSV')
-    .argument('<file>', 'campaign file (YAML or JSON)')
-    .requiredOption('--audience <csv>', 'audience CSV with a header msisdn,province,commune[,…]')
-    .option('--portability <csv>', 'portability table msisdn,carrier (carrier names such as Viettel, Vinaphone, VMS); ported numbers route by it')
-    .option('--json', 'print the report as JSON')
+    .description(t('preview.description'))
+    .argument('<file>', t('preview.fileArgument'))
+    .requiredOption('--audience <csv>', t('preview.audienceOption'))
+    .option('--portability <csv>', t('preview.portabilityOption'))
+    .option('--json', t('preview.jsonOption'))
     .action(async (file: string, options: { audience: string; portability?: string; json?: boolean }) => {
-      const campaign = await loadCampaignFile(file);
+      const campaign = await loadCampaignFile(file, t);
       if (!campaign) return;
-      let grantedTps: Record<CarrierId, number>;
+      let grantedTps: Record<CarrierId, number> | undefined;
       try {
         // The TPS each carrier granted (LOA_CARRIERS, or the simulator's defaults): the ETA cannot beat it.
-        const { carriers } = loadConfig();
+        const { carriers } = loadCarriersConfig();
         grantedTps = Object.fromEntries(CARRIER_IDS.map((id) => [id, carriers[id].tps])) as Record<CarrierId, number>;
       } catch (error) {
+        // The preview is offline and needs the carriers only for the ETA: say so, and go on with the profiles' defaults.
         if (!(error instanceof ConfigError)) throw error;
-        process.stderr.write(`${error.message}\n`);
-        process.exitCode = 1;
-        return;
+        process.stderr.write(`${t('preview.carriersIgnored', { message: error.message })}\n`);
       }
       let report: PreviewReport;
       try {
         const portability = options.portability ? await loadPortabilityFile(options.portability) : undefined;
-        report = await previewAudienceFile(campaign, options.audience, { grantedTps, ...(portability ? { portability } : {}) });
+        report = await previewAudienceFile(campaign, options.audience, { ...(grantedTps ? { grantedTps } : {}), ...(portability ? { portability } : {}) });
       } catch (error) {
         const message =
           error instanceof AudienceFileError || error instanceof PortabilityFileError ? error.message : `${(error as NodeJS.ErrnoException).path ?? options.audience}: ${(error as Error).message}`;
@@ -210,6 +211,6 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatPreview(report, options.audience));
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatPreview(report, options.audience, t));
     });
 }

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { RunState } from '../../store/database.js';
+import type { RunQueryService } from '../../services/runs.service.js';
+import { authErrors, bearer, errorBody, idParams, runStatus, runStateSchema, runView } from '../schemas.js';
+
+export function runRoutes(runs: RunQueryService) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    const viewer = app.requireRole('viewer');
+    const tags = ['runs'];
+
+    app.get<{ Querystring: { state?: RunState[]; campaign?: string; limit: number } }>(
+      '/runs',
+      {
+        onRequest: viewer,
+        schema: {
+          summary: 'Runs, newest first',
+          tags,
+          security: bearer,
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              state: { type: 'array', items: runStateSchema, maxItems: 7, description: 'only runs in these states (repeat the parameter)' },
+              campaign: { type: 'string', maxLength: 64 },
+              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            },
+          },
+          response: { 200: { type: 'array', items: runView }, 400: errorBody, ...authErrors },
+        },
+      },
+      async (request) =>
+        runs.list({
+          limit: request.query.limit,
+          ...(request.query.state ? { states: request.query.state } : {}),
+          ...(request.query.campaign !== undefined ? { campaignId: request.query.campaign } : {}),
+        }),
+    );
+
+    app.get<{ Params: { id: number } }>(
+      '/runs/:id',
+      { onRequest: viewer, schema: { summary: 'A run’s progress: counts by carrier × state, rate and ETA', tags, security: bearer, params: idParams, response: { 200: runStatus, 400: errorBody, ...authErrors, 404: errorBody } } },
+      async (request) => runs.get(request.params.id),
+    );
+  };
+}

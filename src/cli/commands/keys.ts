@@ -1,0 +1,104 @@
+import { userInfo } from 'node:os';
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { API_ROLES, type ApiRole } from '../../domain/api-key.js';
+import type { Translate } from '../../i18n/index.js';
+import type { ApiKeyView } from '../../services/api-keys.service.js';
+import { ApiKeyService } from '../../services/api-keys.service.js';
+import { ApiKeyRepository } from '../../store/api-key.repository.js';
+import { AuditRepository } from '../../store/audit.repository.js';
+import { createDb } from '../../store/db.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { cliContext, formatTime, printJson, printLines } from '../output.js';
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function redactUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/** PostgreSQL refused or is missing the tables: say which, with the exit code of the cause. */
+function databaseError(error: unknown, databaseUrl: string, t: Translate): CliError {
+  const pgError = error as { code?: string; message?: string };
+  const url = redactUrl(databaseUrl);
+  if (pgError.code === '42P01' || pgError.code === '42704') return new CliError(t('error.notMigrated', { url }), EXIT.unreachable);
+  return new CliError(t('error.database', { url, reason: pgError.code ?? pgError.message ?? String(error) }), EXIT.unreachable);
+}
+
+/**
+ * `loa keys create` talks to PostgreSQL itself (DATABASE_URL): the first key must exist before
+ * any request can be authorised. The actor in the audit log is the operating-system user.
+ */
+async function createKey(options: { role: ApiRole; name?: string; json?: boolean }): Promise<void> {
+  const { t } = cliContext();
+  const config = loadConfig();
+  const store = createDb(config.databaseUrl, { max: 1, applicationName: 'loa-keys' });
+  const user = osUser();
+  let key: ApiKeyView & { token: string };
+  try {
+    const service = new ApiKeyService(new ApiKeyRepository(store.db), new AuditRepository(store.db));
+    key = await service.create({ role: options.role, name: options.name ?? `${user}-${options.role}` }, `cli:${user}`);
+  } catch (error) {
+    throw databaseError(error, config.databaseUrl, t);
+  } finally {
+    await store.close();
+  }
+  if (options.json) return printJson({ token: key.token, id: key.id, role: key.role, name: key.name, createdAt: key.createdAt });
+  printLines([t('keys.created', { id: key.id, role: key.role, name: key.name }), '', `  ${key.token}`, '', t('keys.hint')]);
+}
+
+function parseKeyId(value: string, t: Translate): number {
+  const id = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new CliError(t('keys.badId', { value }), EXIT.invalidInput);
+  return id;
+}
+
+export function register(program: Command): void {
+  const keys = program.command('keys').description('API keys: create (needs only DATABASE_URL), list, revoke (admin key in LOA_TOKEN)');
+
+  keys
+    .command('create')
+    .description('create an API key and print it once; only its hash is stored')
+    .addOption(new Option('--role <role>', 'what the key may do').choices(API_ROLES).makeOptionMandatory())
+    .option('--name <name>', 'who or what uses the key (default: <os user>-<role>)')
+    .option('--json', 'print {"token", "id", "role", "name"}')
+    .action(createKey);
+
+  keys
+    .command('list')
+    .description('list API keys (never their tokens)')
+    .option('--json', 'print one JSON document')
+    .action(async (options: { json?: boolean }) => {
+      const { api, t, settings } = cliContext();
+      const list = await api.get<ApiKeyView[]>('/v1/keys');
+      if (options.json) return printJson(list);
+      if (list.length === 0) return printLines([t('keys.none')]);
+      const time = (iso: string | null) => formatTime(iso, settings.language, t);
+      printLines([
+        ...list.map((key) =>
+          t('keys.line', { id: key.id, role: key.role, name: key.name, created: time(key.createdAt), revoked: key.revokedAt ? t('keys.revokedSuffix', { at: time(key.revokedAt) }) : '' }),
+        ),
+        t('time.zoneNote'),
+      ]);
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke an API key: requests with it are refused from now on')
+    .argument('<id>', 'the key id (loa keys list)')
+    .option('--json', 'print one JSON document')
+    .action(async (value: string, options: { json?: boolean }) => {
+      const { api, t } = cliContext();
+      const key = await api.delete<ApiKeyView>(`/v1/keys/${parseKeyId(value, t)}`);
+      if (options.json) return printJson(key);
+      printLines([t('keys.revoked', { id: key.id, name: key.name })]);
+    });
+}

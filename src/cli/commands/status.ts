@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import type { Language, Translate } from '../../i18n/index.js';
+import type { RunStatus } from '../../jobs/engine-contract.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { carrierFigures, cliContext, FAILED_RUN_STATES, formatEta, formatTime, printJson, printLines, stateLabel } from '../output.js';
+
+/** A run's status as lines a person reads: state, times (Vietnam time), one line per carrier. */
+export function describeStatus(status: RunStatus, language: Language, t: Translate): string[] {
+  const time = (iso: string | null) => formatTime(iso, language, t);
+  const lines = [
+    t('status.header', { run: status.runId, campaign: status.campaignId, version: status.campaignVersionId, hash: status.contentHash.slice(0, 12) }),
+    t('status.state', { state: stateLabel(status.state, t) }),
+  ];
+  if (status.error) lines.push(t('status.reason', { error: status.error }));
+  lines.push(t('status.times', { scheduled: time(status.scheduledFor), started: time(status.startedAt), finished: time(status.finishedAt) }));
+  lines.push(status.audienceSize === null ? t('status.audienceUnknown') : t('status.audience', { count: status.audienceSize }));
+  for (const carrier of status.carriers) {
+    const { sent, delivered, failed } = carrierFigures(carrier);
+    lines.push(`  ${t('status.carrier', { carrier: carrier.carrier, sent, total: carrier.total, delivered, failed, rate: Math.round(carrier.submitRate), eta: formatEta(carrier.etaSeconds, t) })}`);
+  }
+  if (status.unroutable > 0) lines.push(`  ${t('status.unroutable', { count: status.unroutable })}`);
+  lines.push(t('status.asOf', { at: time(status.asOf) }), t('time.zoneNote'));
+  return lines;
+}
+
+/** A run id as typed: `12`, or `run-12` as some output shows it. */
+export function parseRunId(value: string, t: Translate): number {
+  const digits = /^(?:run-)?(\d+)$/.exec(value.trim())?.[1];
+  const id = Number(digits);
+  if (digits === undefined || !Number.isSafeInteger(id) || id < 1) throw new CliError(t('status.badRunId', { value }), EXIT.invalidInput);
+  return id;
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description("a run's progress: state, counts per carrier, rate and ETA (exit 5 when it failed or was cancelled)")
+    .argument('<run>', 'the run id (loa runs)')
+    .option('--json', 'print one JSON document (GET /v1/runs/:id)')
+    .action(async (value: string, options: { json?: boolean }) => {
+      const { api, t, settings } = cliContext();
+      const status = await api.get<RunStatus>(`/v1/runs/${parseRunId(value, t)}`);
+      if (options.json) printJson(status);
+      else printLines(describeStatus(status, settings.language, t));
+      if (FAILED_RUN_STATES.has(status.state)) process.exitCode = EXIT.runFailed;
+    });
+}
