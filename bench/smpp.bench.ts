@@ -56,9 +56,9 @@ async function uncapped(report: Report, registeredDelivery: number, name: string
   const count = 100_000;
   const all = parts(count, registeredDelivery);
   // Warm up (JIT, socket buffers) before measuring.
-  await sut.run(batchesOf(all.slice(0, 5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  await sut.run(batchesOf(all.slice(0, 5_000), 1_000), { beforeSend: async (batch) => batch, onResult: () => {} });
   const start = performance.now();
-  const summary = await sut.run(batchesOf(all.slice(5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  const summary = await sut.run(batchesOf(all.slice(5_000), 1_000), { beforeSend: async (batch) => batch, onResult: () => {} });
   const seconds = (performance.now() - start) / 1000;
   sut.dispose();
   await close();
@@ -82,7 +82,7 @@ async function capped(report: Report): Promise<void> {
   const port = await sim.listen();
   const { source, close } = await bindSessions(port, binds, 50);
   const sut = submitterFor('viettel', source, cap / binds, { logger });
-  const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async () => {}, onResult: () => {} });
+  const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async (batch) => batch, onResult: () => {} });
   sut.dispose();
   await close();
   // Steady state: whole seconds only (the first and last are partial).
