@@ -127,7 +127,9 @@ export class MessageRepository {
     const client = await this.pool.connect();
     let failure: Error | undefined;
     try {
-      await copyInto(client, `"${partition}" (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
+      // Through the partitioned root, not the partition: the root's statement trigger keeps the
+      // status counters (run_counts, 0005_engine.sql) and does not fire for a COPY into a partition.
+      await copyInto(client, `messages (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
       // Fresh statistics now rather than whenever autovacuum gets to it: without them the
       // planner takes the new partition for empty and picks plans that scan all of it.
       await client.query(`ANALYZE "${partition}"`);
@@ -224,31 +226,53 @@ export class MessageRepository {
     });
   }
 
-  /** queued/submitting → failed (permanent SMPP error); returns the ids that moved. */
-  async markFailed(runId: number, failures: ReadonlyArray<{ id: number; errorCode: string }>): Promise<number[]> {
+  /**
+   * The claim (DESIGN.md "the claim is the guard"): queued → submitting for at most `limit` rows of
+   * one carrier in [fromId, toId], lowest ids first, recording `claim` (the worker's lease id).
+   * Only the rows returned may be sent; a row another worker claimed, or already sent, is not
+   * returned. One statement: SKIP LOCKED lets two workers on the same range take different rows.
+   */
+  async claim(runId: number, batch: { carrier: CarrierId; fromId: number; toId: number; limit: number; claim: number }): Promise<ClaimedMessage[]> {
+    const { rows } = await sql<{ id: number; msisdn: string; parts_total: number; attempts: number }>`
+      UPDATE messages SET state = 'submitting', attempts = attempts + 1, claim = ${batch.claim}
+      WHERE run_id = ${runId} AND state = 'queued' AND id = ANY(ARRAY(
+        SELECT id FROM messages
+        WHERE run_id = ${runId} AND id BETWEEN ${batch.fromId} AND ${batch.toId}
+          AND carrier = ${batch.carrier}::carrier_id AND state = 'queued'
+        ORDER BY id LIMIT ${batch.limit}
+        FOR UPDATE SKIP LOCKED
+      ))
+      RETURNING id, msisdn, parts_total, attempts`.execute(this.db);
+    return rows
+      .map((row) => ({ id: row.id, msisdn: row.msisdn, partsTotal: row.parts_total, attempts: row.attempts }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * submitting → failed after the SMSC refused a part: `submitStatus` is the SMPP command_status,
+   * stored in submit_status (error_code stays for what a receipt says). Returns the ids that moved.
+   */
+  async markFailed(runId: number, failures: ReadonlyArray<{ id: number; submitStatus: number }>): Promise<number[]> {
     if (failures.length === 0) return [];
     const ids = failures.map((f) => f.id);
-    const { rows } = await this.db.transaction().execute((trx) =>
-      withoutNestedLoops(trx, () =>
-        sql<{ id: number }>`
-          UPDATE messages m SET state = 'failed', error_code = f.error_code, done_at = now()
-          FROM unnest(${ids}::int[], ${failures.map((f) => f.errorCode)}::text[]) AS f(id, error_code)
-          WHERE m.run_id = ${runId} AND m.id = ANY(${ids}::int[]) AND m.id = f.id AND m.state IN ('queued', 'submitting')
-          RETURNING m.id`.execute(trx),
-      ),
-    );
+    const { rows } = await sql<{ id: number }>`
+      UPDATE messages m SET state = 'failed', submit_status = f.status, done_at = now()
+      FROM unnest(${ids}::int[], ${failures.map((f) => f.submitStatus)}::int[]) AS f(id, status)
+      WHERE m.run_id = ${runId} AND m.id = ANY(${ids}::int[]) AND m.id = f.id AND m.state IN ('queued', 'submitting')
+      RETURNING m.id`.execute(this.db);
     return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   /**
    * submitting → `to` for rows a worker no longer owns: `ambiguous` after a crash (the PDU may
    * have left), or `queued` to send again (a PDU known not to have left, or resendAmbiguous).
+   * A requeued message starts over: its part count goes back to 0 and its claim is cleared.
    * Without ids: every submitting row of the run (the reconciler). Returns how many moved.
    */
   async releaseSubmitting(runId: number, to: 'ambiguous' | 'queued', ids?: readonly number[]): Promise<number> {
     let query = this.db
       .updateTable('messages')
-      .set(to === 'ambiguous' ? { state: 'ambiguous', done_at: sql`now()` } : { state: 'queued' })
+      .set(to === 'ambiguous' ? { state: 'ambiguous', done_at: sql`now()` } : { state: 'queued', parts_submitted: 0, claim: null })
       .where('run_id', '=', runId)
       .where('state', '=', 'submitting');
     if (ids) query = query.where('id', '=', sql<number>`ANY(${[...ids]}::int[])`);
@@ -265,6 +289,28 @@ export class MessageRepository {
       .where('state', 'in', ['submitted', 'enroute', 'accepted'])
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * The completion sweep: at most `limit` messages with no final receipt past
+   * submitted_at + `validitySeconds` → unknown. Returns how many moved; call again while it
+   * returns `limit`. (A late receipt still updates an unknown message: the handset's truth wins.)
+   */
+  async expireOverdue(runId: number, validitySeconds: number, limit = 10_000): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      WITH moved AS (
+        UPDATE messages SET state = 'unknown', done_at = now()
+        WHERE run_id = ${runId} AND id = ANY(ARRAY(
+          SELECT id FROM messages
+          WHERE run_id = ${runId} AND state IN ('submitted', 'enroute', 'accepted')
+            AND submitted_at < now() - make_interval(secs => ${validitySeconds})
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )) AND state IN ('submitted', 'enroute', 'accepted')
+        RETURNING 1
+      )
+      SELECT count(*)::int AS n FROM moved`.execute(this.db);
+    return rows[0]?.n ?? 0;
   }
 
   /**

@@ -9,6 +9,16 @@ export interface LaunchRun {
   launchedBy: string;
   priority?: CampaignPriority;
   expiresAt?: Date | null;
+  /** `loa launch --test LIST`: the run sends to this list only (opt-outs still apply). */
+  testList?: string | null;
+}
+
+/** A run with what its campaign version says, for the engine's jobs and the status. */
+export interface RunWithCampaign {
+  run: Run;
+  campaignId: string;
+  contentHash: string;
+  document: JsonObject;
 }
 
 /** Which states a run may move to from each state; cancelled, completed and failed are final. */
@@ -45,6 +55,7 @@ export class RunRepository {
         launched_by: launch.launchedBy,
         priority: launch.priority ?? 'normal',
         expires_at: launch.expiresAt ?? null,
+        test_list: launch.testList ?? null,
       })
       .onConflict((oc) => oc.columns(['campaign_version_id', 'occurrence_id']).doNothing())
       .returningAll()
@@ -62,6 +73,19 @@ export class RunRepository {
 
   async get(id: number): Promise<Run | undefined> {
     return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async getWithCampaign(id: number): Promise<RunWithCampaign | undefined> {
+    const row = await this.db
+      .selectFrom('runs')
+      .innerJoin('campaign_versions as v', 'v.id', 'runs.campaign_version_id')
+      .selectAll('runs')
+      .select(['v.campaign_id', 'v.content_hash', 'v.document'])
+      .where('runs.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { campaign_id, content_hash, document, ...run } = row;
+    return { run, campaignId: campaign_id, contentHash: content_hash, document };
   }
 
   /**

@@ -174,8 +174,8 @@ describe(MessageRepository.name, () => {
       await sut.markSubmitting(runId, [10, 11, 12, 13]);
 
       const failed = await sut.markFailed(runId, [
-        { id: 10, errorCode: '0x0000000B' },
-        { id: 1, errorCode: '0x0000000B' },
+        { id: 10, submitStatus: 0x0b },
+        { id: 1, submitStatus: 0x0b },
       ]);
       const requeued = await sut.releaseSubmitting(runId, 'queued', [11]);
       const ambiguous = await sut.releaseSubmitting(runId, 'ambiguous', [12, 13]);
@@ -184,6 +184,9 @@ describe(MessageRepository.name, () => {
       expect(requeued).toBe(1);
       expect(ambiguous).toBe(2);
       expect(await statesOf(runId, [1, 10, 11, 12, 13])).toEqual({ 1: 'submitted', 10: 'failed', 11: 'queued', 12: 'ambiguous', 13: 'ambiguous' });
+      // The SMSC's refusal is kept apart from a receipt's error code.
+      const row = await database.store.db.selectFrom('messages').select(['submit_status', 'error_code']).where('run_id', '=', runId).where('id', '=', 10).executeTakeFirstOrThrow();
+      expect(row).toEqual({ submit_status: 0x0b, error_code: null });
     });
 
     it('turns messages still waiting for a receipt into unknown when the run expires', async () => {

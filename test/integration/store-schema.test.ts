@@ -53,11 +53,13 @@ describe('store schema', () => {
       'playlist_items',
       'plays',
       'portability',
+      'run_counts',
       'runs',
       'schema_migrations',
       'screens',
       'subscribers',
       'unreadable_receipts',
+      'worker_leases',
     ]);
   });
 
