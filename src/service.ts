@@ -5,6 +5,7 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { CARRIER_IDS } from './domain/carrier.js';
 import { startCarrierBinds } from './jobs/carrier-binds.js';
+import { startEngine } from './jobs/engine.js';
 import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -94,6 +95,10 @@ export async function startService(config: Config, role: Role, logger: Logger): 
       }
       const binds = await startCarrierBinds({ config, redis, messages: new MessageRepository(store.db, store.pool), logger });
       stops.push(() => binds.stop());
+      // Compile and submit workers, the completion sweeper. Stopped before the binds (stops run
+      // in reverse), so the jobs in flight settle and return their unsent rows to queued first.
+      const engine = await startEngine({ store, redis, config, pools: binds.pools, logger });
+      stops.push(() => engine.stop());
     }
 
     if (has(role, 'api')) {
