@@ -46,7 +46,8 @@ function bindSessions(port: number, count: number, window: number) {
   return boundSessions({ host: '127.0.0.1', port, ...credentials }, { carrier: 'viettel', count, window, label: (i) => `bench/${i}`, bindTimeoutMs: 10_000, logger });
 }
 
-async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
+/** Also run by engine.bench.ts, to report the engine's rate as a share of the transport's in the same run. */
+export async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
   const sim = await childSimulator();
   const binds = 2;
   const { source, close } = await bindSessions(sim.port, binds, 200);

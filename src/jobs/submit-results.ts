@@ -57,7 +57,7 @@ export class SubmitResultWriter {
     options: { flushEveryMs?: number; maxBatch?: number } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
-    this.timer = setInterval(() => this.flush(), options.flushEveryMs ?? 25);
+    this.timer = setInterval(() => this.flush(), options.flushEveryMs ?? 50);
     this.timer.unref();
   }
 

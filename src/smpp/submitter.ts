@@ -180,9 +180,12 @@ export class Submitter {
       changed: null,
     };
     const anyRun = run as Run<unknown>;
+    // Once for all the runs in progress (the engine runs several batch jobs over one submitter).
+    if (this.runs.size === 0) {
+      this.source.on('bound', this.onTopology);
+      this.source.on('unbound', this.onTopology);
+    }
     this.runs.add(anyRun);
-    this.source.on('bound', this.onTopology);
-    this.source.on('unbound', this.onTopology);
     this.startWatchdog();
     const onAbort = (): void => this.stopRun(anyRun, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
