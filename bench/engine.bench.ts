@@ -169,13 +169,15 @@ async function compile(report: Report, count: number): Promise<void> {
 export async function run(report: Report): Promise<void> {
   const recipients = Number(process.env.LOA_BENCH_ENGINE_RECIPIENTS ?? 100_000);
   let transport = 0;
-  await uncapped((result) => {
-    transport = result.value;
-    report(result);
-  }, 1, 'smpp.submit.uncapped.with-receipts');
+  if (process.env.LOA_BENCH_TRANSPORT !== '0') {
+    await uncapped((result) => {
+      transport = result.value;
+      report(result);
+    }, 1, 'smpp.submit.uncapped.with-receipts');
+  }
   const engine = await e2e(() => undefined, recipients, 'engine.e2e');
   report({ ...engine, ratioToTransport: Number((engine.value / transport).toFixed(3)), transport });
-  await compile(report, Number(process.env.LOA_BENCH_COMPILE_RECIPIENTS ?? 1_000_000));
+  if (process.env.LOA_BENCH_COMPILE !== '0') await compile(report, Number(process.env.LOA_BENCH_COMPILE_RECIPIENTS ?? 1_000_000));
   if (process.env.LOA_BENCH_RSS !== '0') {
     const big = await e2e(() => undefined, Number(process.env.LOA_BENCH_RSS_RECIPIENTS ?? 1_000_000), 'engine.rss.run');
     // maxRSS is the process's peak over its life, so the figure includes the phases before: an upper bound.

