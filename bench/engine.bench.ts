@@ -58,7 +58,7 @@ async function childSimulator(): Promise<{ port: number; stop: () => Promise<{ a
 
 async function freshStore(name: string): Promise<{ store: Store; drop: () => Promise<void> }> {
   const database = await throwawayDatabase(name);
-  const store = createDb(database.url, { max: 20, applicationName: 'loa-bench' });
+  const store = createDb(database.url, { max: Number(process.env.LOA_BENCH_POOL ?? 20), applicationName: 'loa-bench' });
   await new MigrationRunner(store.pool).migrate();
   return {
     store,

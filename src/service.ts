@@ -72,7 +72,9 @@ export async function startService(config: Config, role: Role, logger: Logger): 
 
   try {
     await preparePostgres(config.databaseUrl, logger);
-    const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
+    // A worker runs several batch jobs per carrier, each claiming and writing its results on its
+    // own connections alongside the receipt writer: more than the default 10.
+    const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger, max: has(role, 'worker') ? 30 : 10 });
     stops.push(() => store.close());
     await new MigrationRunner(store.pool, { logger }).migrate().catch((error: Error) => {
       throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`);

@@ -130,6 +130,32 @@ describe('engine send path', () => {
     expect([...seen.values()].every((records) => records.length === 1)).toBe(true);
   }, 60_000);
 
+  it('stops gracefully mid-run: what was sent is recorded, the rest is queued again, nothing is left submitting', async () => {
+    await seedList(database.store, 'graceful', Array.from({ length: 3_000 }, (_, i) => ({ msisdn: subscriber('viettel', 900_000 + i) })));
+    const fixture1 = await fixture({ sim: () => ({ latencyMs: { min: 20, max: 40 } }), window: 10 });
+    const runId = await seedRun(database.store, { id: 'graceful-run', audience: { lists: ['graceful'] } });
+
+    await fixture1.engine.queues.enqueueCompile(runId);
+    await waitForStatus(fixture1.engine, runId, (s) => s.totals.submitted + s.totals.delivered >= 200, 30_000);
+    await fixture1.stop();
+
+    const counts = await new MessageRepository(database.store.db, database.store.pool).countsByState(runId);
+    expect(counts.submitting).toBe(0);
+    expect(counts.ambiguous).toBe(0);
+    expect(counts.queued).toBeGreaterThan(0);
+    const atSmsc = fixture1.sims.viettel.submits.length;
+    expect(counts.submitted + counts.delivered).toBe(atSmsc);
+    expect(counts.queued + counts.submitted + counts.delivered).toBe(3_000);
+    // A worker started afterwards sends the rest, once.
+    const fixture2 = await fixture();
+    await fixture2.engine.queues.enqueueCompile(runId);
+    const { queues } = fixture2.engine;
+    await queues.addBulk([{ payload: { runId, carrier: 'viettel', fromId: idBase('viettel') + 1, toId: idBase('viettel') + 3_000 } }]);
+    const status = await waitForStatus(fixture2.engine, runId, (s) => s.state === 'completed', 30_000);
+    expect(status.totals.delivered).toBe(3_000);
+    expect(fixture2.sims.viettel.submits.length + atSmsc).toBe(3_000);
+  }, 90_000);
+
   it('pauses the run with the reason when the SMSC answers a stop-run status', async () => {
     await seedList(database.store, 'badsource', Array.from({ length: 500 }, (_, i) => ({ msisdn: subscriber('mobifone', 800_000 + i) })));
     const { engine } = await fixture({ sim: (carrier) => (carrier === 'mobifone' ? { rejectDestination: () => 0x0a } : {}) });
