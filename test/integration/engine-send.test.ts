@@ -156,6 +156,22 @@ describe('engine send path', () => {
     expect(fixture2.sims.viettel.submits.length + atSmsc).toBe(3_000);
   }, 90_000);
 
+  it('pauses the run after N consecutive failed submits', async () => {
+    await seedList(database.store, 'refused', Array.from({ length: 500 }, (_, i) => ({ msisdn: subscriber('vnpt', 850_000 + i) })));
+    const { engine } = await fixture({ sim: (carrier) => (carrier === 'vnpt' ? { rejectDestination: () => 0x0b } : {}), engine: { submit: { maxConsecutiveFailures: 20 } } });
+    const runId = await seedRun(database.store, { id: 'refused-run', audience: { lists: ['refused'] } });
+
+    await engine.queues.enqueueCompile(runId);
+    const status = await waitForStatus(engine, runId, (s) => s.state === 'paused', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const settled = (await engine.status.get(runId))!;
+
+    expect(status.error).toMatch(/consecutive failed submits on vnpt, the last ESME_RINVDSTADR/);
+    expect(settled.totals.failed).toBeGreaterThanOrEqual(20);
+    expect(settled.totals.failed).toBeLessThan(500);
+    expect(settled.totals.failed + settled.totals.queued).toBe(500);
+  }, 60_000);
+
   it('pauses the run with the reason when the SMSC answers a stop-run status', async () => {
     await seedList(database.store, 'badsource', Array.from({ length: 500 }, (_, i) => ({ msisdn: subscriber('mobifone', 800_000 + i) })));
     const { engine } = await fixture({ sim: (carrier) => (carrier === 'mobifone' ? { rejectDestination: () => 0x0a } : {}) });
