@@ -108,7 +108,12 @@ async function e2e(report: Report, count: number, name: string): Promise<BenchRe
     await engine.queues.enqueueCompile(runId, { priority: 'urgent' });
     let status = await engine.status.get(runId);
     let submittedAt = 0;
+    let receiptBacklog = 0;
+    let heapMb = 0;
     for (;;) {
+      // What the process holds: receipts acknowledged but not yet written are the receipt path's buffer.
+      receiptBacklog = Math.max(receiptBacklog, binds.receipts.pending);
+      heapMb = Math.max(heapMb, Math.round(process.memoryUsage().heapUsed / 1024 / 1024));
       status = await engine.status.get(runId);
       const totals = status!.totals;
       if (!submittedAt && totals.queued + totals.submitting === 0 && totals.submitted + totals.delivered >= count) submittedAt = performance.now();
@@ -132,6 +137,8 @@ async function e2e(report: Report, count: number, name: string): Promise<BenchRe
       ambiguous: status!.totals.ambiguous,
       accepted: simulator.accepted,
       peakRssMb: { engine: peakRssMb(), simulator: simulator.peakRssMb },
+      peakHeapMb: heapMb,
+      peakReceiptBacklog: receiptBacklog,
     };
     report(result);
     return result;
