@@ -93,15 +93,23 @@ export class CompileWorker {
     this.logger = deps.logger.child({ component: 'compile-worker' });
   }
 
-  async process({ runId }: JobPayloads['compile'], signal?: AbortSignal): Promise<CompileJobResult> {
+  async process({ runId, resume }: JobPayloads['compile'], signal?: AbortSignal): Promise<CompileJobResult> {
     const log = this.logger.child({ runId });
     const loaded = await this.deps.runs.getWithCampaign(runId);
     if (!loaded) return { rows: 0, chunks: 0, skipped: 'no such run' };
     const { run } = loaded;
     const open: readonly RunState[] = ['scheduled', 'compiling', 'running'];
     if (!open.includes(run.state)) return { rows: 0, chunks: 0, skipped: `run is ${run.state}` };
+    if (run.state === 'running' && (run.progress.compile as CompileCursor | undefined) === undefined) {
+      return { rows: 0, chunks: 0, skipped: 'run is running without a compile cursor' };
+    }
     let cursor = (run.progress.compile as CompileCursor | undefined) ?? emptyCursor();
-    if (cursor.done) return { rows: 0, chunks: cursor.chunks, skipped: 'already compiled' };
+    if (cursor.done) {
+      if (run.state !== 'running') return { rows: 0, chunks: cursor.chunks, skipped: `run is ${run.state}` };
+      // Resume: every batch again; the rows already sent are no longer queued, so nothing is sent twice.
+      await this.enqueue(runId, run.priority, this.rangesUsed(cursor), resume ?? Date.now());
+      return { rows: 0, chunks: cursor.chunks, skipped: 'already compiled; batches enqueued again' };
+    }
 
     const campaign = validateCampaign(loaded.document);
     await this.deps.runs.setState(runId, 'compiling', { from: ['scheduled'] });
@@ -112,7 +120,7 @@ export class CompileWorker {
 
     if (cursor.chunks > 0) {
       log.info({ chunks: cursor.chunks, after: cursor.after }, 'resuming compile from its cursor');
-      await this.enqueue(runId, priority, this.rangesUsed(cursor));
+      await this.enqueue(runId, priority, this.rangesUsed(cursor), resume);
     }
     let rows = 0;
     while (!cursor.done) {
@@ -145,8 +153,15 @@ export class CompileWorker {
     return CARRIER_IDS.filter((id) => cursor.used[id] > 0).map((id) => ({ carrier: id, fromId: idBase(id) + 1, toId: idBase(id) + cursor.used[id] }));
   }
 
-  private async enqueue(runId: number, priority: CampaignPriority, ranges: ReadonlyArray<{ carrier: CarrierId; fromId: number; toId: number }>): Promise<void> {
-    const jobs = ranges.flatMap((range) => batchesOf(runId, range.carrier, range.fromId, range.toId, this.batchSize));
+  private async enqueue(
+    runId: number,
+    priority: CampaignPriority,
+    ranges: ReadonlyArray<{ carrier: CarrierId; fromId: number; toId: number }>,
+    resume?: number,
+  ): Promise<void> {
+    const jobs = ranges.flatMap((range) =>
+      batchesOf(runId, range.carrier, range.fromId, range.toId, this.batchSize).map((job) => (resume === undefined ? job : { ...job, resume })),
+    );
     await this.deps.queues.addBulk(jobs.map((payload) => ({ payload, priority })));
   }
 }

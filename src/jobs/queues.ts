@@ -11,10 +11,14 @@ import type { CampaignPriority } from '../store/database.js';
 import type { RunLauncher } from './engine-contract.js';
 
 export interface JobPayloads {
-  /** Resolve the run's audience into messages, chunk by chunk, and enqueue its submit batches. */
-  compile: { runId: number };
+  /**
+   * Resolve the run's audience into messages, chunk by chunk, and enqueue its submit batches. On a
+   * run already compiled it enqueues the batches again (`resume`: after a pause, or to rebuild the
+   * queues from PostgreSQL); the claim makes a batch enqueued twice harmless.
+   */
+  compile: { runId: number; resume?: number };
   /** Send the queued messages of one carrier in [fromId, toId] (a dense id range, see compile.repository.ts). */
-  submit: { runId: number; carrier: CarrierId; fromId: number; toId: number };
+  submit: { runId: number; carrier: CarrierId; fromId: number; toId: number; resume?: number };
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: readonly JobName[] = ['compile', 'submit'];
@@ -28,9 +32,14 @@ export function queueOf<N extends JobName>(name: N, payload: JobPayloads[N]): Qu
 }
 
 export function jobId<N extends JobName>(name: N, payload: JobPayloads[N]): string {
-  if (name === 'compile') return `run-${payload.runId}.compile`;
+  if (name === 'compile') {
+    const resume = (payload as JobPayloads['compile']).resume;
+    return resume === undefined ? `run-${payload.runId}.compile` : `run-${payload.runId}.resume-${resume}`;
+  }
   const submit = payload as JobPayloads['submit'];
-  return `run-${submit.runId}.${submit.carrier}.${submit.fromId}-${submit.toId}`;
+  // A resumed run's batches get ids of their own: BullMQ keeps finished jobs a while and would
+  // ignore a job added again under the same id.
+  return `run-${submit.runId}.${submit.carrier}.${submit.fromId}-${submit.toId}${submit.resume === undefined ? '' : `.r${submit.resume}`}`;
 }
 
 /** BullMQ: a lower number is served first. Every job has one, so urgent runs overtake normal ones. */
@@ -98,6 +107,14 @@ export class JobQueues implements RunLauncher {
 
   enqueueCompile(runId: number, options: { notBefore?: Date; priority?: CampaignPriority } = {}): Promise<void> {
     return this.add('compile', { runId }, options);
+  }
+
+  /**
+   * Enqueues the submit batches of every message the run has compiled (and finishes its compile if
+   * it stopped): call after moving a paused run back to `running`, or after Redis lost the queues.
+   */
+  resume(runId: number, options: { priority?: CampaignPriority } = {}): Promise<void> {
+    return this.add('compile', { runId, resume: Date.now() }, options);
   }
 
   async close(): Promise<void> {
