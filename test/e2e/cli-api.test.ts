@@ -132,13 +132,6 @@ describe('loa CLI against a running service', { timeout: 180_000 }, () => {
     expect((JSON.parse(again.stdout) as { runId: number }).runId).not.toBe(result.runId);
   });
 
-  it('with --wait --json follows the run until it completes, then prints one document and exits 0', async () => {
-    const before = await newestRunId();
-    const [result, runId] = await Promise.all([loa(['launch', CAMPAIGN, '--now', '--wait', '--json', '--interval', '200'], as('operator')), driveNewestRun(before, ['compiling', 'running', 'completed'])]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ runId, status: { runId, state: 'completed' } });
-  });
-
   it('with --wait and no terminal prints plain lines, and exits 5 when the run is cancelled; so does loa status', async () => {
     const before = await newestRunId();
     const [result, runId] = await Promise.all([loa(['launch', CAMPAIGN, '--now', '--wait', '--interval', '200'], as('operator', { LOA_LANG: 'en' })), driveNewestRun(before, ['cancelled'])]);
