@@ -1,8 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { freePortRun, runLoaProcess as loa, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
 
 /**
  * The README walkthrough, for real: `loa serve --role all` with its built-in simulated SMSCs, then
@@ -10,78 +9,20 @@ import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpe
  * `loa status`, each as its own process. Nothing stands in for the engine.
  */
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...extra };
-}
-
-function loa(args: string[], env: Record<string, string>): Promise<Finished> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: baseEnv(env) });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** Three consecutive free ports for the built-in simulators (LOA_SIM_PORT and the next two). */
-async function freePortRun(): Promise<number> {
-  const listen = (port: number) =>
-    new Promise<ReturnType<typeof createServer> | null>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(null));
-      server.listen(port, '127.0.0.1', () => resolve(server));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const servers = await Promise.all([base, base + 1, base + 2].map(listen));
-    await Promise.all(servers.map((server) => (server ? new Promise((resolve) => server.close(resolve)) : undefined)));
-    if (servers.every(Boolean)) return base;
-  }
-  throw new Error('no three consecutive free ports');
-}
-
-function startService(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; port: Promise<number>; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'all'], { env: baseEnv({ LOG_LEVEL: 'info', ...env }) });
-  let output = '';
-  let bound = false;
-  let port: number | undefined;
-  const ready = new Promise<number>((resolve, reject) => {
-    const check = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      for (const line of output.split('\n')) {
-        if (line.includes('"loa started"')) port = (JSON.parse(line) as { port: number }).port;
-        if (line.includes('all 3 carriers bound (simulated SMSCs)')) bound = true;
-      }
-      if (port !== undefined && bound) resolve(port);
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.on('exit', () => reject(new Error(`service exited: ${output}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, port: ready, exited, output: () => output };
-}
-
 describe('the README walkthrough against `loa serve --role all`', { timeout: 240_000 }, () => {
   let database: TestDatabase;
-  let service: ReturnType<typeof startService>;
+  let service: ServiceProcess;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    service = startService({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOA_SIM_PORT: String(await freePortRun()), LOA_REDIS_PREFIX: testRedisPrefix() });
-    env = { LOA_URL: `http://127.0.0.1:${await service.port}`, DATABASE_URL: database.url };
+    service = startServiceProcess(['--role', 'all'], { DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOA_SIM_PORT: String(await freePortRun()), LOA_REDIS_PREFIX: testRedisPrefix() });
+    env = { LOA_URL: `http://127.0.0.1:${await service.port()}`, DATABASE_URL: database.url };
+    await service.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all 3 carriers bound'));
   });
 
   afterAll(async () => {
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await service.stop()).toBe(0);
     await database.drop();
   });
 
