@@ -10,7 +10,7 @@ import { startEngine } from '../src/jobs/engine.js';
 import { JobQueues } from '../src/jobs/queues.js';
 import { createRedis } from '../src/jobs/redis.js';
 import { createLogger } from '../src/logger.js';
-import { AudienceRepository, CampaignRepository, CompileRepository, createDb, MessageRepository, MigrationRunner, ReceiptRepository, RunRepository, type Store } from '../src/store/index.js';
+import { AudienceRepository, feedOf, CampaignRepository, CompileRepository, createDb, MessageRepository, MigrationRunner, ReceiptRepository, RunRepository, type Store } from '../src/store/index.js';
 import { campaignDocument } from '../test/factories.js';
 import { throwawayDatabase, type BenchResult, type Report } from './harness.js';
 import { uncapped } from './smpp.bench.js';
@@ -77,7 +77,7 @@ async function seed(store: Store, count: number, carrier: CarrierId = 'viettel')
   function* rows() {
     for (let i = 0; i < count; i++) yield { msisdn: `${prefix}${String(i).padStart(7, '0')}`, province: '92', commune: `c${i % 80}` };
   }
-  await audience.importSubscribers('bench', rows());
+  await audience.mergeSubscribers('bench', feedOf(rows()));
   const campaign = validateCampaign(campaignDocument({ id: 'bench', audience: { lists: ['bench'] } }));
   const campaigns = new CampaignRepository(store.db);
   await campaigns.upsert({ id: campaign.id, name: campaign.name });

@@ -8,7 +8,7 @@ import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createRedis } from '../../src/jobs/redis.js';
 import { carrierConfigFor } from '../../src/sim/fixtures.js';
 import { SmscSimulator, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
-import { AudienceRepository, CampaignRepository, ReceiptRepository, RunRepository, type Store } from '../../src/store/index.js';
+import { AudienceRepository, feedOf, CampaignRepository, ReceiptRepository, RunRepository, type Store } from '../../src/store/index.js';
 import { campaignDocument } from '../factories.js';
 import { cleanupRedisPrefix, testRedisPrefix } from './db.js';
 import { testLogger } from './smpp.js';
@@ -94,7 +94,7 @@ export async function startEngineFixture(
 export async function seedList(store: Store, listId: string, rows: ReadonlyArray<{ msisdn: string; province?: string; commune?: string }>): Promise<void> {
   const audience = new AudienceRepository(store.db, store.pool);
   await audience.createList({ id: listId, name: listId });
-  await audience.importSubscribers(listId, rows);
+  await audience.mergeSubscribers(listId, feedOf(rows));
 }
 
 /** Stores the campaign version and creates a run of it; returns the run id. */

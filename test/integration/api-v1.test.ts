@@ -11,7 +11,7 @@ import { createMetricsRegistry } from '../../src/metrics.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
 import { createRunStatusReader } from '../../src/jobs/engine.js';
 import { simulatorCarriers } from '../../src/config.js';
-import { AudienceRepository, RunRepository } from '../../src/store/index.js';
+import { AudienceRepository, feedOf, RunRepository } from '../../src/store/index.js';
 import { campaignDocument, campaignYaml } from '../factories.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -320,7 +320,7 @@ describe('/v1 API', () => {
       expect((await launch('test-launch', { body: { test: 'no-such-list' } })).statusCode).toBe(400);
       const audience = new AudienceRepository(database.store.db, database.store.pool);
       await audience.createList({ id: 'staff', name: 'Sở TTTT staff' });
-      await audience.importSubscribers('staff', [{ msisdn: '84912345678', province: null, commune: null, attrs: {} }]);
+      await audience.mergeSubscribers('staff', feedOf([{ msisdn: '84912345678', province: null, commune: null, attrs: {} }]));
       const response = await launch('test-launch', { key: 'k', body: { test: 'staff' } });
       expect(response.statusCode).toBe(201);
       expect(response.json().run).toMatchObject({ testList: 'staff', occurrenceId: 'test:k' });

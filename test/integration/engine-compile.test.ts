@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompileWorker } from '../../src/jobs/compile.worker.js';
 import { JobQueues, type JobPayloads } from '../../src/jobs/queues.js';
 import { createRedis } from '../../src/jobs/redis.js';
-import { AudienceRepository, CompileRepository, idBase, MessageRepository, RunCountRepository, RunRepository } from '../../src/store/index.js';
+import { AudienceRepository, feedOf, CompileRepository, idBase, MessageRepository, RunCountRepository, RunRepository } from '../../src/store/index.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL, seedList, seedRun, subscriber } from '../helpers/engine.js';
 import { testLogger } from '../helpers/smpp.js';
@@ -63,11 +63,13 @@ describe(CompileWorker.name, () => {
       { msisdn: subscriber('mobifone', 8), province: '92', commune: 'c3' },
     ]);
     await seedList(database.store, 'rules-dnc', [{ msisdn: subscriber('vnpt', 3) }]);
-    await audience.addOptOuts([{ msisdn: subscriber('viettel', 2) }]);
-    await audience.setPortability([
-      { msisdn: subscriber('viettel', 5), carrier: 'Vinaphone' },
-      { msisdn: subscriber('viettel', 7), carrier: 'Vietnamobile' },
-    ]);
+    await audience.mergeOptOuts(feedOf([{ msisdn: subscriber('viettel', 2) }]));
+    await audience.mergePortability(
+      feedOf([
+        { msisdn: subscriber('viettel', 5), carrier: 'Vinaphone' },
+        { msisdn: subscriber('viettel', 7), carrier: 'Vietnamobile' },
+      ]),
+    );
     const runId = await seedRun(database.store, { id: 'rules', audience: { lists: ['rules-a', 'rules-b'], areas: { province: ['92'] }, exclude: ['rules-dnc'] } });
 
     const result = await worker().process({ runId });
@@ -105,7 +107,7 @@ describe(CompileWorker.name, () => {
     const audience = new AudienceRepository(database.store.db, database.store.pool);
     await seedList(database.store, 'urgent-list', [{ msisdn: subscriber('vnpt', 20) }, { msisdn: subscriber('vnpt', 21) }]);
     await seedList(database.store, 'testers', [{ msisdn: subscriber('mobifone', 22) }, { msisdn: subscriber('mobifone', 23) }]);
-    await audience.addOptOuts([{ msisdn: subscriber('vnpt', 21) }, { msisdn: subscriber('mobifone', 23) }]);
+    await audience.mergeOptOuts(feedOf([{ msisdn: subscriber('vnpt', 21) }, { msisdn: subscriber('mobifone', 23) }]));
     const urgent = await seedRun(database.store, { id: 'urgent-optouts', priority: 'urgent', audience: { lists: ['urgent-list'], ignoreOptOuts: true } });
     const tested = await seedRun(database.store, { id: 'tested', audience: { lists: ['urgent-list'] } }, { testList: 'testers' });
 
