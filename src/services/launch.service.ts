@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateCampaign, validitySeconds, type Campaign, type QuietHours } from '../domain/campaign.js';
 import { deferForQuietHours } from '../domain/schedule.js';
 import { DEFAULT_TIME_ZONE } from '../domain/time-zone.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import type { RunLauncher } from '../jobs/engine-contract.js';
 import type { AuditRepository } from '../store/audit.repository.js';
 import type { CampaignRepository } from '../store/campaign.repository.js';
@@ -108,7 +108,14 @@ export class LaunchService {
         audienceSize,
       };
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
-      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...(deferred ? { notBefore: scheduledFor } : {}) });
+    }
+    if (run.state === 'scheduled') {
+      // Also on a retry: the compile job's id is the run's, so enqueueing again is a no-op when the
+      // first request got that far, and starts the run when the queue was down for it (503 below).
+      const notBefore = run.scheduled_for.getTime() > at.getTime() ? { notBefore: run.scheduled_for } : {};
+      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...notBefore }).catch((error: unknown) => {
+        throw new UnavailableError(`run ${run.id} is created but could not be queued (${(error as Error).message}); retry with the same Idempotency-Key`);
+      });
     }
     // A retry reports the run the first request created: still waiting, or not.
     const runDeferred = run.scheduled_for.getTime() > at.getTime();

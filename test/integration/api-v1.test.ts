@@ -18,7 +18,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 /** Our own RunLauncher interface, recording what the API asked of the engine. */
 class RecordingLauncher implements RunLauncher {
   readonly calls: Array<{ runId: number; notBefore?: Date; priority?: CampaignPriority }> = [];
+  /** Calls to refuse, as a queue that is down would. */
+  failNext = 0;
   async enqueueCompile(runId: number, options: { notBefore?: Date; priority?: CampaignPriority } = {}): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('Redis connection is end');
+    }
     this.calls.push({ runId, ...options });
   }
 }
@@ -238,7 +244,19 @@ describe('/v1 API', () => {
         ...(options.body ? { payload: options.body } : {}),
       });
 
-    it('returns the same run for a retried Idempotency-Key (201, then 200) and enqueues its compile once', async () => {
+    it('answers 503 when the queue is down, and a retry with the same Idempotency-Key starts that run', async () => {
+      await saveCampaign({ id: 'launch-queue-down' });
+      launcher.failNext = 1;
+      const refused = await launch('launch-queue-down', { key: 'queue-down' });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'unavailable', message: expect.stringContaining('retry with the same Idempotency-Key') });
+
+      const retried = await launch('launch-queue-down', { key: 'queue-down' });
+      expect(retried.statusCode).toBe(200);
+      expect(launcher.calls.filter((call) => call.runId === retried.json().run.id)).toHaveLength(1);
+    });
+
+    it('returns the same run for a retried Idempotency-Key (201, then 200), asking for the same compile job again', async () => {
       const campaign = await saveCampaign({ id: 'launch-twice', validity: 'PT6H' });
       const first = await launch('launch-twice', { key: 'retry-me' });
       expect(first.statusCode).toBe(201);
@@ -251,7 +269,11 @@ describe('/v1 API', () => {
       const second = await launch('launch-twice', { key: 'retry-me' });
       expect(second.statusCode).toBe(200);
       expect(second.json()).toMatchObject({ created: false, run: { id: run.id } });
-      expect(launcher.calls.filter((call) => call.runId === run.id)).toEqual([{ runId: run.id, priority: 'normal' }]);
+      // The compile job's id is the run's: the queue keeps one job however often it is asked.
+      expect(launcher.calls.filter((call) => call.runId === run.id)).toEqual([
+        { runId: run.id, priority: 'normal' },
+        { runId: run.id, priority: 'normal' },
+      ]);
 
       const other = await launch('launch-twice', { key: 'another-launch' });
       expect(other.statusCode).toBe(201);
