@@ -103,7 +103,11 @@ export class RunRepository {
    * worker cannot revive a cancelled run. Returns the updated run, or undefined when the run is
    * missing or was not in an allowed state.
    */
-  async setState(id: number, state: RunState, options: { from?: readonly RunState[]; error?: string | null } = {}): Promise<Run | undefined> {
+  async setState(
+    id: number,
+    state: RunState,
+    options: { from?: readonly RunState[]; error?: string | null; pausedReason?: string | null; onlyPausedReason?: string } = {},
+  ): Promise<Run | undefined> {
     const from = options.from ?? statesLeadingTo(state);
     if (from.length === 0) return undefined;
     return this.db
@@ -114,9 +118,12 @@ export class RunRepository {
         ...(state === 'running' ? { started_at: sql`coalesce(started_at, now())` } : {}),
         ...(FINAL_RUN_STATES.includes(state) ? { finished_at: sql`now()` } : {}),
         ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.pausedReason !== undefined ? { paused_reason: options.pausedReason } : {}),
       })
       .where('id', '=', id)
       .where('state', 'in', [...from])
+      // The scheduler resumes only the runs it paused itself (paused_reason 'quiet-hours').
+      .$if(options.onlyPausedReason !== undefined, (query) => query.where('paused_reason', '=', options.onlyPausedReason!))
       .returningAll()
       .executeTakeFirst();
   }
