@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runLoa } from '../helpers/cli.js';
 import { buildApp } from '../../src/api/app.js';
 import type { ApiRole } from '../../src/domain/api-key.js';
 import { MESSAGE_STATES } from '../../src/domain/message-state.js';
@@ -166,4 +168,41 @@ describe(RunControlService.name, () => {
       server.close();
     }
   }, 60_000);
+
+  describe('loa pause|resume|cancel', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('changes the run through the API, as the key in LOA_TOKEN, with --json or a sentence', async () => {
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      await seedList(database.store, 'tiny', [{ msisdn: subscriber('viettel', 700) }]);
+      const runId = await seedRun(database.store, { id: 'cli-control', audience: { lists: ['tiny'] }, operators: ['viettel'] });
+      const runs = new RunRepository(database.store.db);
+      await runs.setState(runId, 'compiling');
+      const env = (role: ApiRole) => ({ LOA_URL: address, LOA_TOKEN: tokens[role], LOA_LANG: 'en' });
+
+      const paused = await runLoa(['pause', String(runId), '--json'], env('operator'));
+      expect(paused.code, paused.stderr).toBe(0);
+      expect(JSON.parse(paused.stdout)).toMatchObject({ id: runId, state: 'paused', pausedReason: 'operator' });
+
+      const shown = await runLoa(['status', String(runId)], env('viewer'));
+      expect(shown.stdout).toContain('Paused by: an operator');
+
+      const refused = await runLoa(['resume', `run-${runId}`], env('viewer'));
+      expect(refused.code).toBe(EXIT.refused);
+
+      const resumed = await runLoa(['resume', `run-${runId}`], env('operator'));
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toContain(`Run ${runId} is sending again.`);
+
+      const cancelled = await runLoa(['cancel', String(runId)], env('operator'));
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(cancelled.stdout).toContain(`Run ${runId} is cancelled`);
+      const again = await runLoa(['cancel', String(runId), '--json'], env('operator'));
+      expect(again.code).toBe(EXIT.invalidInput);
+      expect(again.stderr).toContain('409');
+      expect((await runs.get(runId))!.state).toBe('cancelled');
+    }, 60_000);
+  });
 });

@@ -241,4 +241,19 @@ describe(Scheduler.name, () => {
     expect(occurrences.filter((o) => o.token === staleToken).length).toBe(2);
     await Promise.all([a.stop(), b.stop()]);
   });
+
+  it('enqueues the compile job of a due scheduled run whose job Redis lost (a deferred manual launch)', async () => {
+    const now = vn('2026-11-27T07:00:05');
+    const sut = scheduler(() => now, { leaseName: `lease-${++lease}` });
+    const versionId = await saveVersion({ id: 'deferred-manual' });
+    const { run } = await runs.createIfAbsent({ campaignVersionId: versionId, occurrenceId: 'now:deferred', scheduledFor: vn('2026-11-27T07:00'), launchedBy: 'key:1:officer' });
+    const { run: later } = await runs.createIfAbsent({ campaignVersionId: versionId, occurrenceId: 'now:later', scheduledFor: vn('2026-11-27T09:00'), launchedBy: 'key:1:officer' });
+    expect(await compileJob(run.id)).toBeUndefined();
+    const result = await sut.tick();
+    expect(result.enqueued).toContain(run.id);
+    expect(result.enqueued).not.toContain(later.id);
+    expect(await compileJob(run.id)).toBeDefined();
+    expect(await compileJob(later.id)).toBeUndefined();
+    await sut.stop();
+  });
 });
