@@ -9,6 +9,8 @@ import type { ApiRole } from '../../src/domain/api-key.js';
 import { MESSAGE_STATES } from '../../src/domain/message-state.js';
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
+import { JobQueues } from '../../src/jobs/queues.js';
+import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { AlertWebhook, type AlertEvent } from '../../src/services/alert-webhook.js';
 import { createApiServices } from '../../src/services/index.js';
 import { RunControlService } from '../../src/services/run-control.service.js';
@@ -168,6 +170,41 @@ describe(RunControlService.name, () => {
       server.close();
     }
   }, 60_000);
+
+  it('quiet hours pause a sending normal run at their start and resume it at their end, and it completes', async () => {
+    const runId = await seedRun(database.store, { id: 'quiet-run', audience: { lists: ['slow'] }, schedule: { start: '2030-01-01T08:00', quietHours: { from: '22:00', to: '07:00' } } });
+    let now = new Date('2026-11-26T21:59:00+07:00');
+    const sut = startScheduler({
+      store: database.store,
+      launcher: new JobQueues(fixture.redis, fixture.prefix),
+      config: { alertWebhook: null, leaseMs: 10_000, tickMs: 3_600_000, lookbackMs: 0 },
+      logger: testLogger,
+      clock: () => now,
+      options: { leaseName: 'quiet-run' },
+    });
+    try {
+      await fixture.engine.queues.enqueueCompile(runId);
+      await waitForStatus(fixture.engine, runId, (s) => s.totals.submitted + s.totals.delivered >= 100, 30_000);
+      expect((await sut.scheduler.tick()).paused).toEqual([]);
+      now = new Date('2026-11-26T22:00:00+07:00');
+      expect((await sut.scheduler.tick()).paused).toEqual([runId]);
+      const paused = await waitForStatus(fixture.engine, runId, (s) => s.totals.submitting === 0, 10_000);
+      expect(paused).toMatchObject({ state: 'paused', pausedReason: 'quiet-hours' });
+      expect(paused.totals.queued).toBeGreaterThan(0);
+      const sentAtPause = paused.totals.submitted + paused.totals.delivered;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const later = await status(runId);
+      expect(later.totals.submitted + later.totals.delivered).toBe(sentAtPause);
+
+      now = new Date('2026-11-27T07:00:00+07:00');
+      expect((await sut.scheduler.tick()).resumed).toEqual([runId]);
+      const done = await waitForStatus(fixture.engine, runId, (s) => s.state === 'completed', 60_000);
+      expect(done.totals.delivered).toBe(600);
+      expect(sum(done.totals)).toBe(600);
+    } finally {
+      await sut.stop();
+    }
+  }, 90_000);
 
   describe('loa pause|resume|cancel', () => {
     afterEach(() => {
