@@ -408,6 +408,9 @@ describe('/v1 API', () => {
         'POST /v1/campaigns',
         'POST /v1/campaigns/{id}/launch',
         'POST /v1/keys',
+        'POST /v1/runs/{id}/cancel',
+        'POST /v1/runs/{id}/pause',
+        'POST /v1/runs/{id}/resume',
         'PUT /v1/campaigns/{id}',
       ]);
       for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
