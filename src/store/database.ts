@@ -73,6 +73,8 @@ export interface RunsTable {
   error: string | null;
   /** Why a paused run is paused: 'operator', 'quiet-hours' (the scheduler resumes those), 'auto' (the submit path); 0009. */
   paused_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A manual launch that overrode quiet hours: quiet hours never pause it (0009). */
+  ignore_quiet_hours: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -64,6 +64,7 @@ export class RunControlRepository {
       .innerJoin('campaign_versions as v', 'v.id', 'runs.campaign_version_id')
       .select(['runs.id', 'runs.state', 'runs.priority', 'runs.paused_reason', 'v.document'])
       .where('runs.priority', '=', 'normal')
+      .where('runs.ignore_quiet_hours', '=', false)
       .where((eb) => eb.or([eb('runs.state', 'in', ['compiling', 'running']), eb.and([eb('runs.state', '=', 'paused'), eb('runs.paused_reason', '=', pausedReason)])]))
       .orderBy('runs.id')
       .execute();

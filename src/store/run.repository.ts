@@ -11,6 +11,8 @@ export interface LaunchRun {
   expiresAt?: Date | null;
   /** A test launch: send to this list only. */
   testList?: string | null;
+  /** The launch overrode quiet hours: the scheduler never pauses this run for them. */
+  ignoreQuietHours?: boolean;
 }
 
 /** A run with the campaign and content hash of its version (GET /v1/runs). */
@@ -66,6 +68,7 @@ export class RunRepository {
         priority: launch.priority ?? 'normal',
         expires_at: launch.expiresAt ?? null,
         test_list: launch.testList ?? null,
+        ignore_quiet_hours: launch.ignoreQuietHours ?? false,
       })
       .onConflict((oc) => oc.columns(['campaign_version_id', 'occurrence_id']).doNothing())
       .returningAll()

@@ -305,6 +305,8 @@ describe('/v1 API', () => {
       expect(launcher.calls.find((call) => call.runId === runId)).toEqual({ runId, priority: 'normal' });
       const audit = (await auditRows('campaign.launch')).find((row) => row.details.runId === runId);
       expect(audit?.details).toMatchObject({ quietHoursOverridden: true, deferredByQuietHours: false });
+      // The scheduler's quiet-hours pause leaves this run alone.
+      expect((await new RunRepository(database.store.db).get(runId))!.ignore_quiet_hours).toBe(true);
     });
 
     it('does not hold an urgent campaign for quiet hours', async () => {

@@ -161,6 +161,10 @@ describe(Scheduler.name, () => {
     const normal = await start(normalVersion, 'normal', 'now:normal');
     const urgent = await start(urgentVersion, 'urgent', 'now:urgent');
     const byOperator = await start(normalVersion, 'normal', 'now:operator');
+    // Launched with --now inside quiet hours: the officer's choice stands.
+    const { run: overridden } = await runs.createIfAbsent({ campaignVersionId: normalVersion, occurrenceId: 'now:override', scheduledFor: now, launchedBy: 'test', ignoreQuietHours: true });
+    await runs.setState(overridden.id, 'compiling');
+    await runs.setState(overridden.id, 'running');
 
     expect((await sut.tick()).paused).toEqual([]);
     now = vn('2026-11-26T22:00:01');
@@ -169,6 +173,7 @@ describe(Scheduler.name, () => {
     expect(await runs.get(normal)).toMatchObject({ state: 'paused', paused_reason: 'quiet-hours' });
     expect((await runs.get(normal))!.error).toMatch(/quiet hours 22:00–07:00/);
     expect((await runs.get(urgent))!.state).toBe('running');
+    expect((await runs.get(overridden.id))!.state).toBe('running');
 
     // An operator takes one over: resumes it by hand, then pauses it themselves. The scheduler leaves it paused.
     const control = new RunControlService({ runs, control: new RunControlRepository(database.store.db), audit: new AuditRepository(database.store.db), resumer: queues, logger: testLogger });

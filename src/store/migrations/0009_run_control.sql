@@ -8,6 +8,9 @@ ALTER TYPE message_state ADD VALUE IF NOT EXISTS 'cancelled';
 -- 'quiet-hours' (the scheduler paused it and resumes only those), 'auto' (the submit path:
 -- stop-run status, repeated permanent errors). The human reason stays in runs.error.
 ALTER TABLE runs ADD COLUMN paused_reason text;
+-- A manual launch that overrode quiet hours (`loa launch --now` at night): the officer chose to
+-- send now, so the scheduler does not pause this run when quiet hours begin or go on.
+ALTER TABLE runs ADD COLUMN ignore_quiet_hours boolean NOT NULL DEFAULT false;
 
 -- ---------------------------------------------------------------- the scheduler's lease
 -- One row per lease name. Taking the lease over (expired, or free) increments `token`; every
