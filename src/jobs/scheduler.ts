@@ -144,8 +144,11 @@ export class Scheduler {
         this.logger.warn({ campaignId: version.campaignId, err: error }, 'stored campaign version no longer validates; not scheduled');
         continue;
       }
-      // Occurrences whose launch time has come (the window's end is exclusive: now included).
-      const occurrences = expandOccurrences(campaign, { from, to: new Date(now.getTime() + 1) });
+      // Occurrences whose launch time has come (the window's end is exclusive: now included), but
+      // none from before the campaign existed: saving a daily 08:00 campaign at 10:00 must not
+      // send today's 08:00 message late.
+      const since = from < version.campaignCreatedAt ? version.campaignCreatedAt : from;
+      const occurrences = expandOccurrences(campaign, { from: since, to: new Date(now.getTime() + 1) });
       const ids = occurrences.flatMap((o) => [o.id, ...o.skipped.map((s) => s.id)]);
       const decided = await this.deps.schedule.decided(campaign.id, ids);
       for (const occurrence of occurrences) {

@@ -61,13 +61,13 @@ export class ScheduleRepository {
   }
 
   /** The latest version of every campaign that is not archived and has a schedule. */
-  async latestScheduledVersions(): Promise<Array<{ campaignId: string; versionId: number; document: JsonObject }>> {
-    const { rows } = await sql<{ campaign_id: string; id: number; document: JsonObject }>`
-      SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.id, v.document
+  async latestScheduledVersions(): Promise<Array<{ campaignId: string; versionId: number; document: JsonObject; campaignCreatedAt: Date }>> {
+    const { rows } = await sql<{ campaign_id: string; id: number; document: JsonObject; created_at: Date }>`
+      SELECT DISTINCT ON (v.campaign_id) v.campaign_id, v.id, v.document, c.created_at
       FROM campaign_versions v JOIN campaigns c ON c.id = v.campaign_id AND NOT c.archived
       WHERE v.document ? 'schedule'
       ORDER BY v.campaign_id, v.id DESC`.execute(this.db);
-    return rows.map((row) => ({ campaignId: row.campaign_id, versionId: row.id, document: row.document }));
+    return rows.map((row) => ({ campaignId: row.campaign_id, versionId: row.id, document: row.document, campaignCreatedAt: row.created_at }));
   }
 
   /** Which of these occurrence ids of the campaign were already decided (launched or skipped). */

@@ -50,6 +50,8 @@ describe(Scheduler.name, () => {
   async function saveVersion(overrides: Record<string, unknown>): Promise<number> {
     const campaign = validateCampaign(campaignDocument(overrides));
     await campaigns.upsert({ id: campaign.id, name: campaign.name });
+    // The tests' clocks stand in November 2026: the campaign has existed since before then.
+    await database.store.db.updateTable('campaigns').set({ created_at: new Date('2026-01-01T00:00:00Z') } as never).where('id', '=', campaign.id).execute();
     const { version } = await campaigns.saveVersion({ campaignId: campaign.id, contentHash: contentHash(campaign), document: campaign as never, createdBy: 'test' });
     return version.id;
   }
@@ -259,6 +261,18 @@ describe(Scheduler.name, () => {
     expect(result.enqueued).not.toContain(later.id);
     expect(await compileJob(run.id)).toBeDefined();
     expect(await compileJob(later.id)).toBeUndefined();
+    await sut.stop();
+  });
+
+  it('does not launch occurrences from before the campaign existed', async () => {
+    const now = new Date();
+    const sut = scheduler(() => now, { leaseName: `lease-${++lease}` });
+    const campaign = validateCampaign(campaignDocument({ id: 'new-hourly', schedule: { start: '2026-01-01T00:00', rrule: 'FREQ=HOURLY', quietHours: null }, validity: 'P1D' }));
+    await campaigns.upsert({ id: campaign.id, name: campaign.name });
+    await campaigns.saveVersion({ campaignId: campaign.id, contentHash: contentHash(campaign), document: campaign as never, createdBy: 'test' });
+    const result = await sut.tick();
+    expect(await runsOf('new-hourly')).toHaveLength(0);
+    expect(result.skipped.filter((id) => id.startsWith('new-hourly'))).toEqual([]);
     await sut.stop();
   });
 });
