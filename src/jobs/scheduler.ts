@@ -23,6 +23,8 @@ export interface SchedulerOptions {
   holder?: string;
   /** Lease name: one active scheduler per name (tests give each scheduler group its own). */
   leaseName?: string;
+  /** How long stop() waits for a tick under way (default 2000). */
+  stopWaitMs?: number;
 }
 
 export interface TickResult {
@@ -94,7 +96,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.ticking?.catch(() => undefined);
+    // A tick may wait on Redis while it is away (enqueue retries forever): stop without it. Its
+    // writes are fenced and idempotent, so the next leader redoes whatever it did not finish.
+    await Promise.race([this.ticking?.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, this.options.stopWaitMs ?? 2000).unref())]);
     if (this.lease) await this.deps.schedule.release(this.lease).catch(() => undefined);
     this.lease = undefined;
   }
