@@ -73,6 +73,7 @@ export interface CampaignRules {
 export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConfig, CarriersConfig, CampaignRules {
   shutdownTimeoutMs: number;
   receipts: ReceiptConfig;
+  scheduler: SchedulerConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -139,6 +140,10 @@ const envProperties = {
   LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
+  LOA_ALERT_WEBHOOK: { type: 'string', pattern: '^https?://' },
+  LOA_SCHEDULER_LEASE_MS: { type: 'integer', minimum: 100, default: 15_000 },
+  LOA_SCHEDULER_TICK_MS: { type: 'integer', minimum: 10, default: 1000 },
+  LOA_SCHEDULER_LOOKBACK_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -158,6 +163,10 @@ interface EnvVars {
   LOA_MAX_PARTS: number;
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
+  LOA_ALERT_WEBHOOK?: string;
+  LOA_SCHEDULER_LEASE_MS: number;
+  LOA_SCHEDULER_TICK_MS: number;
+  LOA_SCHEDULER_LOOKBACK_MS: number;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
@@ -468,8 +477,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const shutdown = part(() => readEnv(env, ['LOA_SHUTDOWN_TIMEOUT_MS']));
   const carriers = part(() => loadCarriersConfig(env));
   const receipts = part(() => loadReceiptConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts });
+  const scheduler = part(() => loadSchedulerConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -513,4 +523,21 @@ export interface ReceiptConfig {
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
   const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS']);
   return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
+}
+
+/** The scheduler role and run control's alerts (README, Scheduler and run control). */
+export interface SchedulerConfig {
+  /** LOA_ALERT_WEBHOOK: a URL that gets a JSON POST when a run pauses by itself; none when unset. */
+  alertWebhook: string | null;
+  /** LOA_SCHEDULER_LEASE_MS (default 15000): a leader that stops renewing is replaced after this long. */
+  leaseMs: number;
+  /** LOA_SCHEDULER_TICK_MS (default 1000): how often the scheduler looks at schedules, due runs and quiet hours. */
+  tickMs: number;
+  /** LOA_SCHEDULER_LOOKBACK_MS (default 24 h): how far back a (re)started scheduler looks for undecided occurrences. */
+  lookbackMs: number;
+}
+
+export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): SchedulerConfig {
+  const vars = readEnv(env, ['LOA_ALERT_WEBHOOK', 'LOA_SCHEDULER_LEASE_MS', 'LOA_SCHEDULER_TICK_MS', 'LOA_SCHEDULER_LOOKBACK_MS']);
+  return { alertWebhook: vars.LOA_ALERT_WEBHOOK ?? null, leaseMs: vars.LOA_SCHEDULER_LEASE_MS, tickMs: vars.LOA_SCHEDULER_TICK_MS, lookbackMs: vars.LOA_SCHEDULER_LOOKBACK_MS };
 }

@@ -7,6 +7,7 @@ import { CARRIER_IDS } from './domain/carrier.js';
 import { startCarrierBinds } from './jobs/carrier-binds.js';
 import { createRunLauncher, createRunStatusReader, startEngine } from './jobs/engine.js';
 import { createRedis } from './jobs/redis.js';
+import { startScheduler } from './jobs/scheduler-role.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { createApiServices, type EngineParts } from './services/index.js';
@@ -115,6 +116,11 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       stops.push(() => engine.stop());
     }
 
+    if (has(role, 'scheduler')) {
+      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger });
+      stops.push(() => scheduler.stop());
+    }
+
     if (has(role, 'api')) {
       const launcher = createRunLauncher(redis, config);
       stops.push(() => launcher.close());
@@ -122,7 +128,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
-        services: createApiServices(store, engine),
+        services: createApiServices(store, engine, { logger }),
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [
           {

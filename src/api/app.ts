@@ -53,7 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await v1.register(authPlugin, { apiKeys: services.apiKeys });
         await v1.register(keyRoutes(services.apiKeys));
         await v1.register(campaignRoutes(services.campaigns, services.launches));
-        await v1.register(runRoutes(services.runs));
+        await v1.register(runRoutes(services.runs, services.runControl));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);
       },
       { prefix: '/v1' },

@@ -79,7 +79,8 @@ export const runStatus = {
     contentHash: { type: 'string' },
     state: runStateSchema,
     priority: { type: 'string', enum: [...CAMPAIGN_PRIORITIES] },
-    error: { type: ['string', 'null'] },
+    error: { type: ['string', 'null'], description: 'why the run is paused, cancelled or failed' },
+    pausedReason: { type: ['string', 'null'], description: "who paused it: 'operator', 'quiet-hours' (resumes when they end) or 'auto' (the submit path)" },
     audienceSize: { type: ['integer', 'null'] },
     scheduledFor: isoTime,
     startedAt: nullableTime,
@@ -108,5 +109,16 @@ export const runStatus = {
       },
     },
     asOf: { ...isoTime, description: 'when these counts were read: late receipts may still move ambiguous/unknown' },
+  },
+} as const;
+
+/** The answer of POST /v1/runs/:id/pause|resume|cancel. */
+export const runControlView = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    state: runStateSchema,
+    pausedReason: { type: ['string', 'null'] },
+    error: { type: ['string', 'null'] },
   },
 } as const;

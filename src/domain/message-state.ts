@@ -6,6 +6,7 @@
  * `ambiguous`: the PDU may have left (row was `submitting` when a bind or process died);
  * not resent by default. `unknown`: no receipt within validity.
  * `unroutable`: the number belongs to a carrier Loa does not send through.
+ * `cancelled`: still queued when its run was cancelled; never sent.
  */
 export const MESSAGE_STATES = [
   'queued',
@@ -22,6 +23,7 @@ export const MESSAGE_STATES = [
   'unknown',
   'ambiguous',
   'unroutable',
+  'cancelled',
 ] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
 
@@ -36,6 +38,7 @@ export const FINAL_STATES: ReadonlySet<MessageState> = new Set<MessageState>([
   'unknown',
   'ambiguous',
   'unroutable',
+  'cancelled',
 ]);
 
 export function isFinal(state: MessageState): boolean {

@@ -9,6 +9,7 @@ import { CompileRepository } from '../store/compile.repository.js';
 import type { Store } from '../store/db.js';
 import { MessageRepository } from '../store/message.repository.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
+import { RunControlRepository } from '../store/run-control.repository.js';
 import { RunCountRepository } from '../store/run-count.repository.js';
 import { RunRepository } from '../store/run.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
@@ -96,7 +97,7 @@ export async function startEngine(deps: {
     options.workers,
   );
   workers.start();
-  const sweeper = new RunSweeper({ runs, messages, counts, logger }, options.sweeper);
+  const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps });
   log.info({ leaseId }, 'engine started');

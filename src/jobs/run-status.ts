@@ -70,6 +70,7 @@ export class RunStatusService implements RunStatusReader {
       state: run.state,
       priority: run.priority,
       error: run.error,
+      pausedReason: run.state === 'paused' ? run.paused_reason : null,
       audienceSize: run.audience_size,
       scheduledFor: run.scheduled_for.toISOString(),
       startedAt: run.started_at?.toISOString() ?? null,

@@ -2,6 +2,7 @@ import { validateCampaign, validitySeconds } from '../domain/campaign.js';
 import type { Logger } from '../logger.js';
 import type { CompileCursor } from '../store/compile.repository.js';
 import type { MessageRepository } from '../store/message.repository.js';
+import type { RunControlRepository } from '../store/run-control.repository.js';
 import type { RunCountRepository } from '../store/run-count.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
 
@@ -33,6 +34,8 @@ export class RunSweeper {
       runs: Pick<RunRepository, 'listByState' | 'getWithVersion' | 'setState'>;
       messages: Pick<MessageRepository, 'expireOverdue'>;
       counts: RunCountRepository;
+      /** Rows a cancelled run's submit jobs returned to queued after the cancel → cancelled (RunControlRepository). */
+      cancelled?: Pick<RunControlRepository, 'cancelStragglers'>;
       logger: Logger;
     },
     private readonly options: RunSweeperOptions = {},
@@ -61,6 +64,9 @@ export class RunSweeper {
   }
 
   private async pass(): Promise<void> {
+    // A job stops claiming within its stateCheckMs of the cancel; ten minutes covers any window.
+    const stragglers = (await this.deps.cancelled?.cancelStragglers(600_000)) ?? 0;
+    if (stragglers > 0) this.logger.info({ messages: stragglers }, 'queued messages of cancelled runs → cancelled');
     const runs = await this.deps.runs.listByState(['running']);
     for (const run of runs) {
       const validity = await this.validityOf(run.id);

@@ -93,6 +93,8 @@ export class LaunchService {
       priority: campaign.priority,
       expiresAt: new Date(scheduledFor.getTime() + validitySeconds(campaign) * 1000),
       testList: request.testList ?? null,
+      // The officer sent it at night on purpose: quiet hours must not pause it halfway either.
+      ignoreQuietHours: inQuietHours && request.now === true,
     });
     if (created) {
       // Audited before the engine hears of it: no run starts that the log does not name.

@@ -71,8 +71,32 @@ export interface RunsTable {
   /** A test launch: compile sends to this list only (the campaign's audience is ignored). */
   test_list: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
+  /** Why a paused run is paused: 'operator', 'quiet-hours' (the scheduler resumes those), 'auto' (the submit path); 0009. */
+  paused_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A manual launch that overrode quiet hours: quiet hours never pause it (0009). */
+  ignore_quiet_hours: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** The scheduler's lease with its fencing token (0009). */
+export interface SchedulerLeasesTable {
+  name: string;
+  holder: string;
+  token: number;
+  expires_at: Timestamp;
+}
+
+/** What the scheduler decided for an occurrence, unique per campaign (0009). */
+export interface ScheduleOccurrencesTable {
+  campaign_id: string;
+  occurrence_id: string;
+  nominal: Timestamp;
+  state: 'launched' | 'skipped';
+  reason: string | null;
+  run_id: number | null;
+  token: number;
+  decided_at: CreatedAt;
 }
 
 /** The partitioned parent; rows are written by MessageRepository (COPY) only. */
@@ -263,6 +287,8 @@ export interface Database {
   campaigns: CampaignsTable;
   campaign_versions: CampaignVersionsTable;
   runs: RunsTable;
+  scheduler_leases: SchedulerLeasesTable;
+  schedule_occurrences: ScheduleOccurrencesTable;
   messages: MessagesTable;
   worker_leases: WorkerLeasesTable;
   run_counts: RunCountsTable;

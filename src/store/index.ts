@@ -13,3 +13,5 @@ export * from './audit.repository.js';
 export * from './compile.repository.js';
 export * from './run-count.repository.js';
 export * from './worker-lease.repository.js';
+export * from './run-control.repository.js';
+export * from './schedule.repository.js';

@@ -11,6 +11,8 @@ export interface LaunchRun {
   expiresAt?: Date | null;
   /** A test launch: send to this list only. */
   testList?: string | null;
+  /** The launch overrode quiet hours: the scheduler never pauses this run for them. */
+  ignoreQuietHours?: boolean;
 }
 
 /** A run with the campaign and content hash of its version (GET /v1/runs). */
@@ -66,6 +68,7 @@ export class RunRepository {
         priority: launch.priority ?? 'normal',
         expires_at: launch.expiresAt ?? null,
         test_list: launch.testList ?? null,
+        ignore_quiet_hours: launch.ignoreQuietHours ?? false,
       })
       .onConflict((oc) => oc.columns(['campaign_version_id', 'occurrence_id']).doNothing())
       .returningAll()
@@ -103,7 +106,11 @@ export class RunRepository {
    * worker cannot revive a cancelled run. Returns the updated run, or undefined when the run is
    * missing or was not in an allowed state.
    */
-  async setState(id: number, state: RunState, options: { from?: readonly RunState[]; error?: string | null } = {}): Promise<Run | undefined> {
+  async setState(
+    id: number,
+    state: RunState,
+    options: { from?: readonly RunState[]; error?: string | null; pausedReason?: string | null; onlyPausedReason?: string } = {},
+  ): Promise<Run | undefined> {
     const from = options.from ?? statesLeadingTo(state);
     if (from.length === 0) return undefined;
     return this.db
@@ -114,9 +121,12 @@ export class RunRepository {
         ...(state === 'running' ? { started_at: sql`coalesce(started_at, now())` } : {}),
         ...(FINAL_RUN_STATES.includes(state) ? { finished_at: sql`now()` } : {}),
         ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.pausedReason !== undefined ? { paused_reason: options.pausedReason } : {}),
       })
       .where('id', '=', id)
       .where('state', 'in', [...from])
+      // The scheduler resumes only the runs it paused itself (paused_reason 'quiet-hours').
+      .$if(options.onlyPausedReason !== undefined, (query) => query.where('paused_reason', '=', options.onlyPausedReason!))
       .returningAll()
       .executeTakeFirst();
   }

@@ -41,6 +41,22 @@ describe('loa service process', () => {
     expect(new Set(unbound.map((line) => line.carrier))).toEqual(new Set(['viettel', 'vnpt', 'mobifone']));
   });
 
+  it('with --role scheduler takes the scheduler lease, and gives it up on SIGTERM so another can lead at once', async () => {
+    const sut = launch(['--role', 'scheduler'], { DATABASE_URL: database.url, LOA_REDIS_PREFIX: testRedisPrefix(), LOA_SCHEDULER_TICK_MS: '50', LOA_ALERT_WEBHOOK: 'http://127.0.0.1:9/hook' });
+    expect(await sut.waitForLog((line) => line.msg === 'scheduler started')).toMatchObject({ alertWebhook: true, tickMs: 50 });
+    await sut.waitForLog((line) => line.msg === 'loa started');
+    let lease: { token: string; expires_at: Date } | undefined;
+    for (let i = 0; i < 100 && !lease; i++) {
+      lease = (await database.store.pool.query<{ token: string; expires_at: Date }>("SELECT token, expires_at FROM scheduler_leases WHERE name = 'scheduler'")).rows[0];
+      if (!lease) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(lease?.expires_at.getTime()).toBeGreaterThan(Date.now());
+    sut.child.kill('SIGTERM');
+    expect(await sut.exited).toBe(0);
+    const released = (await database.store.pool.query<{ expires_at: Date }>("SELECT expires_at FROM scheduler_leases WHERE name = 'scheduler'")).rows[0];
+    expect(released!.expires_at.getTime()).toBeLessThan(Date.now());
+  });
+
   it.each(['api', 'all'])('with --role %s and Redis unreachable, answers 503 naming Redis and still exits 0 on SIGTERM', async (role) => {
     // Port 1 on loopback refuses connections: a real outage, not a stub.
     const sut = launch(['--role', role], {

@@ -327,6 +327,8 @@ describe('/v1 API', () => {
       expect(launcher.calls.find((call) => call.runId === runId)).toEqual({ runId, priority: 'normal' });
       const audit = (await auditRows('campaign.launch')).find((row) => row.details.runId === runId);
       expect(audit?.details).toMatchObject({ quietHoursOverridden: true, deferredByQuietHours: false });
+      // The scheduler's quiet-hours pause leaves this run alone.
+      expect((await new RunRepository(database.store.db).get(runId))!.ignore_quiet_hours).toBe(true);
     });
 
     it('does not hold an urgent campaign for quiet hours', async () => {
@@ -430,6 +432,9 @@ describe('/v1 API', () => {
         'POST /v1/campaigns',
         'POST /v1/campaigns/{id}/launch',
         'POST /v1/keys',
+        'POST /v1/runs/{id}/cancel',
+        'POST /v1/runs/{id}/pause',
+        'POST /v1/runs/{id}/resume',
         'PUT /v1/campaigns/{id}',
       ]);
       for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {

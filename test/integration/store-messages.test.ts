@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
+import { MESSAGE_STATES } from '../../src/domain/message-state.js';
 import { MessageRepository, type QueuedMessage } from '../../src/store/message.repository.js';
 import { ReceiptRepository } from '../../src/store/receipt.repository.js';
 import { createTestDatabase, seedRun, type TestDatabase } from '../helpers/db.js';
@@ -202,7 +203,7 @@ describe(MessageRepository.name, () => {
     it('counts every state, and the counts add up to the audience', async () => {
       const counts = await sut.countsByState(runId);
 
-      expect(Object.keys(counts)).toHaveLength(14);
+      expect(Object.keys(counts)).toHaveLength(MESSAGE_STATES.length);
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1000);
       expect(counts).toMatchObject({ unknown: 1, failed: 1, ambiguous: 2 });
     });

@@ -56,6 +56,8 @@ describe('store schema', () => {
       'purged_runs',
       'run_counts',
       'runs',
+      'schedule_occurrences',
+      'scheduler_leases',
       'schema_migrations',
       'screens',
       'segment_conflicts',

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { RunState } from '../../store/database.js';
+import type { RunControlService } from '../../services/run-control.service.js';
 import type { RunQueryService } from '../../services/runs.service.js';
-import { authErrors, bearer, errorBody, idParams, runStatus, runStateSchema, runView } from '../schemas.js';
+import { authErrors, bearer, errorBody, idParams, runControlView, runStatus, runStateSchema, runView } from '../schemas.js';
+import { actor } from './actor.js';
 
-export function runRoutes(runs: RunQueryService) {
+export function runRoutes(runs: RunQueryService, control: RunControlService) {
   return async function register(app: FastifyInstance): Promise<void> {
     const viewer = app.requireRole('viewer');
     const tags = ['runs'];
@@ -41,5 +43,23 @@ export function runRoutes(runs: RunQueryService) {
       { onRequest: viewer, schema: { summary: 'A run’s progress: counts by carrier × state, rate and ETA', tags, security: bearer, params: idParams, response: { 200: runStatus, 400: errorBody, ...authErrors, 404: errorBody } } },
       async (request) => runs.get(request.params.id),
     );
+
+    // Run control (issue 9, item 3): 409 when the run's state does not allow the change.
+    const operator = app.requireRole('operator');
+    const actions = {
+      pause: { summary: 'Pause a run: it stops claiming; what is in the carrier window finishes', act: control.pause.bind(control) },
+      resume: { summary: 'Resume a paused run: its batches are enqueued again', act: control.resume.bind(control) },
+      cancel: { summary: 'Cancel a run (final): its queued messages become cancelled', act: control.cancel.bind(control) },
+    } as const;
+    for (const [name, { summary, act }] of Object.entries(actions)) {
+      app.post<{ Params: { id: number } }>(
+        `/runs/:id/${name}`,
+        { onRequest: operator, schema: { summary, tags, security: bearer, params: idParams, response: { 200: runControlView, 400: errorBody, ...authErrors, 404: errorBody, 409: errorBody } } },
+        async (request) => {
+          const run = await act(request.params.id, actor(request));
+          return { id: run.id, state: run.state, pausedReason: run.paused_reason, error: run.error };
+        },
+      );
+    }
   };
 }

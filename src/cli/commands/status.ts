@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Language, Translate } from '../../i18n/index.js';
+import type { Language, MessageKey, Translate } from '../../i18n/index.js';
 import type { RunStatus } from '../../jobs/engine-contract.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { carrierFigures, cliContext, FAILED_RUN_STATES, formatEta, formatTime, printJson, printLines, stateLabel } from '../output.js';
@@ -11,6 +11,10 @@ export function describeStatus(status: RunStatus, language: Language, t: Transla
     t('status.header', { run: status.runId, campaign: status.campaignId, version: status.campaignVersionId, hash: status.contentHash.slice(0, 12) }),
     t('status.state', { state: stateLabel(status.state, t) }),
   ];
+  if (status.pausedReason) {
+    const known = ['operator', 'quiet-hours', 'auto'].includes(status.pausedReason);
+    lines.push(t('status.pausedBy', { who: known ? t(`status.pausedBy.${status.pausedReason}` as MessageKey) : status.pausedReason }));
+  }
   if (status.error) lines.push(t('status.reason', { error: status.error }));
   lines.push(t('status.times', { scheduled: time(status.scheduledFor), started: time(status.startedAt), finished: time(status.finishedAt) }));
   lines.push(status.audienceSize === null ? t('status.audienceUnknown') : t('status.audience', { count: status.audienceSize }));
