@@ -18,6 +18,7 @@ import { MessageRepository } from './store/message.repository.js';
 import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 import { RunRepository } from './store/run.repository.js';
+import { PlaylistChanges } from './screens/playlist-changes.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -120,10 +121,21 @@ export async function startService(config: Config, role: Role, logger: Logger, p
           messages: new MessageRepository(store.db, store.pool),
         }),
       };
+      // Screens: playlist changes reach the long-polls of every API process over Redis pub/sub.
+      const subscriber = createRedis(config.redisUrl, `loa-${role}-screens`);
+      subscriber.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis subscriber error'));
+      const playlistChanges = new PlaylistChanges(redis, subscriber, `${config.redisPrefix}:screens:changed`, logger);
+      await playlistChanges.start();
+      stops.push(async () => {
+        await playlistChanges.stop();
+        subscriber.disconnect();
+      });
+      const services = createApiServices(store, engine, { playlistChanges, maxWaitSeconds: config.screensMaxWaitSeconds });
+      stops.push(async () => services.screens?.playlists.stop());
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
-        services: createApiServices(store, engine),
+        services,
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [
           {

@@ -61,6 +61,8 @@ export class LaunchService {
       lists: ListLookup;
       launcher: RunLauncher;
       clock: () => Date;
+      /** Screens (issue 10): the run's `screens:` items become playlist entries. */
+      playlists?: { createForRun(run: { id: number; priority: 'normal' | 'urgent'; scheduled_for: Date; expires_at: Date | null }, campaign: Campaign): Promise<unknown> };
     },
   ) {}
 
@@ -110,6 +112,8 @@ export class LaunchService {
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
       await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...(deferred ? { notBefore: scheduledFor } : {}) });
     }
+    // Also on a retry: creating a run's items is idempotent, and completes a launch that crashed here.
+    if (this.deps.playlists && request.testList === undefined) await this.deps.playlists.createForRun(run, campaign);
     // A retry reports the run the first request created: still waiting, or not.
     const runDeferred = run.scheduled_for.getTime() > at.getTime();
     return {
