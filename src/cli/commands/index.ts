@@ -6,10 +6,11 @@ import { register as launch } from './launch.js';
 import { register as migrate } from './migrate.js';
 import { register as preview } from './preview.js';
 import { register as runs } from './runs.js';
+import { register as screens } from './screens.js';
 import { register as serve } from './serve.js';
 import { register as sim } from './sim.js';
 import { register as status } from './status.js';
 import { register as validate } from './validate.js';
 
 /** Every `loa` subcommand; each module adds itself to the program, its help in the reader's language (`t`). */
-export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, audience];
+export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, audience, screens];
