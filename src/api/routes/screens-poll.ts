@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { adapterForFormat } from '../../../adapters/screens/index.js';
 import type { PlaylistChanges } from '../../screens/playlist-changes.js';
 import type { PlaylistService } from '../../screens/playlist.service.js';
+import { playerPage } from '../../screens/player-page.js';
 import { renderRss } from '../../screens/rss.js';
 import type { Playlist } from '../../screens/screen-adapter.js';
 import type { ScreenService } from '../../screens/screens.service.js';
@@ -12,10 +13,25 @@ import { screenParams } from './screens.js';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const screenToken = [{ screenToken: [] }];
 
-/** The screen's token: `Authorization: Bearer`, or `?token=` for players and feed readers that cannot set headers. */
+const COOKIE = 'loa_screen';
+
+/**
+ * The screen's token: `Authorization: Bearer`, `?token=` for feed readers that cannot set
+ * headers, or the cookie the web player got for it on its first load.
+ */
 function tokenOf(request: FastifyRequest<{ Querystring: { token?: string } }>): string | undefined {
   const header = request.headers.authorization;
-  return (typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined) ?? request.query.token;
+  const bearerToken = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+  return bearerToken ?? request.query.token ?? cookieToken(request.headers.cookie);
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
 }
 
 const entry = {
@@ -112,6 +128,32 @@ export function screenPollRoutes(screens: ScreenService, playlists: PlaylistServ
         if (format === 'rss') return reply.type('application/rss+xml; charset=utf-8').serializer((body: string) => body).send(renderRss(playlist, `${request.protocol}://${request.host}/v1/screens/${id}/playlist`));
         const rendering = adapterForFormat(format)!.render(playlist);
         return reply.type(rendering.contentType).serializer((body: string) => body).send(rendering.body);
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
+      '/screens/:id/player',
+      {
+        schema: {
+          summary: 'The web player: open /v1/screens/:id/player?token=… on any controller that shows a URL',
+          tags,
+          security: screenToken,
+          params: screenParams,
+          querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', maxLength: 200 } } },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const token = tokenOf(request);
+        await screens.authenticate(token, id);
+        if (request.query.token !== undefined) {
+          // Traded for a cookie at once, so the token leaves the address bar and every later URL.
+          const path = `/v1/screens/${id}`;
+          return reply
+            .header('set-cookie', `${COOKIE}=${encodeURIComponent(request.query.token)}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=31536000`)
+            .redirect(`${path}/player`, 303);
+        }
+        return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').send(playerPage(id));
       },
     );
 
