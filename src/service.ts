@@ -19,6 +19,8 @@ import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 import { RunRepository } from './store/run.repository.js';
 import { PlaylistChanges } from './screens/playlist-changes.js';
+import { PushDispatcher } from './screens/push-dispatcher.js';
+import { ScreenRepository } from './store/screen.repository.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -132,6 +134,14 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       });
       const services = createApiServices(store, engine, { playlistChanges, maxWaitSeconds: config.screensMaxWaitSeconds });
       stops.push(async () => services.screens?.playlists.stop());
+      if (services.screens) {
+        const pushes = new PushDispatcher(
+          { screens: new ScreenRepository(store.db), playlists: services.screens.playlists, changes: playlistChanges, redis, logger },
+          { leasePrefix: config.redisPrefix },
+        );
+        pushes.start();
+        stops.push(() => pushes.stop());
+      }
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),

@@ -104,6 +104,8 @@ export class ScreenService {
       ...(input.pollInterval !== undefined ? { pollInterval: input.pollInterval } : {}),
       pushUrl: input.pushUrl ?? null,
     });
+    // A controller that takes pushes gets its (maybe already non-empty) playlist at once.
+    if (screen.push_url) await this.deps.playlists.screenChanged(screen.id);
     await this.deps.audit.record({ actor, action: 'screen.add', subject: `screen:${screen.id}`, details: { kind: screen.kind, tags: screen.tags } });
     return { screen: this.view(screen), token };
   }

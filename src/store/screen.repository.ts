@@ -199,6 +199,15 @@ export class ScreenRepository {
     return rows;
   }
 
+  /** The version a push controller acknowledged (never moves backwards). */
+  async recordPushed(id: string, version: number): Promise<void> {
+    await this.db
+      .updateTable('screens')
+      .set({ pushed_version: sql<number>`GREATEST(coalesce(pushed_version, 0), ${version})` })
+      .where('id', '=', id)
+      .execute();
+  }
+
   /** Heartbeat: every poll records when the screen was last seen. */
   async touch(id: string, at: Date = new Date()): Promise<void> {
     await this.db.updateTable('screens').set({ last_seen: at }).where('id', '=', id).execute();
