@@ -18,7 +18,18 @@ interface CachedScreen {
   screen: Screen;
   stored: StoredItem[];
   loadedAt: number;
+  /** The playlist computed from `stored`, good until its deadline (all but `now`). */
+  view?: Omit<Playlist, 'now'>;
+  viewFrom?: number;
+  viewUntil?: number;
 }
+
+interface Loaded {
+  screen: Screen;
+  stored: StoredItem[];
+}
+
+type Waiter = { resolve: (loaded: Loaded | undefined) => void; reject: (error: unknown) => void };
 
 /** Longest a process serves a cached playlist without hearing of a change (a lost Redis message). */
 const CACHE_MS = 5_000;
@@ -46,6 +57,8 @@ export class PlaylistService {
   private readonly cache = new Map<string, CachedScreen>();
   private readonly seen = new Map<string, Date>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Screens whose playlists are wanted in this tick: loaded together, in two queries. */
+  private batch: Map<string, Waiter[]> | undefined;
 
   constructor(
     private readonly deps: { screens: ScreenRepository; changes: PlaylistChanges; clock?: () => Date; logger?: Logger },
@@ -118,28 +131,66 @@ export class PlaylistService {
   /** The screen's playlist now; served from memory until a change message or the cache lifetime. */
   async playlist(screenId: string): Promise<Playlist | undefined> {
     const now = this.now();
+    const at = now.getTime();
     let cached = this.cache.get(screenId);
-    if (!cached || now.getTime() - cached.loadedAt > CACHE_MS || cached.loadedAt > now.getTime()) {
-      const screen = await this.deps.screens.get(screenId);
-      if (!screen) {
+    if (!cached || at - cached.loadedAt > CACHE_MS || cached.loadedAt > at) {
+      const loaded = await this.load(screenId, now);
+      if (!loaded) {
         this.cache.delete(screenId);
         return undefined;
       }
-      const stored = await this.deps.screens.activeItemsFor(screenId, now);
-      cached = { screen, stored, loadedAt: now.getTime() };
+      cached = { ...loaded, loadedAt: at };
       this.cache.set(screenId, cached);
     }
+    // The 304 path: the same playlist until its deadline, computed once.
+    if (cached.view && at >= cached.viewFrom! && at < cached.viewUntil!) return { ...cached.view, now: now.toISOString() };
     const { screen, stored } = cached;
     const computed = computePlaylist(screen.version, stored, now);
-    return {
+    cached.view = {
       screen: { id: screen.id, name: screen.name, kind: screen.kind, languages: screen.languages },
       version: computed.version,
-      now: now.toISOString(),
       deadline: computed.deadline === null ? null : new Date(computed.deadline).toISOString(),
       urgent: computed.urgent,
       pollAfter: pollAfter(screen.id, screen.poll_interval),
       items: computed.items,
     };
+    cached.viewFrom = at;
+    cached.viewUntil = computed.deadline ?? Number.POSITIVE_INFINITY;
+    return { ...cached.view, now: now.toISOString() };
+  }
+
+  private load(screenId: string, now: Date): Promise<Loaded | undefined> {
+    return new Promise((resolve, reject) => {
+      if (!this.batch) {
+        this.batch = new Map();
+        setImmediate(() => void this.loadBatch(now));
+      }
+      const waiters = this.batch.get(screenId) ?? [];
+      waiters.push({ resolve, reject });
+      this.batch.set(screenId, waiters);
+    });
+  }
+
+  private async loadBatch(now: Date): Promise<void> {
+    const batch = this.batch!;
+    this.batch = undefined;
+    const ids = [...batch.keys()];
+    try {
+      const [screens, items] = await Promise.all([this.deps.screens.getMany(ids), this.deps.screens.activeItemsForMany(ids, now)]);
+      const stored = new Map<string, StoredItem[]>();
+      for (const item of items) {
+        const list = stored.get(item.for_screen) ?? [];
+        list.push(item);
+        stored.set(item.for_screen, list);
+      }
+      const byId = new Map(screens.map((screen) => [screen.id, screen]));
+      for (const [id, waiters] of batch) {
+        const screen = byId.get(id);
+        for (const waiter of waiters) waiter.resolve(screen ? { screen, stored: stored.get(id) ?? [] } : undefined);
+      }
+    } catch (error) {
+      for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
+    }
   }
 
   /** Heartbeat: noted in memory, written for all screens at once every second (not per poll). */

@@ -181,6 +181,21 @@ export class ScreenRepository {
     return rows;
   }
 
+  async getMany(ids: readonly string[]): Promise<Screen[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('screens').selectAll().where('id', '=', sql<string>`ANY (${[...ids]}::text[])`).execute();
+  }
+
+  /** activeItemsFor of many screens in one query (a change waking thousands of long-polls). */
+  async activeItemsForMany(ids: readonly string[], at: Date): Promise<Array<PlaylistItem & { for_screen: string }>> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<PlaylistItem & { for_screen: string }>`SELECT s.id AS for_screen, i.* FROM playlist_items i
+      JOIN screens s ON s.id = ANY (${[...ids]}::text[]) AND ${MATCHES}
+      WHERE i.valid_to > ${at} AND i.withdrawn_at IS NULL
+      ORDER BY i.priority DESC, i.valid_from, i.id`.execute(this.db);
+    return rows;
+  }
+
   /** Which of these item ids were ever meant for the screen (proof of play must name one). */
   async itemsMeantFor(screenId: string, itemIds: readonly number[]): Promise<PlaylistItem[]> {
     if (itemIds.length === 0) return [];
