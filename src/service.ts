@@ -127,7 +127,9 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       const subscriber = createRedis(config.redisUrl, `loa-${role}-screens`);
       subscriber.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis subscriber error'));
       const playlistChanges = new PlaylistChanges(redis, subscriber, `${config.redisPrefix}:screens:changed`, logger);
-      await playlistChanges.start();
+      // Not awaited: with Redis down the API still starts (and /health says why); ioredis
+      // subscribes once it connects, and again after every reconnect.
+      void playlistChanges.start().catch((error: unknown) => logger.warn({ component: 'screens', err: error }, 'could not subscribe to playlist changes'));
       stops.push(async () => {
         await playlistChanges.stop();
         subscriber.disconnect();

@@ -38,7 +38,8 @@ export class PlaylistChanges {
   }
 
   async stop(): Promise<void> {
-    if (this.subscribed) await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+    // Redis away: a queued UNSUBSCRIBE would never be answered; the caller drops the connection.
+    if (this.subscribed && this.subscriber.status === 'ready') await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
     this.subscribed = false;
     this.wakeAll();
   }
@@ -53,6 +54,12 @@ export class PlaylistChanges {
     if (screenIds.length === 0) return;
     // This process learns at once even when Redis is down; the others when it is back.
     this.deliver(screenIds);
+    // Redis away: a queued PUBLISH could hold the launch indefinitely. Other processes then see
+    // the change when their cached playlists expire (seconds); PostgreSQL already has it.
+    if (this.publisher.status !== 'ready') {
+      this.logger?.warn({ component: 'screens', screens: screenIds.length }, 'Redis unavailable: other API processes learn of this playlist change within seconds');
+      return;
+    }
     try {
       await this.publisher.publish(this.channel, JSON.stringify({ ids: screenIds }));
     } catch (error) {

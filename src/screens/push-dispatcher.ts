@@ -79,7 +79,9 @@ export class PushDispatcher {
     const screen = await this.deps.screens.get(screenId);
     if (!screen?.push_url) return;
     const lease = `${this.options.leasePrefix}:screens:push:${screenId}`;
-    if ((await this.deps.redis.set(lease, String(process.pid), 'PX', 60_000, 'NX')) !== 'OK') return;
+    // Without Redis there is no lease: push anyway (a duplicate is harmless, a missed alert is not).
+    const leased = this.deps.redis.status === 'ready';
+    if (leased && (await this.deps.redis.set(lease, String(process.pid), 'PX', 60_000, 'NX')) !== 'OK') return;
     try {
       let backoff = this.options.minBackoffMs ?? 1000;
       while (!this.stopped) {
@@ -96,10 +98,10 @@ export class PushDispatcher {
         }
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 60_000);
-        await this.deps.redis.pexpire(lease, 60_000);
+        if (leased && this.deps.redis.status === 'ready') await this.deps.redis.pexpire(lease, 60_000);
       }
     } finally {
-      await this.deps.redis.del(lease).catch(() => undefined);
+      if (leased && this.deps.redis.status === 'ready') await this.deps.redis.del(lease).catch(() => undefined);
     }
   }
 

@@ -168,6 +168,19 @@ describe('screens API', () => {
     expect((await playlist(first, 'hanoi-led')).items).toEqual([]);
   });
 
+  it('makes a run’s items once, however often its launch is retried', async () => {
+    const saved = await first.app.inject({ method: 'PUT', url: '/v1/campaigns/nhac-lai', headers: { ...admin(), 'content-type': 'application/yaml' }, payload: campaignYaml({ id: 'nhac-lai', screens: [{ targets: { ids: ['hanoi-led'] }, text: { vi: 'Nhắc lại' }, duration: 5 }] }) });
+    expect(saved.statusCode).toBeLessThan(300);
+    const again = () => first.app.inject({ method: 'POST', url: '/v1/campaigns/nhac-lai/launch', headers: { ...admin(), 'idempotency-key': 'nhac-lai-1' } });
+    const runId = (await again()).json<{ run: { id: number } }>().run.id;
+    const version = await screenVersion('hanoi-led');
+    expect((await again()).json<{ run: { id: number } }>().run.id).toBe(runId);
+    const items = await database.store.db.selectFrom('playlist_items').select('id').where('run_id', '=', runId).execute();
+    expect(items).toHaveLength(1);
+    expect(await screenVersion('hanoi-led')).toBe(version);
+    await first.services.screens!.playlists.withdrawRun(runId);
+  });
+
   it('wakes a pending long-poll held by a second API process when an urgent campaign launches', async () => {
     const before = await playlist(second, 'vca-arrivals');
     const pending = second.app.inject({ method: 'GET', url: '/v1/screens/vca-arrivals/playlist?wait=50', headers: { ...screenAuth('vca-arrivals'), 'if-none-match': `"${before.version}"` } });

@@ -228,7 +228,11 @@ export function screenPollRoutes(screens: ScreenService, playlists: PlaylistServ
         const unsubscribe = changes.onChange((ids) => {
           if (ids.includes(id)) setImmediate(() => void schedule());
         });
-        const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
+        // An open stream is a screen that is there: the keep-alive doubles as its heartbeat.
+        const keepAlive = setInterval(() => {
+          raw.write(': keep-alive\n\n');
+          playlists.markSeen(id);
+        }, 25_000);
         streams.add(raw);
         raw.on('close', () => {
           streams.delete(raw);
