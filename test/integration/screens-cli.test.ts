@@ -63,6 +63,7 @@ describe('loa screens', () => {
     expect(added.stdout).toContain('Đã đăng ký màn hình cho-xuan-khanh');
     const token = /\s(lsc_\S+)/.exec(added.stdout)![1]!;
     expect((await poll('cho-xuan-khanh', token)).statusCode).toBe(200);
+    await services.screens!.playlists.flushSeen(); // heartbeats are written once a second
 
     const list = await runLoa(['screens', 'list', '--json'], env);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: 'cho-xuan-khanh', kind: 'led', tags: ['cho'], province: '92', status: 'online' })]);
