@@ -142,6 +142,9 @@ describe('screens API', () => {
       expect(list.statusCode).toBe(200);
       expect(list.body).not.toMatch(/token|lsc_/i);
       await first.app.inject({ method: 'GET', url: `/v1/screens/cho-an-binh/playlist?token=${tokens['cho-an-binh']}` });
+      const player = await first.app.inject({ method: 'GET', url: `/v1/screens/cho-an-binh/player?token=${tokens['cho-an-binh']}` });
+      expect(player.statusCode).toBe(303);
+      expect(player.headers.location).toBe('/v1/screens/cho-an-binh/player');
       expect(logText).toContain('token=[redacted]');
       expect(logText).not.toContain(tokens['cho-an-binh']!);
     });

@@ -85,6 +85,8 @@ export function screenPollRoutes(screens: ScreenService, playlists: PlaylistServ
     app.get<{ Params: { id: string }; Querystring: { token?: string; wait?: number; format?: 'json' | 'led' | 'board' | 'rss' } }>(
       '/screens/:id/playlist',
       {
+        // Thousands of screens poll all day: their requests are not logged one by one (errors still are).
+        logLevel: 'warn',
         schema: {
           summary: 'The screen’s playlist: If-None-Match → 304; ?wait=N holds the request until it changes',
           tags,
@@ -160,6 +162,8 @@ export function screenPollRoutes(screens: ScreenService, playlists: PlaylistServ
     app.post<{ Params: { id: string }; Querystring: { token?: string }; Body: { plays: Array<{ item: unknown; from: unknown; to: unknown }> } }>(
       '/screens/:id/plays',
       {
+        // Thousands of screens poll all day: their requests are not logged one by one (errors still are).
+        logLevel: 'warn',
         bodyLimit: 4 * 1024 * 1024,
         schema: {
           summary: 'Proof of play: a batch of {item, from, to}; each bad record is refused with its reason, the rest stored',
@@ -193,6 +197,8 @@ export function screenPollRoutes(screens: ScreenService, playlists: PlaylistServ
     app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
       '/screens/:id/events',
       {
+        // Thousands of screens poll all day: their requests are not logged one by one (errors still are).
+        logLevel: 'warn',
         schema: {
           summary: 'Server-sent events: a `playlist` event with the whole playlist now and at every change',
           tags,
