@@ -1,3 +1,5 @@
+import { createRunStatusReader } from '../src/jobs/engine.js';
+import { simulatorCarriers } from '../src/config.js';
 import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +8,8 @@ import { generateApiKey, hashApiKey } from '../src/domain/api-key.js';
 import { createLogger } from '../src/logger.js';
 import { createMetricsRegistry } from '../src/metrics.js';
 import { createApiServices } from '../src/services/index.js';
-import { CountingRunStatusReader, LoggingRunLauncher } from '../src/services/interim-engine.js';
 import { ApiKeyRepository } from '../src/store/api-key.repository.js';
 import { AudienceRepository } from '../src/store/audience.repository.js';
-import { CampaignRepository } from '../src/store/campaign.repository.js';
-import { MessageRepository } from '../src/store/message.repository.js';
-import { RunRepository } from '../src/store/run.repository.js';
 import { createDb } from '../src/store/db.js';
 import { MigrationRunner } from '../src/store/migrator.js';
 import { rssMb, throwawayDatabase, type Report } from './harness.js';
@@ -55,8 +53,9 @@ export async function run(report: Report): Promise<void> {
       metrics: createMetricsRegistry(),
       checks: [],
       services: createApiServices(store, {
-        launcher: new LoggingRunLauncher(createLogger('silent')),
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }),
+        // Audience routes launch nothing: a launcher that refuses to is enough.
+        launcher: { enqueueCompile: () => Promise.reject(new Error('no launches in this test')) },
+        statusReader: createRunStatusReader(store, { carriers: simulatorCarriers(2775) }),
       }),
       audience: {
         audience: new AudienceRepository(store.db, store.pool),

@@ -12,12 +12,8 @@ import { createMetricsRegistry } from '../src/metrics.js';
 import { PlaylistChanges } from '../src/screens/playlist-changes.js';
 import { hashScreenToken, screenToken } from '../src/screens/screens.service.js';
 import { createApiServices, type ApiServices } from '../src/services/index.js';
-import { CountingRunStatusReader, LoggingRunLauncher } from '../src/services/interim-engine.js';
-import { CampaignRepository } from '../src/store/campaign.repository.js';
 import { createDb, type Store } from '../src/store/db.js';
-import { MessageRepository } from '../src/store/message.repository.js';
 import { MigrationRunner } from '../src/store/migrator.js';
-import { RunRepository } from '../src/store/run.repository.js';
 import { rssMb, throwawayDatabase, type Report } from './harness.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -40,7 +36,7 @@ async function apiProcess(store: Store, channel: string): Promise<ApiProcess> {
   const logger = createLogger('silent');
   const services = createApiServices(
     store,
-    { launcher: new LoggingRunLauncher(logger), statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }) },
+    { launcher: { enqueueCompile: async () => undefined }, statusReader: { get: async () => undefined } },
     { playlistChanges: changes, maxWaitSeconds: 120 },
   );
   const app = await buildApp({ logger, metrics: createMetricsRegistry(), checks: [], services });

@@ -46,7 +46,8 @@ function bindSessions(port: number, count: number, window: number) {
   return boundSessions({ host: '127.0.0.1', port, ...credentials }, { carrier: 'viettel', count, window, label: (i) => `bench/${i}`, bindTimeoutMs: 10_000, logger });
 }
 
-async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
+/** Also run by engine.bench.ts, to report the engine's rate as a share of the transport's in the same run. */
+export async function uncapped(report: Report, registeredDelivery: number, name: string): Promise<void> {
   const sim = await childSimulator();
   const binds = 2;
   const { source, close } = await bindSessions(sim.port, binds, 200);
@@ -59,9 +60,9 @@ async function uncapped(report: Report, registeredDelivery: number, name: string
   const count = 100_000;
   const all = parts(count, registeredDelivery);
   // Warm up (JIT, socket buffers) before measuring.
-  await sut.run(batchesOf(all.slice(0, 5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  await sut.run(batchesOf(all.slice(0, 5_000), 1_000), { beforeSend: async (batch) => batch, onResult: () => {} });
   const start = performance.now();
-  const summary = await sut.run(batchesOf(all.slice(5_000), 1_000), { beforeSend: async () => {}, onResult: () => {} });
+  const summary = await sut.run(batchesOf(all.slice(5_000), 1_000), { beforeSend: async (batch) => batch, onResult: () => {} });
   const seconds = (performance.now() - start) / 1000;
   sut.dispose();
   await close();
@@ -85,7 +86,7 @@ async function capped(report: Report): Promise<void> {
   const port = await sim.listen();
   const { source, close } = await bindSessions(port, binds, 50);
   const sut = submitterFor('viettel', source, cap / binds, { logger });
-  const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async () => {}, onResult: () => {} });
+  const summary = await sut.run(batchesOf(parts(cap * 6, 0), 500), { beforeSend: async (batch) => batch, onResult: () => {} });
   sut.dispose();
   await close();
   // Steady state: whole seconds only (the first and last are partial).

@@ -38,6 +38,14 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/** A service the request needs (Redis, the queue) is down: nothing is lost, retry later (HTTP 503). */
+export class UnavailableError extends DomainError {
+  override name = 'UnavailableError';
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}
+
 export class ForbiddenError extends DomainError {
   override name = 'ForbiddenError';
   constructor(message = 'not allowed for this role') {

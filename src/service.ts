@@ -5,19 +5,16 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { CARRIER_IDS } from './domain/carrier.js';
 import { startCarrierBinds } from './jobs/carrier-binds.js';
+import { createRunLauncher, createRunStatusReader, startEngine } from './jobs/engine.js';
 import { createRedis } from './jobs/redis.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 import { createApiServices, type EngineParts } from './services/index.js';
-import { CountingRunStatusReader, LoggingRunLauncher } from './services/interim-engine.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
-import { CampaignRepository } from './store/campaign.repository.js';
-import { MessageRepository } from './store/message.repository.js';
 import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
-import { RunRepository } from './store/run.repository.js';
 import { PlaylistChanges } from './screens/playlist-changes.js';
 import { PushDispatcher } from './screens/push-dispatcher.js';
 import { ScreenRepository } from './store/screen.repository.js';
@@ -89,7 +86,9 @@ export async function startService(config: Config, role: Role, logger: Logger, p
 
   try {
     await preparePostgres(config.databaseUrl, logger);
-    const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger });
+    // A worker runs several batch jobs per carrier, each claiming and writing its results on its
+    // own connections alongside the receipt writer: more than the default 10.
+    const store = new Store(config.databaseUrl, { applicationName: `loa-${role}`, logger, max: has(role, 'worker') ? 30 : 10 });
     stops.push(() => store.close());
     await new MigrationRunner(store.pool, { logger }).migrate().catch((error: Error) => {
       throw new StartupError(`PostgreSQL at ${redactUrl(config.databaseUrl)}: ${error.message}`, { cause: error });
@@ -110,19 +109,19 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
       }
-      const binds = await startCarrierBinds({ config, redis, receiptStore: new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger }), logger });
+      const receipts = new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger });
       stops.push(() => binds.stop());
+      // Compile and submit workers, the completion sweeper. Stopped before the binds (stops run
+      // in reverse), so the jobs in flight settle and return their unsent rows to queued first.
+      const engine = await startEngine({ store, redis, config, pools: binds.pools, receipts, late: binds.lateResponses, logger });
+      stops.push(() => engine.stop());
     }
 
     if (has(role, 'api')) {
-      const engine: EngineParts = parts.engine ?? {
-        launcher: new LoggingRunLauncher(logger),
-        statusReader: new CountingRunStatusReader({
-          runs: new RunRepository(store.db),
-          campaigns: new CampaignRepository(store.db),
-          messages: new MessageRepository(store.db, store.pool),
-        }),
-      };
+      const launcher = createRunLauncher(redis, config);
+      stops.push(() => launcher.close());
+      const engine: EngineParts = parts.engine ?? { launcher, statusReader: createRunStatusReader(store, config) };
       // Screens: playlist changes reach the long-polls of every API process over Redis pub/sub.
       const subscriber = createRedis(config.redisUrl, `loa-${role}-screens`);
       subscriber.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis subscriber error'));

@@ -37,7 +37,7 @@ export function buildCampaign(overrides: DeepPartial<Campaign> = {}): Campaign {
       encoding: 'auto',
       sender: { viettel: 'STTTT-CT', vnpt: 'STTTT-CT', mobifone: 'STTTT-CT' },
     },
-    audience: { lists: ['cantho-subscribers'], areas: { province: [], commune: [] }, exclude: [] },
+    audience: { lists: ['cantho-subscribers'], areas: { province: [], commune: [] }, exclude: [], ignoreOptOuts: false },
     operators: ['viettel', 'vnpt', 'mobifone'],
     throttle: {},
     validity: 'PT24H',

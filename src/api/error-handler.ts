@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, ValidationError } from '../errors.js';
 
 const STATUS_BY_ERROR = new Map<new (...args: never[]) => DomainError, number>([
   [ValidationError, 400],
@@ -7,6 +7,7 @@ const STATUS_BY_ERROR = new Map<new (...args: never[]) => DomainError, number>([
   [ForbiddenError, 403],
   [NotFoundError, 404],
   [ConflictError, 409],
+  [UnavailableError, 503],
 ]);
 
 /** Any other domain error is the caller's input the domain refused: 400 with its code. */

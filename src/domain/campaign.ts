@@ -59,6 +59,8 @@ export interface Campaign {
     lists: string[];
     areas: { province: string[]; commune: string[] };
     exclude: string[];
+    /** Send to opted-out numbers too: only for urgent campaigns (semanticIssues). */
+    ignoreOptOuts: boolean;
   };
   operators: CarrierId[];
   schedule?: CampaignSchedule;
@@ -266,6 +268,11 @@ function semanticIssues(data: unknown): RawIssue[] {
         issues.push({ segments: ['throttle', carrier], message: `${carrier} is not in operators`, key: 'throttleNotOperator', params: { carrier }, atKey: true });
       }
     }
+  }
+
+  const audience = isRecord(data.audience) ? data.audience : undefined;
+  if (audience?.ignoreOptOuts === true && data.priority !== 'urgent') {
+    issues.push({ segments: ['audience', 'ignoreOptOuts'], message: 'is allowed only for priority: urgent (the opt-out register applies to every other campaign)' });
   }
 
   if (typeof data.validity === 'string') {

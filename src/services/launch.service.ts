@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateCampaign, validitySeconds, type Campaign, type QuietHours } from '../domain/campaign.js';
 import { deferForQuietHours } from '../domain/schedule.js';
 import { DEFAULT_TIME_ZONE } from '../domain/time-zone.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import type { RunLauncher } from '../jobs/engine-contract.js';
 import type { AuditRepository } from '../store/audit.repository.js';
 import type { CampaignRepository } from '../store/campaign.repository.js';
@@ -110,10 +110,18 @@ export class LaunchService {
         audienceSize,
       };
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
-      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...(deferred ? { notBefore: scheduledFor } : {}) });
     }
-    // Also on a retry: creating a run's items is idempotent, and completes a launch that crashed here.
+    // Screens first: they do not need the SMS queue, so a queue that is down (503) does not keep an
+    // alert off them. Idempotent per run (a retry adds nothing; withdrawn items stay withdrawn).
     if (this.deps.playlists && request.testList === undefined) await this.deps.playlists.createForRun(run, campaign);
+    if (run.state === 'scheduled') {
+      // Also on a retry: the compile job's id is the run's, so enqueueing again is a no-op when the
+      // first request got that far, and starts the run when the queue was down for it (503 below).
+      const notBefore = run.scheduled_for.getTime() > at.getTime() ? { notBefore: run.scheduled_for } : {};
+      await launcher.enqueueCompile(run.id, { priority: campaign.priority, ...notBefore }).catch((error: unknown) => {
+        throw new UnavailableError(`run ${run.id} is created but could not be queued (${(error as Error).message}); retry with the same Idempotency-Key`);
+      });
+    }
     // A retry reports the run the first request created: still waiting, or not.
     const runDeferred = run.scheduled_for.getTime() > at.getTime();
     return {

@@ -48,8 +48,13 @@ export type PartOutcome =
   | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
 
 export interface SubmitHooks<R> {
-  /** Before any PDU of `batch` leaves; resolve once the batch is durably `submitting`. */
-  beforeSend(batch: readonly SubmitPart<R>[]): Promise<void>;
+  /**
+   * Before any PDU of `batch` leaves: claim the batch's rows (queued → submitting, durably) and
+   * resolve with the parts whose rows THIS call claimed. Only those are sent, and only those get
+   * an outcome: a part left out (another worker claimed or already sent its row, e.g. a job the
+   * queue delivered twice) is never sent (DESIGN.md, "the claim is the guard").
+   */
+  beforeSend(batch: readonly SubmitPart<R>[]): Promise<readonly SubmitPart<R>[]>;
   /** Exactly once per part. */
   onResult(part: SubmitPart<R>, outcome: PartOutcome): void | Promise<void>;
 }

@@ -21,10 +21,14 @@ export type { Addressing, PartOutcome, RunSummary, SessionSource, StopReason, Su
  *
  *   const submitter = new Submitter({ carrier, sessions: bindPool, tpsPerBind, errorMeaning, … });
  *   await submitter.run(batchesOfParts, {
- *     // Called once per batch, BEFORE any PDU of the batch leaves. Resolve only once the batch's
- *     // rows are durably `submitting` (one UPDATE … WHERE id = ANY($1)). If it throws, nothing of
- *     // that batch is sent and run() rejects: the rows stay `queued`.
- *     beforeSend: async (batch) => messages.markSubmitting(batch.map((p) => p.ref.messageId)),
+ *     // Called once per batch, BEFORE any PDU of the batch leaves. Claim the batch's rows (one
+ *     // UPDATE … WHERE state = 'queued' RETURNING id) and resolve with the parts whose rows this
+ *     // call moved: only those are sent. If it throws, nothing of that batch is sent and run()
+ *     // rejects: the rows stay `queued`.
+ *     beforeSend: async (batch) => {
+ *       const moved = new Set(await messages.markSubmitting(batch.map((p) => p.ref.messageId)));
+ *       return batch.filter((p) => moved.has(p.ref.messageId));
+ *     },
  *     // Exactly once per part. Buffer and write in sets (`submitted` + message id, `failed` +
  *     // status, `ambiguous`); a returned promise is awaited before run() resolves.
  *     onResult: (part, outcome) => buffer.push(part.ref, outcome),
@@ -176,27 +180,36 @@ export class Submitter {
       changed: null,
     };
     const anyRun = run as Run<unknown>;
+    // Once for all the runs in progress (the engine runs several batch jobs over one submitter).
+    if (this.runs.size === 0) {
+      this.source.on('bound', this.onTopology);
+      this.source.on('unbound', this.onTopology);
+    }
     this.runs.add(anyRun);
-    this.source.on('bound', this.onTopology);
-    this.source.on('unbound', this.onTopology);
     this.startWatchdog();
     const onAbort = (): void => this.stopRun(anyRun, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
+    // The next batch is taken from the source only once the waiting parts are down to the
+    // prefetch limit, so a source that claims rows as it yields them claims just in time.
+    const iterator = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : (batches as Iterable<readonly SubmitPart<R>[]>)[Symbol.iterator]();
     try {
-      for await (const batch of batches) {
+      for (;;) {
         if (run.stopped) break;
         await this.until(run, () => run.stopped !== null || run.waiting <= this.prefetchLimit());
         if (run.stopped) break;
+        const next = await iterator.next();
+        if (next.done) break;
+        const batch = next.value;
         if (batch.length === 0) continue;
-        await hooks.beforeSend(batch);
+        const claimed = await hooks.beforeSend(batch);
         if (run.stopped) {
           // Marked `submitting` but stopped before sending: report them unsent so the engine requeues.
-          for (const part of batch) this.settleNew(run, part, { outcome: 'unsent', ok: false, ambiguous: false, reason: run.stopped, attempts: 0 });
+          for (const part of claimed) this.settleNew(run, part, { outcome: 'unsent', ok: false, ambiguous: false, reason: run.stopped, attempts: 0 });
           continue;
         }
         const now = performance.now();
-        for (const part of batch) {
+        for (const part of claimed) {
           run.summary.parts += 1;
           run.unsettled += 1;
           run.waiting += 1;
@@ -214,6 +227,7 @@ export class Submitter {
       await Promise.allSettled(run.pendingHooks);
       throw error;
     } finally {
+      await Promise.resolve(iterator.return?.()).catch(() => undefined);
       signal?.removeEventListener('abort', onAbort);
       this.runs.delete(anyRun);
       if (this.runs.size === 0) {

@@ -91,6 +91,29 @@ export interface MessagesTable {
   province: string | null;
   commune: string | null;
   error_code: string | null;
+  /** The worker lease (worker_leases.id) that claimed the row; null until claimed. */
+  claim: ColumnType<number | null, number | null | undefined, number | null>;
+  /** SMPP command_status of a refused submit_sm (error_code holds a receipt's error). */
+  submit_status: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export interface WorkerLeasesTable {
+  id: Generated<number>;
+  worker: string;
+  started_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+/** Per-statement deltas of message counts (0005_engine.sql), summed on read. */
+export interface RunCountsTable {
+  run_id: number;
+  carrier: CarrierId | null;
+  province: string | null;
+  commune: string | null;
+  state: MessageState;
+  delta: number;
+  segments: number;
+  at: CreatedAt;
 }
 
 export interface MessageSegmentsTable {
@@ -257,6 +280,8 @@ export interface Database {
   campaign_versions: CampaignVersionsTable;
   runs: RunsTable;
   messages: MessagesTable;
+  worker_leases: WorkerLeasesTable;
+  run_counts: RunCountsTable;
   message_segments: MessageSegmentsTable;
   parked_receipts: ParkedReceiptsTable;
   unreadable_receipts: UnreadableReceiptsTable;

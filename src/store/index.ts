@@ -10,3 +10,6 @@ export * from './audience.repository.js';
 export * from './screen.repository.js';
 export * from './api-key.repository.js';
 export * from './audit.repository.js';
+export * from './compile.repository.js';
+export * from './run-count.repository.js';
+export * from './worker-lease.repository.js';

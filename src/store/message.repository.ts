@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import { MESSAGE_STATES, type MessageState } from '../domain/message-state.js';
@@ -105,7 +105,9 @@ export class MessageRepository {
     const client = await this.pool.connect();
     let failure: Error | undefined;
     try {
-      await copyInto(client, `"${partition}" (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
+      // Through the partitioned root, not the partition: the root's statement trigger keeps the
+      // status counters (run_counts, 0005_engine.sql) and does not fire for a COPY into a partition.
+      await copyInto(client, `messages (run_id, id, carrier, state, parts_total, done_at, msisdn, province, commune)`, lines());
       // Fresh statistics now rather than whenever autovacuum gets to it: without them the
       // planner takes the new partition for empty and picks plans that scan all of it.
       await client.query(`ANALYZE "${partition}"`);
@@ -136,15 +138,21 @@ export class MessageRepository {
     return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
-  /** Like markSubmitting, for a batch job's id range of one carrier; returns what to send. */
-  async claimQueued(runId: number, batch: { carrier: CarrierId; fromId: number; toId: number; limit?: number }): Promise<ClaimedMessage[]> {
+
+  /**
+   * The claim (DESIGN.md "the claim is the guard"): queued → submitting for at most `limit` rows of
+   * one carrier in [fromId, toId], lowest ids first, recording `claim` (the worker's lease id).
+   * Only the rows returned may be sent; a row another worker claimed, or already sent, is not
+   * returned. One statement: SKIP LOCKED lets two workers on the same range take different rows.
+   */
+  async claim(runId: number, batch: { carrier: CarrierId; fromId: number; toId: number; limit: number; claim: number }): Promise<ClaimedMessage[]> {
     const { rows } = await sql<{ id: number; msisdn: string; parts_total: number; attempts: number }>`
-      UPDATE messages SET state = 'submitting', attempts = attempts + 1
+      UPDATE messages SET state = 'submitting', attempts = attempts + 1, claim = ${batch.claim}
       WHERE run_id = ${runId} AND state = 'queued' AND id = ANY(ARRAY(
         SELECT id FROM messages
         WHERE run_id = ${runId} AND id BETWEEN ${batch.fromId} AND ${batch.toId}
           AND carrier = ${batch.carrier}::carrier_id AND state = 'queued'
-        ORDER BY id LIMIT ${batch.limit ?? 2_147_483_647}
+        ORDER BY id LIMIT ${batch.limit}
         FOR UPDATE SKIP LOCKED
       ))
       RETURNING id, msisdn, parts_total, attempts`.execute(this.db);
@@ -153,31 +161,31 @@ export class MessageRepository {
       .sort((a, b) => a.id - b.id);
   }
 
-  /** queued/submitting → failed (permanent SMPP error); returns the ids that moved. */
-  async markFailed(runId: number, failures: ReadonlyArray<{ id: number; errorCode: string }>): Promise<number[]> {
+  /**
+   * submitting → failed after the SMSC refused a part: `submitStatus` is the SMPP command_status,
+   * stored in submit_status (error_code stays for what a receipt says). Returns the ids that moved.
+   */
+  async markFailed(runId: number, failures: ReadonlyArray<{ id: number; submitStatus: number }>): Promise<number[]> {
     if (failures.length === 0) return [];
     const ids = failures.map((f) => f.id);
-    const { rows } = await this.db.transaction().execute((trx) =>
-      withoutNestedLoops(trx, () =>
-        sql<{ id: number }>`
-          UPDATE messages m SET state = 'failed', error_code = f.error_code, done_at = now()
-          FROM unnest(${ids}::int[], ${failures.map((f) => f.errorCode)}::text[]) AS f(id, error_code)
-          WHERE m.run_id = ${runId} AND m.id = ANY(${ids}::int[]) AND m.id = f.id AND m.state IN ('queued', 'submitting')
-          RETURNING m.id`.execute(trx),
-      ),
-    );
+    const { rows } = await sql<{ id: number }>`
+      UPDATE messages m SET state = 'failed', submit_status = f.status, done_at = now()
+      FROM unnest(${ids}::int[], ${failures.map((f) => f.submitStatus)}::int[]) AS f(id, status)
+      WHERE m.run_id = ${runId} AND m.id = ANY(${ids}::int[]) AND m.id = f.id AND m.state IN ('queued', 'submitting')
+      RETURNING m.id`.execute(this.db);
     return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   /**
    * submitting → `to` for rows a worker no longer owns: `ambiguous` after a crash (the PDU may
    * have left), or `queued` to send again (a PDU known not to have left, or resendAmbiguous).
+   * A requeued message starts over: its part count goes back to 0 and its claim is cleared.
    * Without ids: every submitting row of the run (the reconciler). Returns how many moved.
    */
   async releaseSubmitting(runId: number, to: 'ambiguous' | 'queued', ids?: readonly number[]): Promise<number> {
     let query = this.db
       .updateTable('messages')
-      .set(to === 'ambiguous' ? { state: 'ambiguous', done_at: sql`now()` } : { state: 'queued' })
+      .set(to === 'ambiguous' ? { state: 'ambiguous', done_at: sql`now()` } : { state: 'queued', parts_submitted: 0, claim: null })
       .where('run_id', '=', runId)
       .where('state', '=', 'submitting');
     if (ids) query = query.where('id', '=', sql<number>`ANY(${[...ids]}::int[])`);
@@ -185,15 +193,28 @@ export class MessageRepository {
     return Number(result.numUpdatedRows);
   }
 
-  /** Messages still waiting for a receipt when the run's validity ended → unknown. */
-  async expireUnresolved(runId: number): Promise<number> {
-    const result = await this.db
-      .updateTable('messages')
-      .set({ state: 'unknown', done_at: sql`now()` })
-      .where('run_id', '=', runId)
-      .where('state', 'in', ['submitted', 'enroute', 'accepted'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+
+
+  /**
+   * The completion sweep: at most `limit` messages with no final receipt past
+   * submitted_at + `validitySeconds` → unknown. Returns how many moved; call again while it
+   * returns `limit`. (A late receipt still updates an unknown message: the handset's truth wins.)
+   */
+  async expireOverdue(runId: number, validitySeconds: number, limit = 10_000): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      WITH moved AS (
+        UPDATE messages SET state = 'unknown', done_at = now()
+        WHERE run_id = ${runId} AND id = ANY(ARRAY(
+          SELECT id FROM messages
+          WHERE run_id = ${runId} AND state IN ('submitted', 'enroute', 'accepted')
+            AND submitted_at < now() - make_interval(secs => ${validitySeconds})
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        )) AND state IN ('submitted', 'enroute', 'accepted')
+        RETURNING 1
+      )
+      SELECT count(*)::int AS n FROM moved`.execute(this.db);
+    return rows[0]?.n ?? 0;
   }
 
   /** Message count per state for a run, every state present (0 when none). */
@@ -213,18 +234,4 @@ export class MessageRepository {
       .execute();
     return rows;
   }
-}
-
-/**
- * Runs batch statements with nested-loop joins disabled. Each of them reaches its big tables
- * only through `= ANY(batch keys)` on a primary key, so the rows involved are few; joining those
- * by hashing is then always right, while the planner's estimates often are not (a run's
- * partition is analysed as all `queued` right after COPY, so "state = 'submitting'" looks
- * empty and a nested loop rescanning the batch per row looks cheap — it is quadratic).
- */
-async function withoutNestedLoops<T>(trx: Transaction<Database>, fn: () => Promise<T>): Promise<T> {
-  await sql`SET LOCAL enable_nestloop = off`.execute(trx);
-  const result = await fn();
-  await sql`SET LOCAL enable_nestloop = DEFAULT`.execute(trx);
-  return result;
 }

@@ -23,6 +23,14 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** A run with what its campaign version says, for the engine's jobs and the status. */
+export interface RunWithVersion {
+  run: Run;
+  campaignId: string;
+  contentHash: string;
+  document: JsonObject;
+}
+
 /** Which states a run may move to from each state; cancelled, completed and failed are final. */
 export const RUN_TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
   scheduled: ['compiling', 'cancelled', 'failed'],
@@ -75,6 +83,19 @@ export class RunRepository {
 
   async get(id: number): Promise<Run | undefined> {
     return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async getWithVersion(id: number): Promise<RunWithVersion | undefined> {
+    const row = await this.db
+      .selectFrom('runs')
+      .innerJoin('campaign_versions as v', 'v.id', 'runs.campaign_version_id')
+      .selectAll('runs')
+      .select(['v.campaign_id', 'v.content_hash', 'v.document'])
+      .where('runs.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { campaign_id, content_hash, document, ...run } = row;
+    return { run, campaignId: campaign_id, contentHash: content_hash, document };
   }
 
   /**

@@ -1,47 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey, type ApiRole } from '../../src/domain/api-key.js';
 import { ApiKeyRepository } from '../../src/store/api-key.repository.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
-
-const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-
-/** The real service (src/main.ts through tsx, API role) as its own process; resolves with its port. */
-function startService(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; port: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'api'], { env: { ...BASE_ENV, LOG_LEVEL: 'info', ...env } });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      for (const line of buffered.split('\n')) {
-        try {
-          const entry = JSON.parse(line) as { msg?: string; port?: number };
-          if (entry.msg === 'loa started' && typeof entry.port === 'number') resolve({ child, port: entry.port, exited });
-        } catch {
-          // a partial line
-        }
-      }
-    });
-    void exited.then((code) => reject(new Error(`service exited with ${String(code)}: ${stderr}`)));
-  });
-}
-
-/** `loa …` from the sources, as a user runs it. */
-function loa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...BASE_ENV, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+import { runLoaProcess as loa, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
 
 describe('loa audience, lists, optout and portability against a running service', () => {
   let database: TestDatabase;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let service: ServiceProcess;
   let env: Record<string, string>;
 
   async function key(role: ApiRole): Promise<string> {
@@ -52,8 +17,8 @@ describe('loa audience, lists, optout and portability against a running service'
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    service = await startService({ DATABASE_URL: database.url, PORT: '0', LOA_REDIS_PREFIX: testRedisPrefix() });
-    env = { LOA_URL: `http://127.0.0.1:${service.port}`, LOA_TOKEN: await key('operator'), LOA_LANG: 'en' };
+    service = startServiceProcess(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0', LOA_REDIS_PREFIX: testRedisPrefix() });
+    env = { LOA_URL: `http://127.0.0.1:${await service.port()}`, LOA_TOKEN: await key('operator'), LOA_LANG: 'en' };
   });
 
   afterAll(async () => {

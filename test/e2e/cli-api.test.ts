@@ -1,63 +1,24 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { RunRepository } from '../../src/store/run.repository.js';
 import type { RunState } from '../../src/store/database.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { runLoaProcess as loa, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
 
 const CAMPAIGN = 'campaigns/cantho-ncov-2020-02.yaml';
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...extra };
-}
-
-/** The `loa` command from the sources, as its own process. */
-function loa(args: string[], env: Record<string, string>): Promise<Finished> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: baseEnv(env) });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** The service (src/main.ts --role api) as its own process; resolves with its port once it listens. */
-function startService(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; port: Promise<number>; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'api'], { env: baseEnv({ LOG_LEVEL: 'info', ...env }) });
-  let output = '';
-  const port = new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      for (const line of output.split('\n')) {
-        if (!line.includes('"loa started"')) continue;
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.on('exit', () => reject(new Error(`service exited: ${output}`)));
-  });
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, port, exited, output: () => output };
-}
 
 // Each `loa` invocation is a Node process compiling TypeScript through tsx: seconds apiece on a shared 2-core machine.
 describe('loa CLI against a running service', { timeout: 180_000 }, () => {
   let database: TestDatabase;
-  let service: ReturnType<typeof startService>;
+  let service: ServiceProcess;
   let url: string;
   const tokens = { admin: '', operator: '' };
   const as = (role: keyof typeof tokens, extra: Record<string, string> = {}) => ({ LOA_URL: url, LOA_TOKEN: tokens[role], ...extra });
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    service = startService({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOA_REDIS_PREFIX: testRedisPrefix() });
-    url = `http://127.0.0.1:${await service.port}`;
+    service = startServiceProcess(['--role', 'api'], { DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOA_REDIS_PREFIX: testRedisPrefix() });
+    url = `http://127.0.0.1:${await service.port()}`;
   });
 
   afterAll(async () => {
@@ -130,13 +91,6 @@ describe('loa CLI against a running service', { timeout: 180_000 }, () => {
     const again = await loa(['launch', CAMPAIGN, '--now', '--json'], as('operator'));
     expect(JSON.parse(again.stdout)).toMatchObject({ created: true, campaign: { versionCreated: false } });
     expect((JSON.parse(again.stdout) as { runId: number }).runId).not.toBe(result.runId);
-  });
-
-  it('with --wait --json follows the run until it completes, then prints one document and exits 0', async () => {
-    const before = await newestRunId();
-    const [result, runId] = await Promise.all([loa(['launch', CAMPAIGN, '--now', '--wait', '--json', '--interval', '200'], as('operator')), driveNewestRun(before, ['compiling', 'running', 'completed'])]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ runId, status: { runId, state: 'completed' } });
   });
 
   it('with --wait and no terminal prints plain lines, and exits 5 when the run is cancelled; so does loa status', async () => {

@@ -1,63 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
-
-interface Launched {
-  child: ChildProcessWithoutNullStreams;
-  lines: Array<Record<string, unknown>>;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-/** Runs the real entry point (src/main.ts through tsx) as its own process. */
-function launch(args: string[], env: Record<string, string>): Launched {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part) as Record<string, unknown>);
-      } catch {
-        lines.push({ text: part });
-      }
-    }
-    for (const wake of waiters.splice(0)) wake();
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    stderr: () => stderr,
-    exited,
-    async waitForLog(predicate, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = lines.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`log line not seen; stderr: ${stderr}\nstdout: ${JSON.stringify(lines.slice(-5))}`);
-        }
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
-      }
-    },
-  };
-}
+import { freePortRun, startServiceProcess as launch } from '../helpers/processes.js';
 
 describe('loa service process', () => {
   let database: TestDatabase;
@@ -70,7 +16,7 @@ describe('loa service process', () => {
   });
 
   it('migrates an empty database, binds the three simulated carriers, answers /health with 200 and exits 0 on SIGTERM', async () => {
-    const simulatorPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const simulatorPort = await freePortRun();
     const sut = launch(['--role', 'all'], {
       DATABASE_URL: database.url,
       PORT: '0',

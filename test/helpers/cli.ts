@@ -1,4 +1,5 @@
-import { vi } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { expect, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 
 export interface CliRun {
@@ -25,4 +26,18 @@ export async function runLoa(args: string[], env: Record<string, string> = {}): 
     err.mockRestore();
     process.exitCode = undefined;
   }
+}
+
+/** A failure a person reads: one line, no stack trace. */
+export function expectOneLine(stderr: string): void {
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+/** A port something already listens on, to provoke EADDRINUSE. */
+export async function occupiedPort(host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0 };
 }

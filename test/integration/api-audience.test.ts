@@ -1,3 +1,5 @@
+import { createRunStatusReader } from '../../src/jobs/engine.js';
+import { simulatorCarriers } from '../../src/config.js';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
@@ -8,12 +10,8 @@ import { generateApiKey, hashApiKey, type ApiRole } from '../../src/domain/api-k
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { createApiServices } from '../../src/services/index.js';
-import { CountingRunStatusReader, LoggingRunLauncher } from '../../src/services/interim-engine.js';
 import { ApiKeyRepository } from '../../src/store/api-key.repository.js';
 import { AudienceRepository } from '../../src/store/audience.repository.js';
-import { CampaignRepository } from '../../src/store/campaign.repository.js';
-import { MessageRepository } from '../../src/store/message.repository.js';
-import { RunRepository } from '../../src/store/run.repository.js';
 import { AuditRepository } from '../../src/store/audit.repository.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -50,8 +48,9 @@ describe('audience routes', () => {
       metrics: createMetricsRegistry(),
       checks: [],
       services: createApiServices(database.store, {
-        launcher: new LoggingRunLauncher(createLogger('silent')),
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(database.store.db), campaigns: new CampaignRepository(database.store.db), messages: new MessageRepository(database.store.db, database.store.pool) }),
+        // Audience routes launch nothing: a launcher that refuses to is enough.
+        launcher: { enqueueCompile: () => Promise.reject(new Error('no launches in this test')) },
+        statusReader: createRunStatusReader(database.store, { carriers: simulatorCarriers(2775) }),
       }),
       audience: {
         audience: new AudienceRepository(database.store.db, database.store.pool),

@@ -9,15 +9,22 @@ import type { RunLauncher } from '../../src/jobs/engine-contract.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
-import { CountingRunStatusReader } from '../../src/services/interim-engine.js';
-import { AudienceRepository, CampaignRepository, MessageRepository, RunRepository } from '../../src/store/index.js';
+import { createRunStatusReader } from '../../src/jobs/engine.js';
+import { simulatorCarriers } from '../../src/config.js';
+import { AudienceRepository, feedOf, RunRepository } from '../../src/store/index.js';
 import { campaignDocument, campaignYaml } from '../factories.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** Our own RunLauncher interface, recording what the API asked of the engine. */
 class RecordingLauncher implements RunLauncher {
   readonly calls: Array<{ runId: number; notBefore?: Date; priority?: CampaignPriority }> = [];
+  /** Calls to refuse, as a queue that is down would. */
+  failNext = 0;
   async enqueueCompile(runId: number, options: { notBefore?: Date; priority?: CampaignPriority } = {}): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('Redis connection is end');
+    }
     this.calls.push({ runId, ...options });
   }
 }
@@ -47,7 +54,7 @@ describe('/v1 API', () => {
       store,
       {
         launcher,
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool), clock: () => now }),
+        statusReader: createRunStatusReader(store, { carriers: simulatorCarriers(2775) }),
       },
       { clock: () => now },
     );
@@ -237,7 +244,19 @@ describe('/v1 API', () => {
         ...(options.body ? { payload: options.body } : {}),
       });
 
-    it('returns the same run for a retried Idempotency-Key (201, then 200) and enqueues its compile once', async () => {
+    it('answers 503 when the queue is down, and a retry with the same Idempotency-Key starts that run', async () => {
+      await saveCampaign({ id: 'launch-queue-down' });
+      launcher.failNext = 1;
+      const refused = await launch('launch-queue-down', { key: 'queue-down' });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'unavailable', message: expect.stringContaining('retry with the same Idempotency-Key') });
+
+      const retried = await launch('launch-queue-down', { key: 'queue-down' });
+      expect(retried.statusCode).toBe(200);
+      expect(launcher.calls.filter((call) => call.runId === retried.json().run.id)).toHaveLength(1);
+    });
+
+    it('returns the same run for a retried Idempotency-Key (201, then 200), asking for the same compile job again', async () => {
       const campaign = await saveCampaign({ id: 'launch-twice', validity: 'PT6H' });
       const first = await launch('launch-twice', { key: 'retry-me' });
       expect(first.statusCode).toBe(201);
@@ -250,7 +269,11 @@ describe('/v1 API', () => {
       const second = await launch('launch-twice', { key: 'retry-me' });
       expect(second.statusCode).toBe(200);
       expect(second.json()).toMatchObject({ created: false, run: { id: run.id } });
-      expect(launcher.calls.filter((call) => call.runId === run.id)).toEqual([{ runId: run.id, priority: 'normal' }]);
+      // The compile job's id is the run's: the queue keeps one job however often it is asked.
+      expect(launcher.calls.filter((call) => call.runId === run.id)).toEqual([
+        { runId: run.id, priority: 'normal' },
+        { runId: run.id, priority: 'normal' },
+      ]);
 
       const other = await launch('launch-twice', { key: 'another-launch' });
       expect(other.statusCode).toBe(201);
@@ -319,7 +342,7 @@ describe('/v1 API', () => {
       expect((await launch('test-launch', { body: { test: 'no-such-list' } })).statusCode).toBe(400);
       const audience = new AudienceRepository(database.store.db, database.store.pool);
       await audience.createList({ id: 'staff', name: 'Sở TTTT staff' });
-      await audience.importSubscribers('staff', [{ msisdn: '84912345678', province: null, commune: null, attrs: {} }]);
+      await audience.mergeSubscribers('staff', feedOf([{ msisdn: '84912345678', province: null, commune: null, attrs: {} }]));
       const response = await launch('test-launch', { key: 'k', body: { test: 'staff' } });
       expect(response.statusCode).toBe(201);
       expect(response.json().run).toMatchObject({ testList: 'staff', occurrenceId: 'test:k' });
@@ -352,7 +375,9 @@ describe('/v1 API', () => {
 
       const status = await sut.inject({ url: `/v1/runs/${ids[1]}`, headers: auth('viewer') });
       expect(status.statusCode).toBe(200);
-      expect(status.json()).toMatchObject({ runId: ids[1], campaignId: 'runs-list', state: 'scheduled', carriers: [], totals: { queued: 0, delivered: 0 }, asOf: DAYTIME.toISOString() });
+      expect(status.json()).toMatchObject({ runId: ids[1], campaignId: 'runs-list', state: 'scheduled', totals: { queued: 0, delivered: 0 }, asOf: expect.any(String) });
+      // Not compiled yet: no carrier has a message.
+      expect((status.json() as { carriers: Array<{ total: number }> }).carriers.every((carrier) => carrier.total === 0)).toBe(true);
       expect((await sut.inject({ url: '/v1/runs/999999', headers: auth('viewer') })).statusCode).toBe(404);
     });
   });

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { runLoa } from '../helpers/cli.js';
+import { expectOneLine, occupiedPort, runLoa } from '../helpers/cli.js';
 import { adminUrl, createTestDatabase, databaseUrl, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -29,18 +28,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const oneLine = (stderr: string): void => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-};
-
-async function occupy(): Promise<{ server: Server; port: number }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : 0 };
-}
-
 describe('loa migrate', () => {
   it('needs nothing of the carriers: a broken LOA_CARRIERS does not stop it', async () => {
     const sut = await runLoa(['migrate'], { LOA_LANG: 'en', DATABASE_URL: database.url, LOA_CARRIERS: brokenCarriers });
@@ -53,7 +40,7 @@ describe('loa migrate', () => {
     const sut = await runLoa(['migrate'], { LOA_LANG: 'en', DATABASE_URL: 'postgres://loa:secret@127.0.0.1:1/loa' });
     expect(sut.code).toBe(EXIT.unreachable);
     expect(sut.stderr).toMatch(/^loa: error: cannot reach PostgreSQL at postgres:\/\/loa:\*\*\*@127\.0\.0\.1:1\/loa \(ECONNREFUSED\).*DATABASE_URL/);
-    oneLine(sut.stderr);
+    expectOneLine(sut.stderr);
   });
 
   it('hints at --create-database when the database is missing, and creates it when asked', async () => {
@@ -64,7 +51,7 @@ describe('loa migrate', () => {
       expect(missing.code).toBe(EXIT.unreachable);
       expect(missing.stderr).toContain(`the database "${name}" does not exist`);
       expect(missing.stderr).toContain('loa migrate --create-database');
-      oneLine(missing.stderr);
+      expectOneLine(missing.stderr);
       const created = await runLoa(['migrate', '--create-database'], { LOA_LANG: 'en', DATABASE_URL: url });
       expect(created.code).toBe(EXIT.ok);
       expect(created.stdout).toContain('created database');
@@ -87,7 +74,7 @@ describe('loa serve', () => {
     ['PORT', 'api', (port: number) => ({ PORT: String(port) })],
     ['LOA_SIM_PORT', 'worker', (port: number) => ({ LOA_SIM_PORT: String(port - 1) })],
   ])('names %s when its port is in use, exits 1 with one line', async (setting, role, env) => {
-    const { server, port } = await occupy();
+    const { server, port } = await occupiedPort('0.0.0.0');
     try {
       const sut = await runLoa(['serve', '--role', role], {
         LOA_LANG: 'en',
@@ -99,7 +86,7 @@ describe('loa serve', () => {
       });
       expect(sut.stderr).toContain(`port ${port} is already in use (${setting})`);
       expect(sut.code).toBe(EXIT.invalidInput);
-      oneLine(sut.stderr);
+      expectOneLine(sut.stderr);
     } finally {
       server.close();
     }
@@ -109,6 +96,6 @@ describe('loa serve', () => {
     const sut = await runLoa(['serve', '--role', 'api'], { LOA_LANG: 'en', LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://loa@127.0.0.1:1/loa', PORT: '0' });
     expect(sut.code).toBe(EXIT.unreachable);
     expect(sut.stderr).toMatch(/cannot reach PostgreSQL .*DATABASE_URL/);
-    oneLine(sut.stderr);
+    expectOneLine(sut.stderr);
   });
 });

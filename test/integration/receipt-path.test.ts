@@ -173,7 +173,8 @@ describe('receipt path (bind pool → writer → PostgreSQL → deliver_sm_resp)
     }));
     const summary = await submitter.run([parts], {
       beforeSend: async (batch) => {
-        await messages.markSubmitting(runId, batch.map((part) => part.ref));
+        const claimed = new Set(await messages.markSubmitting(runId, batch.map((part) => part.ref)));
+        return batch.filter((part) => claimed.has(part.ref));
       },
       onResult: async (part, outcome) => {
         if (outcome.outcome !== 'ambiguous' || !outcome.late) return;

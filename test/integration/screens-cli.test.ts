@@ -6,8 +6,6 @@ import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
-import { CountingRunStatusReader } from '../../src/services/interim-engine.js';
-import { CampaignRepository, MessageRepository, RunRepository } from '../../src/store/index.js';
 import { runLoa } from '../helpers/cli.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 
@@ -31,7 +29,7 @@ describe('loa screens', () => {
       store,
       {
         launcher: { enqueueCompile: async () => undefined },
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }),
+        statusReader: { get: async () => undefined },
       },
       { playlistChanges: changes },
     );

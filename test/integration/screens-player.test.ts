@@ -10,8 +10,6 @@ import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
-import { CountingRunStatusReader } from '../../src/services/interim-engine.js';
-import { CampaignRepository, MessageRepository, RunRepository } from '../../src/store/index.js';
 import { campaignYaml } from '../factories.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 
@@ -49,7 +47,7 @@ describe('web player (headless Chromium)', () => {
       store,
       {
         launcher: { enqueueCompile: async () => undefined },
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }),
+        statusReader: { get: async () => undefined },
       },
       { clock, playlistChanges: changes },
     );

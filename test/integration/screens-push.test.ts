@@ -6,8 +6,6 @@ import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
 import { PushDispatcher, pushSignature } from '../../src/screens/push-dispatcher.js';
 import { hashScreenToken } from '../../src/screens/screens.service.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
-import { CountingRunStatusReader } from '../../src/services/interim-engine.js';
-import { CampaignRepository, MessageRepository, RunRepository } from '../../src/store/index.js';
 import { ScreenRepository } from '../../src/store/screen.repository.js';
 import { campaignYaml } from '../factories.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
@@ -37,7 +35,7 @@ describe(PushDispatcher.name, () => {
       store,
       {
         launcher: { enqueueCompile: async () => undefined },
-        statusReader: new CountingRunStatusReader({ runs: new RunRepository(store.db), campaigns: new CampaignRepository(store.db), messages: new MessageRepository(store.db, store.pool) }),
+        statusReader: { get: async () => undefined },
       },
       { clock: () => DAYTIME, playlistChanges: changes },
     );

@@ -158,7 +158,7 @@ describe(BindPool.name, () => {
     expect(sim.stats.bindsAccepted).toBe(4);
 
     const submitter = submitterFor('viettel', sut, sut.tpsPerBind, { messageIdFormat: sut.messageIdFormats.submit });
-    const summary = await submitter.run([parts(40)], { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await submitter.run([parts(40)], { beforeSend: async (batch) => batch, onResult: () => {} });
     submitter.dispose();
     expect(summary).toMatchObject({ parts: 40, submitted: 40 });
     expect(new Set(sim.submits.map((record) => record.connection)).size).toBe(2);
@@ -243,7 +243,7 @@ describe(BindPool.name, () => {
     const submitter = submitterFor('viettel', sut, 1_000, { messageIdFormat: sut.messageIdFormats.submit });
     const ids: string[] = [];
     const summary = await submitter.run([parts(60, 1)], {
-      beforeSend: async () => {},
+      beforeSend: async (batch) => batch,
       onResult: (_, outcome) => {
         if (outcome.outcome === 'submitted') ids.push(outcome.messageId);
       },

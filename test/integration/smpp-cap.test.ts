@@ -31,7 +31,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     const cap = 300;
     const { sim, source } = await setUp({ tps: cap }, 2, 50);
     const sut = submitterFor('vnpt', source, cap / 2);
-    const summary = await sut.run(batchesOf(parts(900), 100), { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await sut.run(batchesOf(parts(900), 100), { beforeSend: async (batch) => batch, onResult: () => {} });
     sut.dispose();
 
     expect(summary).toMatchObject({ parts: 900, submitted: 900, failed: 0, ambiguous: 0, unsent: 0 });
@@ -51,7 +51,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
       for (const rate of Object.values(sut.rates())) lowestRate = Math.min(lowestRate, rate);
     }, 50);
     const count = 600;
-    const summary = await sut.run(batchesOf(parts(count), 100), { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await sut.run(batchesOf(parts(count), 100), { beforeSend: async (batch) => batch, onResult: () => {} });
     clearInterval(sampler);
     sut.dispose();
 
@@ -69,7 +69,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
   it('keeps within the SMSC window, and pauses then retries when the SMSC says its queue is full', async () => {
     const { sim, source } = await setUp({ window: 5, latencyMs: 15 }, 1, 10);
     const sut = submitterFor('vnpt', source, 10_000, { retry: { queueFullPauseMs: 30 } });
-    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async (batch) => batch, onResult: () => {} });
     sut.dispose();
 
     expect(summary).toMatchObject({ parts: 200, submitted: 200, failed: 0, ambiguous: 0 });
@@ -83,7 +83,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     const sut = submitterFor('vnpt', source, 10_000);
     const outcomes: string[] = [];
     const summary = await sut.run(batchesOf(parts(500), 50), {
-      beforeSend: async () => {},
+      beforeSend: async (batch) => batch,
       onResult: (_, outcome) => {
         outcomes.push(outcome.outcome === 'unsent' ? `unsent:${outcome.reason}` : outcome.outcome);
       },
@@ -105,7 +105,7 @@ describe(`${Submitter.name} against a capped SMSC`, () => {
     // per connection as each submit arrives: the ESME's real peak, not a sample after a response.
     const { sim, source } = await setUp({ window: 5, latencyMs: 15 }, 1, 5);
     const sut = submitterFor('vnpt', source, 10_000);
-    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await sut.run(batchesOf(parts(200), 50), { beforeSend: async (batch) => batch, onResult: () => {} });
     sut.dispose();
 
     expect(summary).toMatchObject({ parts: 200, submitted: 200 });

@@ -61,7 +61,7 @@ describe(`${SmppSession.name} under faults`, () => {
     });
     const runner = submitter(sut, logger);
     const summary = await runner.run(batchesOf(parts(count), 40), {
-      beforeSend: async () => {},
+      beforeSend: async (batch) => batch,
       onResult: (part, outcome) => {
         outcomes.set(part.ref, [...(outcomes.get(part.ref) ?? []), outcome]);
       },
@@ -151,7 +151,7 @@ describe(`${SmppSession.name} under faults`, () => {
 
     // Still working afterwards.
     const runner = submitter(sut, logger);
-    const after = await runner.run([parts(50, 1_000)], { beforeSend: async () => {}, onResult: () => {} });
+    const after = await runner.run([parts(50, 1_000)], { beforeSend: async (batch) => batch, onResult: () => {} });
     runner.dispose();
     expect(after).toMatchObject({ parts: 50, submitted: 50 });
   });

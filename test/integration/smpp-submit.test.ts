@@ -106,6 +106,7 @@ describe(Submitter.name, () => {
         sentBeforeMarked += batch.filter((part) => known.has(part.ref.destination)).length;
         await new Promise((resolve) => setTimeout(resolve, 1));
         marked.push(...batch.map((part) => part.ref.message));
+        return batch;
       },
       onResult: (part, outcome) => {
         const list = outcomes.get(part.ref.message) ?? [];
@@ -189,7 +190,7 @@ describe(Submitter.name, () => {
     });
     expect(parts.length).toBeGreaterThan(texts.length * 2);
 
-    const summary = await sut.run(batchesOf(parts, 7), { beforeSend: async () => {}, onResult: () => {} });
+    const summary = await sut.run(batchesOf(parts, 7), { beforeSend: async (batch) => batch, onResult: () => {} });
     expect(summary).toMatchObject({ parts: parts.length, submitted: parts.length });
 
     const messages = sim.reassemble();

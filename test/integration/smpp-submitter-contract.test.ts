@@ -39,7 +39,7 @@ describe(`${Submitter.name} contract with the engine`, () => {
     const summary = await sut.run(
       batchesOf(parts(2_000), 100),
       {
-        beforeSend: async () => {},
+        beforeSend: async (batch) => batch,
         onResult: (part, outcome) => {
           expect(outcomes.has(part.ref)).toBe(false);
           outcomes.set(part.ref, outcome);
@@ -66,9 +66,10 @@ describe(`${Submitter.name} contract with the engine`, () => {
     const settled: number[] = [];
     let batches = 0;
     const run = sut.run(batchesOf(parts(300), 50), {
-      beforeSend: async () => {
+      beforeSend: async (batch) => {
         batches += 1;
         if (batches === 3) throw new Error('database unavailable');
+        return batch;
       },
       onResult: (part) => {
         settled.push(part.ref);
@@ -83,11 +84,25 @@ describe(`${Submitter.name} contract with the engine`, () => {
     expect(sim.submits.length).toBeLessThanOrEqual(settled.length);
   });
 
+  it('sends only the parts beforeSend says it claimed, and reports only those', async () => {
+    const { sim, sut } = await setUp();
+    const outcomes: number[] = [];
+    // Every odd part's row was claimed by someone else (a job the queue delivered twice).
+    const summary = await sut.run(batchesOf(parts(100), 10), {
+      beforeSend: async (batch) => batch.filter((part) => part.ref % 2 === 0),
+      onResult: (part) => void outcomes.push(part.ref),
+    });
+
+    expect(summary).toMatchObject({ parts: 50, submitted: 50 });
+    expect(outcomes.every((ref) => ref % 2 === 0)).toBe(true);
+    expect(sim.submits.map((record) => Number(record.destination.slice(-7)) % 2)).toEqual(Array.from({ length: 50 }, () => 0));
+  });
+
   it('returns waiting parts unsent when no bind comes up in time', async () => {
     const { sim, session, sut } = await setUp({ noBindTimeoutMs: 300 });
     await session.close();
     const outcomes: PartOutcome[] = [];
-    const summary = await sut.run([parts(20)], { beforeSend: async () => {}, onResult: (_, outcome) => void outcomes.push(outcome) });
+    const summary = await sut.run([parts(20)], { beforeSend: async (batch) => batch, onResult: (_, outcome) => void outcomes.push(outcome) });
 
     expect(summary).toMatchObject({ parts: 20, unsent: 20, submitted: 0 });
     expect(outcomes.every((outcome) => outcome.outcome === 'unsent' && outcome.reason === 'no-bind')).toBe(true);
@@ -98,7 +113,7 @@ describe(`${Submitter.name} contract with the engine`, () => {
     const { sut } = await setUp();
     const written: number[] = [];
     const summary = await sut.run(batchesOf(parts(200), 25), {
-      beforeSend: async () => {},
+      beforeSend: async (batch) => batch,
       onResult: async (part) => {
         await new Promise((resolve) => setTimeout(resolve, 2));
         written.push(part.ref);

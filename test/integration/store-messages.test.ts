@@ -132,13 +132,13 @@ describe(MessageRepository.name, () => {
     it('claims a carrier id range for a batch job, each row once across concurrent claims', async () => {
       const batch = { carrier: 'viettel' as const, fromId: 401, toId: 600 };
 
-      const [a, b] = await Promise.all([sut.claimQueued(runId, { ...batch, limit: 150 }), sut.claimQueued(runId, { ...batch, limit: 150 })]);
-      const rest = await sut.claimQueued(runId, batch);
+      const [a, b] = await Promise.all([sut.claim(runId, { ...batch, limit: 150, claim: 1 }), sut.claim(runId, { ...batch, limit: 150, claim: 2 })]);
+      const rest = await sut.claim(runId, { ...batch, limit: 200, claim: 3 });
 
       const ids = [...a, ...b, ...rest].map((m) => m.id).sort((x, y) => x - y);
       expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => 401 + i));
       expect(a[0]).toMatchObject({ msisdn: expect.stringMatching(/^849/), partsTotal: expect.any(Number), attempts: 1 });
-      expect(await sut.claimQueued(runId, { carrier: 'vnpt', fromId: 1, toId: 1000 })).toEqual([]);
+      expect(await sut.claim(runId, { carrier: 'vnpt', fromId: 1, toId: 1000, limit: 1000, claim: 4 })).toEqual([]);
     });
 
     it('marks submitted only rows that are submitting, and never moves a submitted row back', async () => {
@@ -177,8 +177,8 @@ describe(MessageRepository.name, () => {
       await sut.markSubmitting(runId, [10, 11, 12, 13]);
 
       const failed = await sut.markFailed(runId, [
-        { id: 10, errorCode: '0x0000000B' },
-        { id: 1, errorCode: '0x0000000B' },
+        { id: 10, submitStatus: 0x0b },
+        { id: 1, submitStatus: 0x0b },
       ]);
       const requeued = await sut.releaseSubmitting(runId, 'queued', [11]);
       const ambiguous = await sut.releaseSubmitting(runId, 'ambiguous', [12, 13]);
@@ -187,10 +187,13 @@ describe(MessageRepository.name, () => {
       expect(requeued).toBe(1);
       expect(ambiguous).toBe(2);
       expect(await statesOf(runId, [1, 10, 11, 12, 13])).toEqual({ 1: 'submitted', 10: 'failed', 11: 'queued', 12: 'ambiguous', 13: 'ambiguous' });
+      // The SMSC's refusal is kept apart from a receipt's error code.
+      const row = await database.store.db.selectFrom('messages').select(['submit_status', 'error_code']).where('run_id', '=', runId).where('id', '=', 10).executeTakeFirstOrThrow();
+      expect(row).toEqual({ submit_status: 0x0b, error_code: null });
     });
 
     it('turns messages still waiting for a receipt into unknown when the run expires', async () => {
-      const expired = await sut.expireUnresolved(runId);
+      const expired = await sut.expireOverdue(runId, 0);
 
       expect(expired).toBe(1);
       expect(await statesOf(runId, [1])).toEqual({ 1: 'unknown' });

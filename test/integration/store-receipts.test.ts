@@ -185,7 +185,7 @@ describe(ReceiptRepository.name, () => {
     const runId = await submittingRun('truth', [{ carrier: 'vnpt' }, { carrier: 'vnpt' }, { carrier: 'vnpt' }]);
     await sut.markSubmitted(runId, 'vnpt', [{ id: 1, smscMessageIds: ['t1'] }, { id: 3, smscMessageIds: ['t3'] }]);
     await messageStore.releaseSubmitting(runId, 'ambiguous', [2]);
-    await messageStore.expireUnresolved(runId); // 1 and 3 → unknown
+    await messageStore.expireOverdue(runId, 0); // 1 and 3 → unknown
     // 2 was ambiguous; its id is known later (a late submit_sm_resp).
     await sut.markLateSubmitted('vnpt', [{ runId, messageId: 2, part: 1, smscMessageId: 't2' }]);
     await messageStore.releaseSubmitting(runId, 'ambiguous', [2]); // the send path's late write changes nothing now

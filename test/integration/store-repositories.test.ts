@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyRepository } from '../../src/store/api-key.repository.js';
-import { AudienceRepository, type SubscriberRow } from '../../src/store/audience.repository.js';
+import { AudienceRepository, feedOf, type SubscriberRow } from '../../src/store/audience.repository.js';
 import { AuditRepository } from '../../src/store/audit.repository.js';
 import { CampaignRepository } from '../../src/store/campaign.repository.js';
 import { ScreenRepository } from '../../src/store/screen.repository.js';
@@ -56,10 +56,10 @@ describe(AudienceRepository.name, () => {
       yield { msisdn: '84912000000', province: '92', commune: 'cai-rang', attrs: { ho_ten: 'Nguyễn Văn A' } };
     }
 
-    const read = await sut.importSubscribers('cantho', rows());
-    await sut.importSubscribers('cantho', [{ msisdn: '84912000001', province: '92', commune: 'binh-thuy' }]);
+    const read = await sut.mergeSubscribers('cantho', feedOf(rows()));
+    await sut.mergeSubscribers('cantho', feedOf([{ msisdn: '84912000001', province: '92', commune: 'binh-thuy' }]));
 
-    expect(read).toBe(20_001);
+    expect(read).toMatchObject({ staged: 20_001, inserted: 20_000 });
     expect(await sut.countSubscribers('cantho')).toBe(20_000);
     const updated = await database.store.db.selectFrom('subscribers').selectAll().where('msisdn', 'in', ['84912000000', '84912000001']).orderBy('msisdn').execute();
     expect(updated.map((row) => [row.commune, row.attrs])).toEqual([
@@ -72,7 +72,7 @@ describe(AudienceRepository.name, () => {
     const sut = new AudienceRepository(database.store.db, database.store.pool);
     await sut.createList({ id: 'bad', name: 'Bad' });
 
-    await expect(sut.importSubscribers('bad', [{ msisdn: '84912000000' }, { msisdn: '0912 000 000' }])).rejects.toThrow(/subscriber 2/);
+    await expect(sut.mergeSubscribers('bad', feedOf([{ msisdn: '84912000000' }, { msisdn: '0912 000 000' }]))).rejects.toThrow(/line 2/);
 
     expect(await sut.countSubscribers('bad')).toBe(0);
   });
@@ -80,9 +80,9 @@ describe(AudienceRepository.name, () => {
   it('keeps opt-outs and portability', async () => {
     const sut = new AudienceRepository(database.store.db, database.store.pool);
 
-    await sut.addOptOuts([{ msisdn: '84987654321', reason: 'sms STOP' }, { msisdn: '84987654321', reason: 'hotline' }]);
-    await sut.setPortability([{ msisdn: '84961234567', carrier: 'vnpt' }]);
-    await sut.setPortability([{ msisdn: '84961234567', carrier: 'mobifone' }]);
+    await sut.mergeOptOuts(feedOf([{ msisdn: '84987654321', reason: 'sms STOP' }, { msisdn: '84987654321', reason: 'hotline' }]));
+    await sut.mergePortability(feedOf([{ msisdn: '84961234567', carrier: 'vnpt' }]));
+    await sut.mergePortability(feedOf([{ msisdn: '84961234567', carrier: 'mobifone' }]));
 
     expect(await sut.isOptedOut('84987654321')).toBe(true);
     expect(await sut.getPortedCarrier('84961234567')).toBe('mobifone');

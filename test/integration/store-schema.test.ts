@@ -54,6 +54,7 @@ describe('store schema', () => {
       'plays',
       'portability',
       'purged_runs',
+      'run_counts',
       'runs',
       'schema_migrations',
       'screens',
@@ -61,6 +62,7 @@ describe('store schema', () => {
       'subscribers',
       'unmatched_receipts',
       'unreadable_receipts',
+      'worker_leases',
     ]);
   });
 

@@ -101,6 +101,7 @@ describe(parseCampaign.name, () => {
     ['a sender with diacritics', { message: { text: 'x', sender: { viettel: 'SởTTTT', vnpt: 'A', mobifone: 'A' } } }, 'message.sender.viettel', 'ASCII'],
     ['a sender with a leading space', { message: { text: 'x', sender: { viettel: ' STTTT', vnpt: 'A', mobifone: 'A' } } }, 'message.sender.viettel', 'space'],
     ['no audience lists', { audience: { lists: [] } }, 'audience.lists', 'fewer than 1'],
+    ['ignoreOptOuts on a normal campaign', { audience: { lists: ['a'], ignoreOptOuts: true } }, 'audience.ignoreOptOuts', 'only for priority: urgent'],
     ['a throttle for a carrier not in operators', { operators: ['viettel'], message: { text: 'x', sender: { viettel: 'A' } }, throttle: { vnpt: 50 } }, 'throttle.vnpt', 'not in operators'],
     ['a zero throttle', { throttle: { viettel: 0 } }, 'throttle.viettel', 'must be > 0'],
     ['a throttle that is not a number', { throttle: { viettel: 'fast' } }, 'throttle.viettel', 'must be number'],
@@ -135,6 +136,12 @@ describe(parseCampaign.name, () => {
     expect(issue?.message).toContain(message);
     expect(issue?.line).toBeGreaterThan(0);
     expect(issue?.column).toBeGreaterThan(0);
+  });
+
+  it('lets an urgent campaign reach opted-out numbers', () => {
+    const campaign = parseCampaign(campaignYaml({ priority: 'urgent', audience: { lists: ['a'], ignoreOptOuts: true } }));
+    expect(campaign.audience.ignoreOptOuts).toBe(true);
+    expect(parseCampaign(campaignYaml()).audience.ignoreOptOuts).toBe(false);
   });
 
   it('reports every problem at once', () => {

@@ -1,25 +1,12 @@
-import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { runLoa } from '../helpers/cli.js';
+import { expectOneLine, occupiedPort, runLoa } from '../helpers/cli.js';
 
 /** Issue 7, items 3, 7, 9 and 10: one line naming the flag or variable, and the exit code of the one table. */
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
-
-const oneLine = (stderr: string): void => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-};
-
-async function listening(): Promise<{ server: Server; port: number }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : 0 };
-}
 
 describe('loa exit codes', () => {
   it('prints the version with --version and exits 0', async () => {
@@ -51,7 +38,7 @@ describe('loa exit codes', () => {
     const sut = await runLoa(['sim', '--delivered', '0', '--undeliverable', '0', '--port', '1'], { LOA_LANG: 'en' });
     expect(sut.code).toBe(EXIT.usage);
     expect(sut.stderr).toMatch(/^loa: error: --delivered, --undeliverable, --expired, --rejected: every weight is 0/);
-    oneLine(sut.stderr);
+    expectOneLine(sut.stderr);
   });
 
   it('exits 1 (invalid input) on a file that does not validate', async () => {
@@ -66,20 +53,20 @@ describe('loa exit codes', () => {
     expect(sut.code).toBe(EXIT.invalidInput);
     expect(sut.stderr).toMatch(message);
     expect(sut.stderr).not.toContain('Invalid URL');
-    oneLine(sut.stderr);
+    expectOneLine(sut.stderr);
   });
 
   it.each([
     ['--port', (port: number) => [['sim', '--port', String(port)], {}] as const],
     ['LOA_SIM_PORT', (port: number) => [['sim'], { LOA_SIM_PORT: String(port) }] as const],
   ])('names %s when the simulator port is in use', async (setting, build) => {
-    const { server, port } = await listening();
+    const { server, port } = await occupiedPort();
     try {
       const [args, env] = build(port);
       const sut = await runLoa([...args], { LOA_LANG: 'en', LOG_LEVEL: 'silent', ...env });
       expect(sut.code).toBe(EXIT.invalidInput);
       expect(sut.stderr).toContain(`port ${port} is already in use (${setting})`);
-      oneLine(sut.stderr);
+      expectOneLine(sut.stderr);
     } finally {
       server.close();
     }

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { CarrierId } from '../domain/carrier.js';
+import type { Logger } from '../logger.js';
+import type { BindPool } from '../smpp/bind-pool.js';
+import { CompileRepository } from '../store/compile.repository.js';
+import type { Store } from '../store/db.js';
+import { MessageRepository } from '../store/message.repository.js';
+import type { ReceiptRepository } from '../store/receipt.repository.js';
+import { RunCountRepository } from '../store/run-count.repository.js';
+import { RunRepository } from '../store/run.repository.js';
+import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
+import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
+import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
+import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
+import { RunStatusService } from './run-status.js';
+import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
+import { SubmitWorker, type SubmitWorkerOptions } from './submit.worker.js';
+
+/** The api role's producer side: `launcher.enqueueCompile(runId, …)` after RunRepository.createIfAbsent. */
+export function createRunLauncher(redis: Redis, config: Pick<Config, 'redisPrefix'>): JobQueues {
+  return new JobQueues(redis, config.redisPrefix);
+}
+
+/** The api role's status reader (GET /v1/runs/:id, `loa status`). */
+export function createRunStatusReader(store: Store, config: Pick<Config, 'carriers'>): RunStatusReader {
+  return new RunStatusService({
+    runs: new RunRepository(store.db),
+    counts: new RunCountRepository(store.db),
+    grantedTps: (carrier) => config.carriers[carrier].tps,
+  });
+}
+
+export interface EngineOptions {
+  compile?: CompileWorkerOptions;
+  submit?: SubmitWorkerOptions;
+  sweeper?: RunSweeperOptions;
+  workers?: WorkerOptions;
+  leaseMs?: number;
+}
+
+export interface Engine {
+  readonly queues: JobQueues;
+  readonly status: RunStatusReader;
+  /** This process's worker lease (messages.claim of the rows it claims). */
+  readonly leaseId: number;
+  /** Stop taking jobs, let the window settle, return unsent rows to queued, end the lease. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker role's engine: compile and submit workers on BullMQ, the completion sweeper and this
+ * process's worker lease. The carrier binds (BindPools) are started and stopped by the caller.
+ */
+export async function startEngine(deps: {
+  store: Store;
+  redis: Redis;
+  config: Pick<Config, 'redisPrefix' | 'carriers'>;
+  pools: Readonly<Record<CarrierId, BindPool>>;
+  /** Where submitted parts' SMSC ids go (the receipt lookup). */
+  receipts: Pick<ReceiptRepository, 'markSubmitted'>;
+  /** Told of every PDU that timed out, so a late submit_sm_resp still counts (CarrierBinds.lateResponses). */
+  late: LateResponseTracker;
+  logger: Logger;
+  options?: EngineOptions;
+}): Promise<Engine> {
+  const { store, redis, config, logger, options = {} } = deps;
+  const log = logger.child({ component: 'engine' });
+  const runs = new RunRepository(store.db);
+  const messages = new MessageRepository(store.db, store.pool);
+  const counts = new RunCountRepository(store.db);
+  const leases = new WorkerLeaseRepository(store.db);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const leaseId = await leases.acquire(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, leaseMs);
+  const renew = setInterval(() => {
+    leases.renew(leaseId, leaseMs).then(
+      (live) => live || log.error({ leaseId }, 'worker lease had expired; its claimed rows may be taken by the reconciler'),
+      (error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'),
+    );
+  }, leaseMs / 3);
+  renew.unref();
+
+  const queues = new JobQueues(redis, config.redisPrefix);
+  const compile = new CompileWorker({ runs, messages, compile: new CompileRepository(store.db), queues, logger }, options.compile);
+  const submit = new SubmitWorker({ runs, messages, receipts: deps.receipts, pools: deps.pools, late: deps.late, claim: () => leaseId, logger }, options.submit);
+  const workers = new JobWorkers(
+    redis,
+    config.redisPrefix,
+    {
+      compile: (payload, { signal }) => compile.process(payload, signal),
+      submit: (payload, { signal }) => submit.process(payload, signal),
+    },
+    logger,
+    options.workers,
+  );
+  workers.start();
+  const sweeper = new RunSweeper({ runs, messages, counts, logger }, options.sweeper);
+  sweeper.start();
+  const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps });
+  log.info({ leaseId }, 'engine started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    queues,
+    status,
+    leaseId,
+    stop: () =>
+      (stopping ??= (async () => {
+        await sweeper.stop();
+        // Active submit jobs see their signal abort: parts not yet sent come back unsent and are
+        // requeued, parts in flight settle and are written, then the jobs end (and are retried later).
+        await workers.stop();
+        submit.dispose();
+        clearInterval(renew);
+        await leases.release(leaseId).catch((error: unknown) => log.warn({ err: error }, 'could not end the worker lease'));
+        await queues.close();
+      })()),
+  };
+}

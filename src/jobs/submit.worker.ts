@@ -1,0 +1,237 @@
+import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
+import { validateCampaign, validitySeconds, type Campaign } from '../domain/campaign.js';
+import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
+import { encodeMessage, type MessagePart } from '../domain/encoding.js';
+import type { Logger } from '../logger.js';
+import type { BindPool } from '../smpp/bind-pool.js';
+import { Submitter, submitSmFor, type Addressing, type SubmitPart } from '../smpp/submitter.js';
+import type { MessageRepository } from '../store/message.repository.js';
+import type { RunRepository } from '../store/run.repository.js';
+import type { RunState } from '../store/database.js';
+import type { LateResponseTracker } from './engine-contract.js';
+import type { JobPayloads } from './queues.js';
+import { SubmitResultWriter, type PartRef, type SubmitWrites } from './submit-results.js';
+
+export interface SubmitWorkerOptions {
+  /** Consecutive failed parts (permanent, or temporary after their retries) that pause the run. */
+  maxConsecutiveFailures?: number;
+  /** How often a job re-reads its run's state (pause and cancel are state changes it notices). */
+  stateCheckMs?: number;
+  /** Result writes: see SubmitResultWriter. */
+  flushEveryMs?: number;
+}
+
+export interface SubmitJobResult {
+  claimed: number;
+  submitted: number;
+  failed: number;
+  ambiguous: number;
+  requeued: number;
+  skipped?: string;
+  paused?: string;
+}
+
+interface RunContext {
+  campaign: Campaign;
+  validity: string;
+  /** Encoded parts per carrier per concatenation reference (0–255), made on first use. */
+  encoded: Map<string, MessagePart[]>;
+}
+
+const SENDING: readonly RunState[] = ['compiling', 'running'];
+
+/** Relative SMPP validity_period (§7.1.1): YYMMDDhhmmss000R. */
+export function relativeValidity(seconds: number): string {
+  const days = Math.min(99, Math.floor(seconds / 86_400));
+  const rest = days === 99 ? 0 : seconds - days * 86_400;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `0000${two(days)}${two(Math.floor(rest / 3600))}${two(Math.floor((rest % 3600) / 60))}${two(rest % 60)}000R`;
+}
+
+/**
+ * Handles submit jobs: one carrier's queued messages in an id range. One Submitter per carrier
+ * per process over that carrier's BindPool, shared by the jobs running at once.
+ *
+ * The claim is the guard: the batches given to the Submitter are built from the rows this
+ * worker's own UPDATE moved queued → submitting (MessageRepository.claim), a window-sized chunk
+ * at a time and only when the Submitter is ready for more, so a job the queue delivers twice
+ * finds nothing to send, and a crash leaves at most the claimed chunk plus what is in flight.
+ */
+export class SubmitWorker {
+  private readonly submitters: Record<CarrierId, Submitter>;
+  private readonly contexts = new Map<number, RunContext>();
+  private readonly maxConsecutiveFailures: number;
+  private readonly stateCheckMs: number;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly deps: {
+      runs: Pick<RunRepository, 'getWithVersion' | 'get' | 'setState'>;
+      messages: Pick<MessageRepository, 'claim'> & SubmitWrites['messages'];
+      receipts: SubmitWrites['receipts'];
+      pools: Readonly<Record<CarrierId, BindPool>>;
+      late: LateResponseTracker;
+      /** This process's worker lease id (recorded on every row it claims). */
+      claim: () => number;
+      logger: Logger;
+    },
+    private readonly options: SubmitWorkerOptions = {},
+  ) {
+    this.maxConsecutiveFailures = options.maxConsecutiveFailures ?? 50;
+    this.stateCheckMs = options.stateCheckMs ?? 1000;
+    this.logger = deps.logger.child({ component: 'submit-worker' });
+    this.submitters = Object.fromEntries(
+      CARRIER_IDS.map((id) => {
+        const pool = deps.pools[id];
+        return [
+          id,
+          new Submitter({
+            carrier: id,
+            sessions: pool,
+            tpsPerBind: pool.tpsPerBind,
+            errorMeaning: CARRIER_PROFILES[id].errorMeaning,
+            messageIdFormat: pool.messageIdFormats.submit,
+            logger: deps.logger,
+          }),
+        ];
+      }),
+    ) as Record<CarrierId, Submitter>;
+  }
+
+  dispose(): void {
+    for (const submitter of Object.values(this.submitters)) submitter.dispose();
+  }
+
+  async process(job: JobPayloads['submit'], signal?: AbortSignal): Promise<SubmitJobResult> {
+    const { runId, carrier } = job;
+    const log = this.logger.child({ runId, carrier });
+    const result: SubmitJobResult = { claimed: 0, submitted: 0, failed: 0, ambiguous: 0, requeued: 0 };
+    const loaded = await this.deps.runs.getWithVersion(runId);
+    if (!loaded) return { ...result, skipped: 'no such run' };
+    if (!SENDING.includes(loaded.run.state)) return { ...result, skipped: `run is ${loaded.run.state}` };
+    const context = this.context(runId, loaded.document);
+    const sender = context.campaign.message.sender[carrier];
+    if (!sender) return { ...result, skipped: `no sender for ${carrier}` };
+
+    const pool = this.deps.pools[carrier];
+    const writer = new SubmitResultWriter(runId, carrier, this.deps, this.deps.late, log, { flushEveryMs: this.options.flushEveryMs });
+    const abort = new AbortController();
+    const onStop = (): void => abort.abort();
+    signal?.addEventListener('abort', onStop, { once: true });
+    if (signal?.aborted) onStop();
+    let pauseReason: string | undefined;
+    let consecutiveFailures = 0;
+    let checkedAt = Date.now();
+
+    const addressing = (to: string): Addressing => ({
+      sourceAddr: sender,
+      ...(/^\d+$/.test(sender) ? { sourceAddrTon: 0, sourceAddrNpi: 1 } : { sourceAddrTon: 5, sourceAddrNpi: 0 }),
+      destinationAddr: to,
+      destAddrTon: 1,
+      destAddrNpi: 1,
+      registeredDelivery: 1,
+      validityPeriod: context.validity,
+    });
+
+    const claimSize = (parts: number): number => {
+      const window = pool.sessions.reduce((sum, session) => sum + session.window, 0) || 50;
+      return Math.max(1, Math.floor(window / parts));
+    };
+
+    const { runs, messages, claim } = this.deps;
+    const stateCheckMs = this.stateCheckMs;
+    const partsFor = (reference: number): MessagePart[] => this.partsFor(context, carrier, reference);
+    async function* batches(): AsyncGenerator<SubmitPart<PartRef>[]> {
+      let from = job.fromId;
+      while (!abort.signal.aborted) {
+        if (Date.now() - checkedAt >= stateCheckMs) {
+          checkedAt = Date.now();
+          const run = await runs.get(runId);
+          if (!run || !SENDING.includes(run.state)) {
+            log.info({ state: run?.state }, 'run no longer sending; stopping the batch');
+            return;
+          }
+        }
+        const claimed = await messages.claim(runId, { carrier, fromId: from, toId: job.toId, limit: claimSize(partsFor(0).length), claim: claim() });
+        if (claimed.length === 0) return;
+        result.claimed += claimed.length;
+        from = claimed[claimed.length - 1]!.id + 1;
+        const batch: SubmitPart<PartRef>[] = [];
+        for (const message of claimed) {
+          const parts = partsFor(message.id & 0xff);
+          const to = addressing(message.msisdn);
+          for (const part of parts) {
+            batch.push({ ref: { messageId: message.id, part: part.partNumber, parts: parts.length }, pdu: submitSmFor(part, to) });
+          }
+        }
+        yield batch;
+      }
+    }
+
+    try {
+      await this.submitters[carrier].run(
+        batches(),
+        {
+          beforeSend: async (batch) => batch,
+          onResult: (part, outcome) => {
+            writer.add(part.ref, outcome);
+            if (outcome.outcome === 'submitted') consecutiveFailures = 0;
+            if (outcome.outcome !== 'failed') return;
+            consecutiveFailures += 1;
+            const status = `0x${outcome.status.toString(16).padStart(8, '0')}`;
+            if (outcome.meaning.action === 'stop-run') {
+              pauseReason ??= `${carrier} answered ${outcome.meaning.name} (${status}): ${outcome.meaning.description}`;
+            } else if (consecutiveFailures >= this.maxConsecutiveFailures && !pauseReason) {
+              pauseReason = `${consecutiveFailures} consecutive failed submits on ${carrier}, the last ${outcome.meaning.name} (${status})`;
+              abort.abort();
+            }
+          },
+        },
+        abort.signal,
+      );
+    } finally {
+      signal?.removeEventListener('abort', onStop);
+      const abandoned = writer.abandon();
+      if (abandoned.length > 0) log.warn({ messages: abandoned.length }, 'claimed messages without an outcome returned to queued');
+      await writer.close();
+      Object.assign(result, writer.totals);
+    }
+
+    if (pauseReason) {
+      log.error({ reason: pauseReason }, 'pausing the run');
+      await this.deps.runs.setState(runId, 'paused', { from: SENDING, error: pauseReason });
+      return { ...result, paused: pauseReason };
+    }
+    if (signal?.aborted || result.requeued > 0) {
+      // Stopped before the range was done (shutdown, or no bind): the rows are queued again, and
+      // failing the job makes BullMQ retry it later, here or on another worker.
+      throw new Error(`run ${runId} ${carrier} ${job.fromId}-${job.toId}: ${result.requeued} messages returned to queued; retrying later`);
+    }
+    return result;
+  }
+
+  private context(runId: number, document: unknown): RunContext {
+    let context = this.contexts.get(runId);
+    if (!context) {
+      const campaign = validateCampaign(document);
+      context = { campaign, validity: relativeValidity(validitySeconds(campaign)), encoded: new Map() };
+      if (this.contexts.size >= 32) this.contexts.delete(this.contexts.keys().next().value!);
+      this.contexts.set(runId, context);
+    }
+    return context;
+  }
+
+  private partsFor(context: RunContext, carrier: CarrierId, reference: number): MessagePart[] {
+    const key = `${carrier}:${reference}`;
+    let parts = context.encoded.get(key);
+    if (!parts) {
+      parts = encodeMessage(context.campaign.message.text, {
+        policy: context.campaign.message.encoding,
+        ucs2Allowed: CARRIER_PROFILES[carrier].ucs2WithBrandname,
+        reference,
+      }).parts;
+      context.encoded.set(key, parts);
+    }
+    return parts;
+  }
+}
