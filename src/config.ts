@@ -46,6 +46,8 @@ export interface HttpConfig {
   port: number;
   /** Largest CSV import body the API accepts (LOA_IMPORT_MAX_BYTES); larger ones get 413. */
   importMaxBytes: number;
+  /** Longest `?wait=` a screen's long-poll may hold a request, seconds (LOA_SCREENS_MAX_WAIT_SECONDS). */
+  screensMaxWaitSeconds: number;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -137,6 +139,7 @@ const envProperties = {
   LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
   LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
   LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
+  LOA_SCREENS_MAX_WAIT_SECONDS: { type: 'integer', minimum: 1, maximum: 600, default: 60 },
   LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
@@ -160,6 +163,7 @@ interface EnvVars {
   LOA_SIM_PORT: number;
   LOA_SHUTDOWN_TIMEOUT_MS: number;
   LOA_IMPORT_MAX_BYTES: number;
+  LOA_SCREENS_MAX_WAIT_SECONDS: number;
   LOA_MAX_PARTS: number;
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
@@ -417,10 +421,10 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConf
 }
 
 export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig {
-  const vars = readEnv(env, ['HOST', 'PORT', 'LOA_IMPORT_MAX_BYTES']);
+  const vars = readEnv(env, ['HOST', 'PORT', 'LOA_IMPORT_MAX_BYTES', 'LOA_SCREENS_MAX_WAIT_SECONDS']);
   // Digits and dots only must be an IPv4 address; `999.1.1.1` would fail later as an unknown host.
   if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError([variableProblem('HOST', 'notIp', { value: vars.HOST }, `'${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`)]);
-  return { host: vars.HOST, port: vars.PORT, importMaxBytes: vars.LOA_IMPORT_MAX_BYTES };
+  return { host: vars.HOST, port: vars.PORT, importMaxBytes: vars.LOA_IMPORT_MAX_BYTES, screensMaxWaitSeconds: vars.LOA_SCREENS_MAX_WAIT_SECONDS };
 }
 
 export function loadLogConfig(env: NodeJS.ProcessEnv = process.env): LogConfig {

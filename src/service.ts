@@ -16,6 +16,9 @@ import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { ReceiptRepository } from './store/receipt.repository.js';
 import { MigrationRunner } from './store/migrator.js';
+import { PlaylistChanges } from './screens/playlist-changes.js';
+import { PushDispatcher } from './screens/push-dispatcher.js';
+import { ScreenRepository } from './store/screen.repository.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -125,10 +128,31 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       const launcher = createRunLauncher(redis, config);
       stops.push(() => launcher.close());
       const engine: EngineParts = parts.engine ?? { launcher, statusReader: createRunStatusReader(store, config) };
+      // Screens: playlist changes reach the long-polls of every API process over Redis pub/sub.
+      const subscriber = createRedis(config.redisUrl, `loa-${role}-screens`);
+      subscriber.on('error', (error) => logger.warn({ component: 'redis', err: error.message }, 'redis subscriber error'));
+      const playlistChanges = new PlaylistChanges(redis, subscriber, `${config.redisPrefix}:screens:changed`, logger);
+      // Not awaited: with Redis down the API still starts (and /health says why); ioredis
+      // subscribes once it connects, and again after every reconnect.
+      void playlistChanges.start().catch((error: unknown) => logger.warn({ component: 'screens', err: error }, 'could not subscribe to playlist changes'));
+      stops.push(async () => {
+        await playlistChanges.stop();
+        subscriber.disconnect();
+      });
+      const services = createApiServices(store, engine, { logger, playlistChanges, maxWaitSeconds: config.screensMaxWaitSeconds });
+      stops.push(async () => services.screens?.playlists.stop());
+      if (services.screens) {
+        const pushes = new PushDispatcher(
+          { screens: new ScreenRepository(store.db), playlists: services.screens.playlists, changes: playlistChanges, redis, logger },
+          { leasePrefix: config.redisPrefix },
+        );
+        pushes.start();
+        stops.push(() => pushes.stop());
+      }
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
-        services: createApiServices(store, engine, { logger }),
+        services,
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [
           {

@@ -11,6 +11,8 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { runRoutes } from './routes/runs.js';
+import { screenPollRoutes } from './routes/screens-poll.js';
+import { screenRoutes } from './routes/screens.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -28,7 +30,8 @@ export interface AppDeps {
 /** The HTTP API: one encapsulated plugin per resource; OpenAPI generated from the route schemas. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    // Request lines never show a `?token=` (screen players and feed readers put it there).
+    loggerInstance: deps.logger.child({ component: 'api' }, { serializers: { req: redactedRequest } }) as FastifyBaseLogger,
     // Long-polling screens hold requests; keep-alive must outlast them.
     keepAliveTimeout: 65_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
@@ -40,7 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa API', version: '1', description: 'SMS and broadcast campaigns for public information' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' }, screenToken: { type: 'http', scheme: 'bearer', description: 'a screen’s token (or ?token=)' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -55,9 +58,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await v1.register(campaignRoutes(services.campaigns, services.launches));
         await v1.register(runRoutes(services.runs, services.runControl));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);
+        const screens = services.screens;
+        if (screens) {
+          await v1.register(screenRoutes(screens.registry, screens.playlists));
+          await v1.register(screenPollRoutes(screens.registry, screens.playlists, screens.changes, { maxWaitSeconds: screens.maxWaitSeconds }));
+        }
       },
       { prefix: '/v1' },
     );
   }
   return app;
+}
+
+/** fastify's request log fields, with any `token=` query parameter hidden. */
+function redactedRequest(request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: request.method, url: request.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
 }

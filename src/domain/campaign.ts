@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import schema from '../../campaigns/campaign.schema.json' with { type: 'json' };
+import { SCREEN_KINDS } from '../../adapters/screens/index.js';
 import { canonicalJson } from './canonical-json.js';
 import { CARRIER_IDS, isCarrierId, type CarrierId } from './carrier.js';
 import type { EncodingPolicy } from './encoding.js';
@@ -16,7 +17,8 @@ import { normalizeRrule, Recurrence, RecurrenceError } from './recurrence.js';
 import { DEFAULT_TIME_ZONE, isValidTimeZone, parseDateTime } from './time-zone.js';
 
 export type CampaignPriority = 'normal' | 'urgent';
-export type ScreenKind = 'led' | 'airport-board';
+/** A ScreenAdapter's kind (adapters/screens/index.ts SCREEN_KINDS): led, airport-board, … */
+export type ScreenKind = string;
 
 export interface QuietHours {
   /** HH:MM local; first quiet minute. */
@@ -36,7 +38,7 @@ export interface CampaignSchedule {
 }
 
 export interface ScreenItem {
-  targets: { kinds?: ScreenKind[]; tags?: string[]; ids?: string[] };
+  targets: { kinds?: ScreenKind[]; tags?: string[]; ids?: string[]; areas?: { province?: string[]; commune?: string[] } };
   /** Language code → text; `vi` is always present. */
   text: Record<string, string> & { vi: string };
   /** Seconds on screen each time it is shown. */
@@ -140,7 +142,14 @@ type Segment = string | number;
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
-const validateSchema = ajv.compile(schema);
+const validateSchema = ajv.compile(withScreenKinds(schema, SCREEN_KINDS));
+
+/** The schema with `screens[].targets.kinds` listing the screen adapters there are (issue 10 item 1). */
+function withScreenKinds<T>(document: T, kinds: readonly string[]): T {
+  const copy = structuredClone(document) as { properties: { screens: { items: { properties: { targets: { properties: { kinds: { items: { enum: string[] } } } } } } } } };
+  copy.properties.screens.items.properties.targets.properties.kinds.items.enum = [...kinds];
+  return copy as T;
+}
 
 /** ['screens', 0, 'text'] → `screens[0].text` */
 export function formatPath(segments: readonly Segment[]): string {

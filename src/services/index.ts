@@ -6,6 +6,10 @@ import { AuditRepository } from '../store/audit.repository.js';
 import { CampaignRepository } from '../store/campaign.repository.js';
 import type { Store } from '../store/db.js';
 import { RunRepository } from '../store/run.repository.js';
+import { ScreenRepository } from '../store/screen.repository.js';
+import type { PlaylistChanges } from '../screens/playlist-changes.js';
+import { PlaylistService } from '../screens/playlist.service.js';
+import { ScreenService } from '../screens/screens.service.js';
 import { ApiKeyService } from './api-keys.service.js';
 import { CampaignService } from './campaigns.service.js';
 import { LaunchService } from './launch.service.js';
@@ -21,6 +25,16 @@ export interface ApiServices {
   launches: LaunchService;
   runs: RunQueryService;
   runControl: RunControlService;
+  /** Screens (issue 10), when the process has a PlaylistChanges channel. */
+  screens?: ScreenServices;
+}
+
+export interface ScreenServices {
+  registry: ScreenService;
+  playlists: PlaylistService;
+  changes: PlaylistChanges;
+  /** Longest `?wait=` a long-poll may ask for (LOA_SCREENS_MAX_WAIT_SECONDS). */
+  maxWaitSeconds: number;
 }
 
 /** The engine's side of a launch: the API creates runs and reads their progress through these. */
@@ -39,11 +53,17 @@ function resumerOf(engine: EngineParts): RunResumer {
 }
 
 /** The services over one store. `clock` drives quiet hours (tests pass a fixed time). */
-export function createApiServices(store: Store, engine: EngineParts, options: { clock?: () => Date; logger?: Logger } = {}): ApiServices {
+export function createApiServices(
+  store: Store,
+  engine: EngineParts,
+  options: { clock?: () => Date; logger?: Logger; playlistChanges?: PlaylistChanges; maxWaitSeconds?: number } = {},
+): ApiServices {
   const audit = new AuditRepository(store.db);
   const campaigns = new CampaignRepository(store.db);
   const runs = new RunRepository(store.db);
-  return {
+  const screens = options.playlistChanges ? screenServices(store, audit, options.playlistChanges, options) : undefined;
+  const services: ApiServices = {
+    ...(screens ? { screens } : {}),
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
     campaigns: new CampaignService(campaigns, audit),
     launches: new LaunchService({
@@ -53,6 +73,7 @@ export function createApiServices(store: Store, engine: EngineParts, options: { 
       lists: new AudienceRepository(store.db, store.pool),
       launcher: engine.launcher,
       clock: options.clock ?? (() => new Date()),
+      ...(screens ? { playlists: screens.playlists } : {}),
     }),
     runs: new RunQueryService(runs, engine.statusReader),
     runControl: new RunControlService({
@@ -64,6 +85,24 @@ export function createApiServices(store: Store, engine: EngineParts, options: { 
       logger: options.logger ?? silentLogger,
     }),
   };
+  // An operator's pause or cancel takes the run's items off the screens; a resume puts them back.
+  // Automatic pauses (a carrier's errors, quiet hours) concern SMS only and leave the screens alone.
+  if (screens) {
+    const { playlists } = screens;
+    services.runControl.addListener({
+      onPaused: (runId) => playlists.withdrawRun(runId).then(() => undefined),
+      onCancelled: (runId) => playlists.withdrawRun(runId).then(() => undefined),
+      onResumed: (runId) => playlists.restoreRun(runId).then(() => undefined),
+    });
+  }
+  return services;
 }
 
 const silentLogger = createLogger('silent');
+
+function screenServices(store: Store, audit: AuditRepository, changes: PlaylistChanges, options: { clock?: () => Date; maxWaitSeconds?: number }): ScreenServices {
+  const repository = new ScreenRepository(store.db);
+  const clock = options.clock ? { clock: options.clock } : {};
+  const playlists = new PlaylistService({ screens: repository, changes, ...clock });
+  return { registry: new ScreenService({ screens: repository, audit, playlists, ...clock }), playlists, changes, maxWaitSeconds: options.maxWaitSeconds ?? 60 };
+}

@@ -61,6 +61,8 @@ export class LaunchService {
       lists: ListLookup;
       launcher: RunLauncher;
       clock: () => Date;
+      /** Screens (issue 10): the run's `screens:` items become playlist entries. */
+      playlists?: { createForRun(run: { id: number; priority: 'normal' | 'urgent'; scheduled_for: Date; expires_at: Date | null }, campaign: Campaign): Promise<unknown> };
     },
   ) {}
 
@@ -111,6 +113,9 @@ export class LaunchService {
       };
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
     }
+    // Screens first: they do not need the SMS queue, so a queue that is down (503) does not keep an
+    // alert off them. Idempotent per run (a retry adds nothing; withdrawn items stay withdrawn).
+    if (this.deps.playlists && request.testList === undefined) await this.deps.playlists.createForRun(run, campaign);
     if (run.state === 'scheduled') {
       // Also on a retry: the compile job's id is the run's, so enqueueing again is a no-op when the
       // first request got that far, and starts the run when the queue was down for it (503 below).

@@ -238,6 +238,16 @@ export interface ScreensTable {
   token_hash: string;
   last_seen: NullableTimestamp;
   created_at: CreatedAt;
+  // 0008_screens.sql
+  province: Generated<string | null>;
+  commune: Generated<string | null>;
+  location: Generated<string | null>;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  poll_interval: Generated<number>;
+  version: ColumnType<number, number | undefined, number>;
+  push_url: Generated<string | null>;
+  pushed_version: ColumnType<number | null, number | null | undefined, number | null>;
+  token_rotated_at: NullableTimestamp;
 }
 
 export interface PlaylistItemsTable {
@@ -253,6 +263,12 @@ export interface PlaylistItemsTable {
   valid_from: Timestamp;
   valid_to: Timestamp;
   created_at: CreatedAt;
+  // 0008_screens.sql
+  target_ids: Generated<string[] | null>;
+  target_provinces: Generated<string[] | null>;
+  target_communes: Generated<string[] | null>;
+  withdrawn_at: NullableTimestamp;
+  entry: Generated<number | null>;
 }
 
 export interface PlaysTable {

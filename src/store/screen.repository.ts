@@ -9,7 +9,41 @@ export interface NewScreen {
   tags?: readonly string[];
   /** Hash of the screen's token; the token itself is never stored. */
   tokenHash: string;
+  province?: string | null;
+  commune?: string | null;
+  location?: string | null;
+  languages?: readonly string[];
+  /** Seconds between polls. */
+  pollInterval?: number;
+  pushUrl?: string | null;
 }
+
+/** One `screens:` entry of a launched run, with the window its run gives it. */
+export interface RunPlaylistEntry {
+  entry: number;
+  campaignId: string;
+  runId: number;
+  targets: { ids?: readonly string[]; kinds?: readonly string[]; tags?: readonly string[]; provinces?: readonly string[]; communes?: readonly string[] };
+  texts: Record<string, string>;
+  duration: number;
+  priority: CampaignPriority;
+  validFrom: Date;
+  validTo: Date;
+}
+
+export interface ScreenVersion {
+  id: string;
+  version: number;
+}
+
+/** A screen matches an item when it matches every criterion the item gives (NULL = any). */
+const MATCHES = sql<boolean>`(
+  (i.screen_id IS NULL OR i.screen_id = s.id)
+  AND (i.target_ids IS NULL OR s.id = ANY (i.target_ids))
+  AND (i.target_kinds IS NULL OR s.kind = ANY (i.target_kinds))
+  AND (i.target_tags IS NULL OR s.tags && i.target_tags)
+  AND (i.target_provinces IS NULL OR s.province = ANY (i.target_provinces))
+  AND (i.target_communes IS NULL OR s.commune = ANY (i.target_communes)))`;
 
 export interface NewPlaylistItem {
   /** One screen, or (null) every screen matching targetKinds and targetTags (null = any). */
@@ -40,7 +74,19 @@ export class ScreenRepository {
   async create(screen: NewScreen): Promise<Screen> {
     return this.db
       .insertInto('screens')
-      .values({ id: screen.id, name: screen.name, kind: screen.kind, tags: [...(screen.tags ?? [])], token_hash: screen.tokenHash })
+      .values({
+        id: screen.id,
+        name: screen.name,
+        kind: screen.kind,
+        tags: [...(screen.tags ?? [])],
+        token_hash: screen.tokenHash,
+        province: screen.province ?? null,
+        commune: screen.commune ?? null,
+        location: screen.location ?? null,
+        languages: [...(screen.languages ?? ['vi'])],
+        poll_interval: screen.pollInterval ?? 60,
+        push_url: screen.pushUrl ?? null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -51,6 +97,130 @@ export class ScreenRepository {
 
   async list(): Promise<Screen[]> {
     return this.db.selectFrom('screens').selectAll().orderBy('id').execute();
+  }
+
+  async getByTokenHash(tokenHash: string): Promise<Screen | undefined> {
+    return this.db.selectFrom('screens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  /** A new token for a screen (the old one stops working); the version bump makes it re-fetch. */
+  async replaceToken(id: string, tokenHash: string, at: Date): Promise<Screen | undefined> {
+    return this.db
+      .updateTable('screens')
+      .set({ token_hash: tokenHash, token_rotated_at: at })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Heartbeats of many screens in one statement (polls are batched, not one UPDATE each). */
+  async touchMany(seen: ReadonlyMap<string, Date>): Promise<void> {
+    if (seen.size === 0) return;
+    const ids = [...seen.keys()];
+    const times = ids.map((id) => seen.get(id)!.toISOString());
+    await sql`UPDATE screens s SET last_seen = GREATEST(s.last_seen, v.at)
+      FROM unnest(${ids}::text[], ${times}::timestamptz[]) AS v(id, at) WHERE s.id = v.id`.execute(this.db);
+  }
+
+  /** The run's `screens:` entries as playlist items; a retried launch adds nothing (run, entry). */
+  async addRunItems(entries: readonly RunPlaylistEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const list = (values?: readonly string[]) => (values && values.length > 0 ? [...values] : null);
+    const result = await this.db
+      .insertInto('playlist_items')
+      .values(
+        entries.map((entry) => ({
+          run_id: entry.runId,
+          entry: entry.entry,
+          campaign_id: entry.campaignId,
+          target_ids: list(entry.targets.ids),
+          target_kinds: list(entry.targets.kinds),
+          target_tags: list(entry.targets.tags),
+          target_provinces: list(entry.targets.provinces),
+          target_communes: list(entry.targets.communes),
+          texts: entry.texts,
+          duration: entry.duration,
+          priority: entry.priority,
+          valid_from: entry.validFrom,
+          valid_to: entry.validTo,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['run_id', 'entry']).where('run_id', 'is not', null).where('entry', 'is not', null).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+
+  /** Withdraws (at) or restores (null) a run's items; returns whether any changed. */
+  async setRunWithdrawn(runId: number, at: Date | null): Promise<number> {
+    const result = await this.db
+      .updateTable('playlist_items')
+      .set({ withdrawn_at: at })
+      .where('run_id', '=', runId)
+      .where('withdrawn_at', at === null ? 'is not' : 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Bumps the version of exactly the screens some item of the run targets. */
+  async bumpScreensOfRun(runId: number): Promise<ScreenVersion[]> {
+    const { rows } = await sql<ScreenVersion>`UPDATE screens s SET version = s.version + 1
+      WHERE EXISTS (SELECT 1 FROM playlist_items i WHERE i.run_id = ${runId} AND ${MATCHES})
+      RETURNING s.id, s.version`.execute(this.db);
+    return rows;
+  }
+
+  async bumpScreen(id: string): Promise<ScreenVersion | undefined> {
+    return this.db.updateTable('screens').set({ version: sql`version + 1` }).where('id', '=', id).returning(['id', 'version']).executeTakeFirst();
+  }
+
+  /** Items for the screen not withdrawn and not yet expired at `at` (later ones tell the deadline). */
+  async activeItemsFor(screenId: string, at: Date): Promise<PlaylistItem[]> {
+    const { rows } = await sql<PlaylistItem>`SELECT i.* FROM playlist_items i JOIN screens s ON s.id = ${screenId}
+      WHERE i.valid_to > ${at} AND i.withdrawn_at IS NULL AND ${MATCHES}
+      ORDER BY i.priority DESC, i.valid_from, i.id`.execute(this.db);
+    return rows;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Screen[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('screens').selectAll().where('id', '=', sql<string>`ANY (${[...ids]}::text[])`).execute();
+  }
+
+  /** activeItemsFor of many screens in one query (a change waking thousands of long-polls). */
+  async activeItemsForMany(ids: readonly string[], at: Date): Promise<Array<PlaylistItem & { for_screen: string }>> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<PlaylistItem & { for_screen: string }>`SELECT s.id AS for_screen, i.* FROM playlist_items i
+      JOIN screens s ON s.id = ANY (${[...ids]}::text[]) AND ${MATCHES}
+      WHERE i.valid_to > ${at} AND i.withdrawn_at IS NULL
+      ORDER BY i.priority DESC, i.valid_from, i.id`.execute(this.db);
+    return rows;
+  }
+
+  /** Which of these item ids were ever meant for the screen (proof of play must name one). */
+  async itemsMeantFor(screenId: string, itemIds: readonly number[]): Promise<PlaylistItem[]> {
+    if (itemIds.length === 0) return [];
+    const { rows } = await sql<PlaylistItem>`SELECT i.* FROM playlist_items i JOIN screens s ON s.id = ${screenId}
+      WHERE i.id = ANY (${[...itemIds]}::bigint[]) AND ${MATCHES}`.execute(this.db);
+    return rows;
+  }
+
+  /** Plays per screen of a run's items (run status). */
+  async playCounts(runId: number): Promise<Array<{ screenId: string; campaignId: string | null; plays: number; seconds: number }>> {
+    const { rows } = await sql<{ screenId: string; campaignId: string | null; plays: number; seconds: number }>`
+      SELECT p.screen_id AS "screenId", i.campaign_id AS "campaignId", count(*)::int AS plays,
+             coalesce(sum(extract(epoch FROM p.played_to - p.played_from)), 0)::float8 AS seconds
+      FROM plays p JOIN playlist_items i ON i.id = p.item_id
+      WHERE i.run_id = ${runId} GROUP BY p.screen_id, i.campaign_id ORDER BY p.screen_id`.execute(this.db);
+    return rows;
+  }
+
+  /** The version a push controller acknowledged (never moves backwards). */
+  async recordPushed(id: string, version: number): Promise<void> {
+    await this.db
+      .updateTable('screens')
+      .set({ pushed_version: sql<number>`GREATEST(coalesce(pushed_version, 0), ${version})` })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Heartbeat: every poll records when the screen was last seen. */

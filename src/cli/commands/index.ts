@@ -7,10 +7,11 @@ import { register as migrate } from './migrate.js';
 import { register as preview } from './preview.js';
 import { register as runControl } from './run-control.js';
 import { register as runs } from './runs.js';
+import { register as screens } from './screens.js';
 import { register as serve } from './serve.js';
 import { register as sim } from './sim.js';
 import { register as status } from './status.js';
 import { register as validate } from './validate.js';
 
 /** Every `loa` subcommand; each module adds itself to the program, its help in the reader's language (`t`). */
-export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience];
+export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience, screens];
