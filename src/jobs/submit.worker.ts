@@ -5,6 +5,7 @@ import { encodeMessage, type MessagePart } from '../domain/encoding.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
 import { Submitter, submitSmFor, type Addressing, type SubmitPart } from '../smpp/submitter.js';
+import { TokenBucket } from '../smpp/token-bucket.js';
 import type { MessageRepository } from '../store/message.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { RunState } from '../store/database.js';
@@ -37,6 +38,29 @@ interface RunContext {
   validity: string;
   /** Encoded parts per carrier per concatenation reference (0–255), made on first use. */
   encoded: Map<string, MessagePart[]>;
+  /** The campaign's throttle per carrier, shared by every job of the run in this process. */
+  throttles: Map<CarrierId, TokenBucket>;
+}
+
+/**
+ * Share of a campaign's throttle that the throttle bucket refills at, and the burst (in seconds of
+ * the throttle) it may hold: 0.05 + 0.9 × (1 s + up to 50 ms between a claim and its PDUs
+ * leaving) < 1, so no calendar second at the SMSC sees more than the throttle.
+ */
+const THROTTLE_HEADROOM = 0.9;
+const THROTTLE_BURST_SECONDS = 0.05;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 const SENDING: readonly RunState[] = ['compiling', 'running'];
@@ -192,6 +216,7 @@ export class SubmitWorker {
     const { runs, messages, claim } = this.deps;
     const stateCheckMs = this.stateCheckMs;
     const partsFor = (reference: number): MessagePart[] => this.partsFor(context, carrier, reference);
+    const throttleFor = (parts: number): TokenBucket | null => this.throttleFor(context, carrier, parts);
     async function* batches(): AsyncGenerator<SubmitPart<PartRef>[]> {
       let from = job.fromId;
       while (!abort.signal.aborted) {
@@ -203,7 +228,17 @@ export class SubmitWorker {
             return;
           }
         }
-        const limit = claimSize(partsFor(0).length);
+        const parts = partsFor(0).length;
+        let limit = claimSize(parts);
+        const throttle = throttleFor(parts);
+        if (throttle) {
+          // Claim only what the campaign's throttle lets leave now: a burst's worth at most.
+          limit = Math.max(1, Math.min(limit, Math.floor(throttle.burstTokens / parts)));
+          while (!throttle.tryTake(limit * parts)) {
+            await sleep(Math.max(1, Math.ceil(throttle.msUntilAvailable(limit * parts))), abort.signal);
+            if (abort.signal.aborted) return;
+          }
+        }
         try {
           await gate.acquire(limit, abort.signal);
         } catch {
@@ -282,11 +317,35 @@ export class SubmitWorker {
     let context = this.contexts.get(runId);
     if (!context) {
       const campaign = validateCampaign(document);
-      context = { campaign, validity: relativeValidity(validitySeconds(campaign)), encoded: new Map() };
+      context = { campaign, validity: relativeValidity(validitySeconds(campaign)), encoded: new Map(), throttles: new Map() };
       if (this.contexts.size >= 32) this.contexts.delete(this.contexts.keys().next().value!);
       this.contexts.set(runId, context);
     }
     return context;
+  }
+
+  /**
+   * The campaign's `throttle` for the carrier (segments/s, issue 8 item 4) as a token bucket in
+   * the orchestration layer (CONVENTIONS.md Shape 4), or null when it sets none. Capped at the
+   * carrier's grant, and split like the grant: this process refills at its share of the carrier's
+   * binds (held / allowed), so workers together never exceed the throttle.
+   */
+  private throttleFor(context: RunContext, carrier: CarrierId, parts: number): TokenBucket | null {
+    const throttle = context.campaign.throttle[carrier];
+    if (throttle === undefined || !(throttle > 0)) return null;
+    const pool = this.deps.pools[carrier];
+    const grant = pool.tpsPerBind * pool.allowedBinds;
+    const share = Math.max(1, pool.heldCount) / Math.max(1, pool.allowedBinds);
+    const rate = Math.min(throttle, grant) * share;
+    const burst = Math.max(parts, rate * THROTTLE_BURST_SECONDS);
+    let bucket = context.throttles.get(carrier);
+    if (!bucket) {
+      bucket = new TokenBucket({ rate: rate * THROTTLE_HEADROOM, burst });
+      context.throttles.set(carrier, bucket);
+    } else if (bucket.grant !== rate * THROTTLE_HEADROOM) {
+      bucket.setGrant(rate * THROTTLE_HEADROOM, burst);
+    }
+    return bucket;
   }
 
   private partsFor(context: RunContext, carrier: CarrierId, reference: number): MessagePart[] {
