@@ -48,10 +48,16 @@ export class SubmitResultWriter {
   private failed: Array<{ id: number; submitStatus: number }> = [];
   private ambiguous: number[] = [];
   private requeue: number[] = [];
+  /** Messages decided since the last flush (each leaves `submitting` with that flush's writes). */
+  private decided = 0;
   private writing: Promise<void> = Promise.resolve();
   private error: unknown;
   private readonly timer: NodeJS.Timeout;
   private readonly maxBatch: number;
+  private readonly onWritten: (messages: number) => void;
+  private readonly pressure: () => boolean;
+  private busy = false;
+  private again = false;
 
   constructor(
     private readonly runId: number,
@@ -59,9 +65,18 @@ export class SubmitResultWriter {
     private readonly writes: SubmitWrites,
     private readonly late: LateResponseTracker,
     private readonly logger: Logger,
-    options: { flushEveryMs?: number; maxBatch?: number } = {},
+    options: {
+      flushEveryMs?: number;
+      maxBatch?: number;
+      /** Told how many messages left `submitting` once a flush's writes have committed (or failed). */
+      onWritten?: (messages: number) => void;
+      /** True while a claim waits for room: then each decided message is written without waiting for the tick. */
+      pressure?: () => boolean;
+    } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.onWritten = options.onWritten ?? (() => undefined);
+    this.pressure = options.pressure ?? (() => false);
     this.timer = setInterval(() => this.flush(), options.flushEveryMs ?? 50);
     this.timer.unref();
   }
@@ -85,7 +100,7 @@ export class SubmitResultWriter {
     if (pending.settled < ref.parts) return;
     this.pending.delete(ref.messageId);
     this.decide(ref.messageId, pending.outcomes as PartOutcome[]);
-    if (this.queued() >= this.maxBatch) this.flush();
+    if (this.queued() >= this.maxBatch || this.pressure()) void this.flush();
   }
 
   /** Claimed messages that will get no (more) outcomes: back to queued (nothing of them left). */
@@ -100,6 +115,7 @@ export class SubmitResultWriter {
   }
 
   private decide(id: number, outcomes: PartOutcome[]): void {
+    this.decided += 1;
     const ids: string[] = [];
     let firstPart = 0;
     outcomes.forEach((outcome, index) => {
@@ -135,31 +151,63 @@ export class SubmitResultWriter {
     return this.submitted.length + this.failed.length + this.ambiguous.length + this.requeue.length;
   }
 
-  /** Starts writing what is decided (after the write in progress). */
+  /**
+   * Starts writing what is decided; while a write is in progress, what is decided meanwhile is
+   * written as one set right after it (calls coalesce). Resolves when both are done.
+   */
   flush(): Promise<void> {
-    if (this.queued() === 0) return this.writing;
+    if (this.busy) {
+      this.again = true;
+      return this.writing;
+    }
+    if (!this.hasWork()) return Promise.resolve();
+    this.busy = true;
+    this.writing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.writeOnce();
+        } while (this.again && this.hasWork());
+      } finally {
+        this.busy = false;
+      }
+    })();
+    return this.writing;
+  }
+
+  private hasWork(): boolean {
+    return this.queued() > 0 || this.decided > 0;
+  }
+
+  private async writeOnce(): Promise<void> {
+    const decided = this.decided;
+    this.decided = 0;
     const submitted = this.submitted.splice(0);
     const failed = this.failed.splice(0);
     const ambiguous = this.ambiguous.splice(0);
     const requeue = this.requeue.splice(0);
-    this.writing = this.writing.then(async () => {
-      if (this.error !== undefined) return;
-      try {
-        // Any order is right: each statement moves a message only out of `submitting`, and a
-        // part that went out keeps its segment (so its receipt matches) whatever its message became.
-        await Promise.all([
-          submitted.length > 0 ? this.writes.receipts.markSubmitted(this.runId, this.carrier, submitted) : undefined,
-          this.writes.messages.markFailed(this.runId, failed),
-          ambiguous.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'ambiguous', ambiguous) : 0,
-          requeue.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'queued', requeue) : 0,
-        ]);
-      } catch (error) {
-        // The rows stay `submitting` under this worker's claim: a reconciler decides them.
-        this.error = error;
-        this.logger.error({ component: 'submit-results', runId: this.runId, carrier: this.carrier, err: error }, 'writing submit results failed');
-      }
-    });
-    return this.writing;
+    if (this.error !== undefined) {
+      this.onWritten(decided);
+      return;
+    }
+    try {
+      // Any order is right: each statement moves a message only out of `submitting`, and a
+      // part that went out keeps its segment (so its receipt matches) whatever its message became.
+      await Promise.all([
+        submitted.length > 0 ? this.writes.receipts.markSubmitted(this.runId, this.carrier, submitted) : undefined,
+        this.writes.messages.markFailed(this.runId, failed),
+        ambiguous.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'ambiguous', ambiguous) : 0,
+        requeue.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'queued', requeue) : 0,
+      ]);
+    } catch (error) {
+      // The rows stay `submitting` under this worker's claim: a reconciler decides them.
+      this.error = error;
+      this.logger.error({ component: 'submit-results', runId: this.runId, carrier: this.carrier, err: error }, 'writing submit results failed');
+    } finally {
+      // After a failed write the rows stay `submitting` under this worker's lease for the
+      // reconciler; they are no longer this process's live work, so they leave its bound.
+      this.onWritten(decided);
+    }
   }
 
   /** Writes everything decided; rejects if any write failed. */

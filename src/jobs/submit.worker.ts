@@ -5,9 +5,11 @@ import { encodeMessage, type MessagePart } from '../domain/encoding.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
 import { Submitter, submitSmFor, type Addressing, type SubmitPart } from '../smpp/submitter.js';
+import { TokenBucket } from '../smpp/token-bucket.js';
 import type { MessageRepository } from '../store/message.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { RunState } from '../store/database.js';
+import { ClaimGate } from './claim-gate.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import type { JobPayloads } from './queues.js';
 import { SubmitResultWriter, type PartRef, type SubmitWrites } from './submit-results.js';
@@ -36,9 +38,36 @@ interface RunContext {
   validity: string;
   /** Encoded parts per carrier per concatenation reference (0–255), made on first use. */
   encoded: Map<string, MessagePart[]>;
+  /** The campaign's throttle per carrier, shared by every job of the run in this process. */
+  throttles: Map<CarrierId, TokenBucket>;
+}
+
+/**
+ * Share of a campaign's throttle that the throttle bucket refills at, and the burst (in seconds of
+ * the throttle) it may hold: 0.05 + 0.9 × (1 s + up to 50 ms between a claim and its PDUs
+ * leaving) < 1, so no calendar second at the SMSC sees more than the throttle.
+ */
+const THROTTLE_HEADROOM = 0.9;
+const THROTTLE_BURST_SECONDS = 0.05;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 const SENDING: readonly RunState[] = ['compiling', 'running'];
+/** W when this process holds no bind of the carrier yet (parts then wait for one, or come back unsent). */
+const DEFAULT_WINDOW = 50;
+/** The bound on rows held in `submitting`, in windows: see the module comment. */
+export const HELD_WINDOWS = 3;
 
 /** Relative SMPP validity_period (§7.1.1): YYMMDDhhmmss000R. */
 export function relativeValidity(seconds: number): string {
@@ -53,12 +82,31 @@ export function relativeValidity(seconds: number): string {
  * per process over that carrier's BindPool, shared by the jobs running at once.
  *
  * The claim is the guard: the batches given to the Submitter are built from the rows this
- * worker's own UPDATE moved queued → submitting (MessageRepository.claim), a window-sized chunk
- * at a time and only when the Submitter is ready for more, so a job the queue delivers twice
- * finds nothing to send, and a crash leaves at most the claimed chunk plus what is in flight.
+ * worker's own UPDATE moved queued → submitting (MessageRepository.claim), a chunk at a time and
+ * only when the Submitter is ready for more, so a job the queue delivers twice finds nothing to send.
+ *
+ * The bound (issue 8 item 5, DESIGN.md Delivery semantics). Let W be the carrier's window summed
+ * over the binds this process holds (window × binds; 50 while it holds none). Per carrier, a
+ * process holds at most **3 × W message rows in `submitting`**, whatever the number of jobs
+ * running at once (BullMQ concurrency) — one ClaimGate per carrier shared by them all:
+ * - a claim takes a chunk of ⌊W / parts per message⌋ ≤ W rows, and only after the gate has room
+ *   for the whole chunk (held + chunk ≤ 3W);
+ * - a row stays held until the statement moving it out of `submitting` (submitted, failed,
+ *   ambiguous, or back to queued) has committed, so claimed-not-sent, in flight (≤ W PDUs) and
+ *   decided-but-unwritten rows all count;
+ * - when a claim has to wait, every result writer of the carrier writes what it has at once
+ *   (backpressure: no more is claimed while unwritten results fill the bound).
+ * In the steady state that is ≈ W in flight, W decided and being written, one chunk being
+ * prepared. So after a crash at most 3 × W rows per carrier per process are left `submitting`
+ * (the reconciler's ambiguous set, recorded under this process's lease), never a whole batch.
+ * A write that fails leaves its rows `submitting` for the reconciler and out of the bound.
+ * test/integration/engine-bound.test.ts samples the rows while a run sends and asserts this.
  */
 export class SubmitWorker {
   private readonly submitters: Record<CarrierId, Submitter>;
+  private readonly gates: Record<CarrierId, ClaimGate>;
+  /** The result writers of the jobs running now, per carrier: flushed at once when a claim must wait. */
+  private readonly writers: Record<CarrierId, Set<SubmitResultWriter>>;
   private readonly contexts = new Map<number, RunContext>();
   private readonly maxConsecutiveFailures: number;
   private readonly stateCheckMs: number;
@@ -96,6 +144,29 @@ export class SubmitWorker {
         ];
       }),
     ) as Record<CarrierId, Submitter>;
+    this.writers = Object.fromEntries(CARRIER_IDS.map((id) => [id, new Set<SubmitResultWriter>()])) as Record<CarrierId, Set<SubmitResultWriter>>;
+    this.gates = Object.fromEntries(
+      CARRIER_IDS.map((id) => [
+        id,
+        new ClaimGate(
+          () => HELD_WINDOWS * this.window(id),
+          () => {
+            for (const writer of this.writers[id]) void writer.flush();
+          },
+        ),
+      ]),
+    ) as Record<CarrierId, ClaimGate>;
+  }
+
+  /** The carrier's window summed over the binds this process holds (W in the module comment). */
+  window(carrier: CarrierId): number {
+    return this.deps.pools[carrier].sessions.reduce((sum, session) => sum + session.window, 0) || DEFAULT_WINDOW;
+  }
+
+  /** Rows this process holds in `submitting` for the carrier now, at most, and the most it has held. */
+  held(carrier: CarrierId): { held: number; peak: number; bound: number } {
+    const gate = this.gates[carrier];
+    return { held: gate.held, peak: gate.peak, bound: gate.bound };
   }
 
   dispose(): void {
@@ -113,8 +184,15 @@ export class SubmitWorker {
     const sender = context.campaign.message.sender[carrier];
     if (!sender) return { ...result, skipped: `no sender for ${carrier}` };
 
-    const pool = this.deps.pools[carrier];
-    const writer = new SubmitResultWriter(runId, carrier, this.deps, this.deps.late, log, { flushEveryMs: this.options.flushEveryMs });
+    const gate = this.gates[carrier];
+    const writer = new SubmitResultWriter(runId, carrier, this.deps, this.deps.late, log, {
+      flushEveryMs: this.options.flushEveryMs,
+      maxBatch: this.window(carrier),
+      onWritten: (rows) => gate.release(rows),
+      pressure: () => gate.waiting,
+    });
+    const writers = this.writers[carrier];
+    writers.add(writer);
     const abort = new AbortController();
     const onStop = (): void => abort.abort();
     signal?.addEventListener('abort', onStop, { once: true });
@@ -133,14 +211,12 @@ export class SubmitWorker {
       validityPeriod: context.validity,
     });
 
-    const claimSize = (parts: number): number => {
-      const window = pool.sessions.reduce((sum, session) => sum + session.window, 0) || 50;
-      return Math.max(1, Math.floor(window / parts));
-    };
+    const claimSize = (parts: number): number => Math.max(1, Math.floor(this.window(carrier) / parts));
 
     const { runs, messages, claim } = this.deps;
     const stateCheckMs = this.stateCheckMs;
     const partsFor = (reference: number): MessagePart[] => this.partsFor(context, carrier, reference);
+    const throttleFor = (parts: number): TokenBucket | null => this.throttleFor(context, carrier, parts);
     async function* batches(): AsyncGenerator<SubmitPart<PartRef>[]> {
       let from = job.fromId;
       while (!abort.signal.aborted) {
@@ -152,7 +228,30 @@ export class SubmitWorker {
             return;
           }
         }
-        const claimed = await messages.claim(runId, { carrier, fromId: from, toId: job.toId, limit: claimSize(partsFor(0).length), claim: claim() });
+        const parts = partsFor(0).length;
+        let limit = claimSize(parts);
+        const throttle = throttleFor(parts);
+        if (throttle) {
+          // Claim only what the campaign's throttle lets leave now: a burst's worth at most.
+          limit = Math.max(1, Math.min(limit, Math.floor(throttle.burstTokens / parts)));
+          while (!throttle.tryTake(limit * parts)) {
+            await sleep(Math.max(1, Math.ceil(throttle.msUntilAvailable(limit * parts))), abort.signal);
+            if (abort.signal.aborted) return;
+          }
+        }
+        try {
+          await gate.acquire(limit, abort.signal);
+        } catch {
+          return; // aborted while waiting: nothing claimed
+        }
+        let claimed: Awaited<ReturnType<typeof messages.claim>>;
+        try {
+          claimed = await messages.claim(runId, { carrier, fromId: from, toId: job.toId, limit, claim: claim() });
+        } catch (error) {
+          gate.release(limit);
+          throw error;
+        }
+        gate.release(limit - claimed.length);
         if (claimed.length === 0) return;
         result.claimed += claimed.length;
         from = claimed[claimed.length - 1]!.id + 1;
@@ -193,7 +292,11 @@ export class SubmitWorker {
       signal?.removeEventListener('abort', onStop);
       const abandoned = writer.abandon();
       if (abandoned.length > 0) log.warn({ messages: abandoned.length }, 'claimed messages without an outcome returned to queued');
-      await writer.close();
+      try {
+        await writer.close();
+      } finally {
+        writers.delete(writer);
+      }
       Object.assign(result, writer.totals);
     }
 
@@ -214,11 +317,35 @@ export class SubmitWorker {
     let context = this.contexts.get(runId);
     if (!context) {
       const campaign = validateCampaign(document);
-      context = { campaign, validity: relativeValidity(validitySeconds(campaign)), encoded: new Map() };
+      context = { campaign, validity: relativeValidity(validitySeconds(campaign)), encoded: new Map(), throttles: new Map() };
       if (this.contexts.size >= 32) this.contexts.delete(this.contexts.keys().next().value!);
       this.contexts.set(runId, context);
     }
     return context;
+  }
+
+  /**
+   * The campaign's `throttle` for the carrier (segments/s, issue 8 item 4) as a token bucket in
+   * the orchestration layer (CONVENTIONS.md Shape 4), or null when it sets none. Capped at the
+   * carrier's grant, and split like the grant: this process refills at its share of the carrier's
+   * binds (held / allowed), so workers together never exceed the throttle.
+   */
+  private throttleFor(context: RunContext, carrier: CarrierId, parts: number): TokenBucket | null {
+    const throttle = context.campaign.throttle[carrier];
+    if (throttle === undefined || !(throttle > 0)) return null;
+    const pool = this.deps.pools[carrier];
+    const grant = pool.tpsPerBind * pool.allowedBinds;
+    const share = Math.max(1, pool.heldCount) / Math.max(1, pool.allowedBinds);
+    const rate = Math.min(throttle, grant) * share;
+    const burst = Math.max(parts, rate * THROTTLE_BURST_SECONDS);
+    let bucket = context.throttles.get(carrier);
+    if (!bucket) {
+      bucket = new TokenBucket({ rate: rate * THROTTLE_HEADROOM, burst });
+      context.throttles.set(carrier, bucket);
+    } else if (bucket.grant !== rate * THROTTLE_HEADROOM) {
+      bucket.setGrant(rate * THROTTLE_HEADROOM, burst);
+    }
+    return bucket;
   }
 
   private partsFor(context: RunContext, carrier: CarrierId, reference: number): MessagePart[] {

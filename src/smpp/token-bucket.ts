@@ -58,6 +58,11 @@ export class TokenBucket {
     return this.grantRate;
   }
 
+  /** Tokens the bucket holds at most (the largest count tryTake can ever succeed with). */
+  get burstTokens(): number {
+    return this.burst;
+  }
+
   /** The rate in force now, after AIMD (segments/s). */
   get rate(): number {
     this.refill();
