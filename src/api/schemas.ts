@@ -108,6 +108,16 @@ export const runStatus = {
         properties: { province: { type: ['string', 'null'] }, commune: { type: ['string', 'null'] }, counts: stateCounts },
       },
     },
+    screens: {
+      type: 'object',
+      description: 'proof of play: this run’s plays and seconds on screen per screen, and the campaign’s plays over all its runs',
+      properties: {
+        plays: { type: 'integer' },
+        seconds: { type: 'number' },
+        campaignPlays: { type: 'integer' },
+        byScreen: { type: 'array', items: { type: 'object', properties: { screenId: { type: 'string' }, plays: { type: 'integer' }, seconds: { type: 'number' } } } },
+      },
+    },
     asOf: { ...isoTime, description: 'when these counts were read: late receipts may still move ambiguous/unknown' },
   },
 } as const;

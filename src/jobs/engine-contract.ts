@@ -51,6 +51,8 @@ export interface RunStatus {
   totals: Record<MessageState, number>;
   /** Per area, only states present. */
   communes: Array<{ province: string | null; commune: string | null; counts: Partial<Record<MessageState, number>> }>;
+  /** Proof of play on screens: this run's plays per screen, and the campaign's plays over all its runs. */
+  screens: { plays: number; seconds: number; campaignPlays: number; byScreen: Array<{ screenId: string; plays: number; seconds: number }> };
   /** When these counts were read: late responses and receipts may still move ambiguous/unknown after completion. */
   asOf: string;
 }

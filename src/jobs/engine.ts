@@ -12,6 +12,7 @@ import type { ReceiptRepository } from '../store/receipt.repository.js';
 import { RunControlRepository } from '../store/run-control.repository.js';
 import { RunCountRepository } from '../store/run-count.repository.js';
 import { RunRepository } from '../store/run.repository.js';
+import { ScreenRepository } from '../store/screen.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
@@ -31,6 +32,7 @@ export function createRunStatusReader(store: Store, config: Pick<Config, 'carrie
     runs: new RunRepository(store.db),
     counts: new RunCountRepository(store.db),
     grantedTps: (carrier) => config.carriers[carrier].tps,
+    plays: new ScreenRepository(store.db),
   });
 }
 
@@ -99,7 +101,7 @@ export async function startEngine(deps: {
   workers.start();
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
-  const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps });
+  const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
   log.info({ leaseId }, 'engine started');
 
   let stopping: Promise<void> | undefined;

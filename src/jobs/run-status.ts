@@ -1,6 +1,7 @@
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import { MESSAGE_STATES, type MessageState } from '../domain/message-state.js';
 import type { RunCountRepository } from '../store/run-count.repository.js';
+import type { ScreenRepository } from '../store/screen.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { CarrierProgress, RunStatus, RunStatusReader } from './engine-contract.js';
 
@@ -21,6 +22,8 @@ export class RunStatusService implements RunStatusReader {
       counts: RunCountRepository;
       /** Segments/s the carrier grants (the ETA when nothing was sent in the last 10 s). */
       grantedTps: (carrier: CarrierId) => number;
+      /** Proof of play (plays is indexed by item, playlist_items by run). */
+      plays: Pick<ScreenRepository, 'playCounts' | 'campaignPlayCount'>;
     },
   ) {}
 
@@ -29,10 +32,12 @@ export class RunStatusService implements RunStatusReader {
     const loaded = await this.deps.runs.getWithVersion(runId);
     if (!loaded) return undefined;
     const { run } = loaded;
-    const [rows, communes, recent] = await Promise.all([
+    const [rows, communes, recent, plays, campaignPlays] = await Promise.all([
       this.deps.counts.byCarrierAndState(runId),
       this.deps.counts.byCommune(runId),
       this.deps.counts.submittedSince(runId, RATE_WINDOW_SECONDS),
+      this.deps.plays.playCounts(runId),
+      this.deps.plays.campaignPlayCount(loaded.campaignId),
     ]);
     const totals = zeroCounts();
     const perCarrier = new Map<CarrierId, { counts: Record<MessageState, number>; waitingSegments: number }>();
@@ -80,6 +85,12 @@ export class RunStatusService implements RunStatusReader {
       unroutable: totals.unroutable,
       totals,
       communes: [...byArea.values()],
+      screens: {
+        plays: plays.reduce((n, screen) => n + screen.plays, 0),
+        seconds: plays.reduce((n, screen) => n + screen.seconds, 0),
+        campaignPlays,
+        byScreen: plays.map(({ screenId, plays: count, seconds }) => ({ screenId, plays: count, seconds })),
+      },
       asOf,
     };
   }

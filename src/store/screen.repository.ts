@@ -214,6 +214,13 @@ export class ScreenRepository {
     return rows;
   }
 
+  /** Plays of every run of a campaign (run status shows them beside the run's own). */
+  async campaignPlayCount(campaignId: string): Promise<number> {
+    const { rows } = await sql<{ plays: number }>`
+      SELECT count(*)::int AS plays FROM plays p JOIN playlist_items i ON i.id = p.item_id WHERE i.campaign_id = ${campaignId}`.execute(this.db);
+    return rows[0]?.plays ?? 0;
+  }
+
   /** The version a push controller acknowledged (never moves backwards). */
   async recordPushed(id: string, version: number): Promise<void> {
     await this.db

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
+import { simulatorCarriers } from '../../src/config.js';
 import type { RunLauncher } from '../../src/jobs/engine-contract.js';
+import { createRunStatusReader } from '../../src/jobs/engine.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
@@ -44,7 +46,7 @@ describe('screens API', () => {
       store,
       {
         launcher,
-        statusReader: { get: async () => undefined },
+        statusReader: createRunStatusReader(store, { carriers: simulatorCarriers(2775) }),
       },
       { clock: () => now, playlistChanges: changes },
     );
@@ -259,6 +261,9 @@ describe('screens API', () => {
 
     const counts = await first.app.inject({ method: 'GET', url: `/v1/runs/${item.runId}/plays`, headers: admin() });
     expect(counts.json()).toEqual([{ screenId: 'cho-an-binh', campaignId: 'cho-khau-trang', plays: 2, seconds: 30 }]);
+    // The same in the run's status, with the campaign's plays over all its runs.
+    const status = await first.app.inject({ url: `/v1/runs/${item.runId}`, headers: admin() });
+    expect(status.json()).toMatchObject({ screens: { plays: 2, seconds: 30, campaignPlays: 2, byScreen: [{ screenId: 'cho-an-binh', plays: 2, seconds: 30 }] } });
   });
 
   it('marks a screen offline when unseen for 3 poll intervals', async () => {
