@@ -48,3 +48,31 @@ describe(format.name, () => {
     expect(translator('vi')('error.http', { status: 404, message: 'x' })).toBe('dịch vụ trả lời 404: x');
   });
 });
+
+describe('plural forms', () => {
+  it('every KEY.one has a KEY.other in every catalogue', () => {
+    for (const catalogue of Object.values(CATALOGUES)) {
+      for (const key of Object.keys(catalogue).filter((k) => k.endsWith('.one'))) expect(catalogue, key).toHaveProperty([key.replace(/\.one$/, '.other')]);
+    }
+  });
+
+  it.each([
+    [1, '1 row repeats a number from an earlier row (the last one counts).'],
+    [2, '2 rows repeat a number from an earlier row (the last one counts).'],
+    [0, '0 rows repeat a number from an earlier row (the last one counts).'],
+    ['1,234', '1,234 rows repeat a number from an earlier row (the last one counts).'],
+  ])('English picks the form by count: %s', (count, expected) => {
+    expect(translator('en')('import.duplicates', { count })).toBe(expected);
+  });
+
+  it('Vietnamese has one form', () => {
+    const t = translator('vi');
+    expect(t('import.duplicates', { count: 1 })).toBe('1 dòng lặp lại một số đã có ở dòng trước (dòng sau cùng được dùng).');
+    expect(t('validate.parts', { count: 3 })).toBe('3 phần');
+  });
+
+  it('a plain key still wins over plural forms', () => {
+    expect(translator('en')('validate.parts', { count: 1 })).toBe('1 part');
+    expect(translator('en')('preview.notes')).toBe('Notes:');
+  });
+});

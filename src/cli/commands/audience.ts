@@ -123,7 +123,7 @@ export function register(program: Command, t: Translate): void {
       withContext(async (ctx) => {
         const answer = await ctx.api.get<{ lists: Array<{ id: string; name: string; createdAt: string; subscribers: number }>; optOuts: number }>('/v1/lists');
         print(options.json, answer, () => [
-          ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, subscribers: l.subscribers.toLocaleString('en-US') }))),
+          ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, count: l.subscribers.toLocaleString('en-US') }))),
           ctx.t('lists.optOuts', { count: answer.optOuts.toLocaleString('en-US') }),
         ]);
       }),
@@ -138,7 +138,7 @@ export function register(program: Command, t: Translate): void {
       const options = command.optsWithGlobals<{ json?: boolean }>();
       return withContext(async (ctx) => {
         const answer = await ctx.api.delete<{ id: string; deleted: boolean; subscribers: number }>(`/v1/lists/${encodeURIComponent(list)}`);
-        print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, subscribers: answer.subscribers })]);
+        print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, count: answer.subscribers })]);
       });
     });
 

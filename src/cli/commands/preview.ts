@@ -137,7 +137,7 @@ function table(rows: string[][]): string[] {
 }
 
 export function formatPreview(report: PreviewReport, csvPath: string, t: Translate = translator('en')): string {
-  const lines = [t('preview.header', { campaign: report.campaignId, file: csvPath, rows: number(report.rows) }), ''];
+  const lines = [t('preview.header', { campaign: report.campaignId, file: csvPath, count: number(report.rows) }), ''];
   const encoding = (c: PreviewReport['carriers'][number]): string => (c.encoding === 'gsm7' ? 'GSM' : 'UCS-2');
   lines.push(
     ...table([
@@ -158,7 +158,7 @@ export function formatPreview(report: PreviewReport, csvPath: string, t: Transla
   );
   if (report.carriers.some((c) => c.stripped)) lines.push(`  ${t('preview.strippedNote')}`);
   lines.push('');
-  lines.push(t('preview.total', { recipients: number(report.recipients), segments: number(report.segments), eta: formatDuration(report.etaSeconds) }));
+  lines.push(t('preview.total', { count: number(report.recipients), segments: number(report.segments), eta: formatDuration(report.etaSeconds) }));
   const unroutable = Object.entries(report.unroutable).map(([name, count]) => `${name} ${number(count)}`);
   lines.push(t('preview.unroutable', { count: number(report.unroutableTotal), detail: unroutable.length ? ` (${unroutable.join(', ')})` : '' }));
   lines.push(t('preview.invalid', { count: number(report.invalidTotal) }));
