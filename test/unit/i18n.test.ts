@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PREVIEW_NOTE_CODES, previewNoteKey } from '../../src/domain/audience-preview.js';
 import { CAMPAIGN_ISSUE_KEYS } from '../../src/domain/campaign.js';
 import { CATALOGUES, format, pickLanguage, translator } from '../../src/i18n/index.js';
 
@@ -20,6 +21,14 @@ describe('catalogues', () => {
 describe('campaign issues', () => {
   it('have an entry in every catalogue for every kind of problem', () => {
     for (const catalogue of Object.values(CATALOGUES)) for (const key of CAMPAIGN_ISSUE_KEYS) expect(catalogue, key).toHaveProperty([`campaign.${key}`]);
+  });
+});
+
+describe('preview notes', () => {
+  it('have an entry (or plural forms) in every catalogue for every code', () => {
+    for (const catalogue of Object.values(CATALOGUES)) {
+      for (const code of PREVIEW_NOTE_CODES) expect(previewNoteKey(code) in catalogue || `${previewNoteKey(code)}.other` in catalogue, code).toBe(true);
+    }
   });
 });
 
