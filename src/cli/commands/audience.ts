@@ -25,9 +25,10 @@ function upload(file: string, ctx: CliContext, showProgress: boolean): { body: N
   let size: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) throw new Error('not a file');
+    if (!stat.isFile()) throw new CliError(ctx.t('import.fileUnreadable', { file, reason: ctx.t('import.notAFile') }), EXIT.invalidInput);
     size = stat.size;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(ctx.t('import.fileUnreadable', { file, reason: (error as NodeJS.ErrnoException).code ?? (error as Error).message }), EXIT.invalidInput);
   }
   const bar = showProgress
