@@ -360,6 +360,16 @@ describe('loa validate', () => {
     expect(en.stderr).toMatch(/:\d+:\d+: priority: must be one of: normal, urgent\n/);
   });
 
+  it.each([
+    ['FREQ=MINUTELY', 'FREQ=MINUTELY sẽ nhắn cho cùng những người quá dày', 'FREQ=MINUTELY would text the same people too often'],
+    ['FREQ=DAILY;FOO=1', "thành phần rrule không biết 'FOO'", "unknown rrule part 'FOO'"],
+    ['COUNT=3', 'bắt buộc phải có FREQ', 'FREQ is required'],
+  ])('words rrule problems in the reader’s language: %s', async (rrule, vietnamese, english) => {
+    const path = file(campaignYaml({ schedule: { start: '2030-01-01T08:00:00', timezone: 'Asia/Ho_Chi_Minh', rrule } }));
+    expect((await run([path], 'vi')).stderr).toContain(`schedule.rrule: ${vietnamese}`);
+    expect((await run([path], 'en')).stderr).toContain(`schedule.rrule: ${english}`);
+  });
+
   it('speaks Vietnamese unless told otherwise (issue 7, item 9)', async () => {
     const { stdout } = await run([examples[0]!], 'vi');
     expect(stdout).toContain(': hợp lệ\n');
