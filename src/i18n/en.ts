@@ -211,6 +211,11 @@ export const en: Record<MessageKey, string> = {
   'validate.strictFailed.one': '{file}: {count} warning, failed because of --strict',
   'validate.strictFailed.other': '{file}: {count} warnings, failed because of --strict',
   'validate.summary': '{valid} of {total} files valid',
+  // message text that cannot be encoded (src/domain/encoding.ts EncodingError), shown by loa validate
+  'encoding.empty': 'message.text: the message text is empty',
+  'encoding.onlyMarks': 'message.text: the text has only combining marks, no letters',
+  'encoding.tooLong': 'message.text: the message needs {count} parts; a concatenated SMS has at most {max}',
+  'encoding.badReference': 'the concatenation reference must be a whole number 0–255, got {value}',
   // loa migrate
   'migrate.description': 'apply the pending SQL migrations (src/store/migrations) to DATABASE_URL',
   'migrate.statusOption': 'list the migrations and whether each is applied, change nothing',

@@ -213,6 +213,11 @@ export const vi = {
   'validate.strictFailed.one': '{file}: {count} cảnh báo, không đạt vì --strict',
   'validate.strictFailed.other': '{file}: {count} cảnh báo, không đạt vì --strict',
   'validate.summary': '{valid}/{total} tệp hợp lệ',
+  // message text that cannot be encoded (src/domain/encoding.ts EncodingError), shown by loa validate
+  'encoding.empty': 'message.text: nội dung tin nhắn đang trống',
+  'encoding.onlyMarks': 'message.text: nội dung chỉ có dấu thanh (dấu kết hợp), không có chữ cái',
+  'encoding.tooLong': 'message.text: tin nhắn cần {count} phần; một SMS ghép có tối đa {max} phần',
+  'encoding.badReference': 'mã tham chiếu ghép tin phải là số nguyên 0–255, nhận được {value}',
   // loa migrate
   'migrate.description': 'áp dụng các migration SQL còn thiếu (src/store/migrations) vào DATABASE_URL',
   'migrate.statusOption': 'liệt kê các migration và cho biết đã áp dụng chưa, không thay đổi gì',

@@ -370,6 +370,12 @@ describe('loa validate', () => {
     expect((await run([path], 'en')).stderr).toContain(`schedule.rrule: ${english}`);
   });
 
+  it('words a text it cannot encode in the reader’s language', async () => {
+    const path = file(campaignYaml({ message: { text: '\u0301\u0300', sender: { viettel: 'A', vnpt: 'A', mobifone: 'A' } } }));
+    expect((await run([path], 'vi')).stderr).toBe(`${path}: message.text: nội dung chỉ có dấu thanh (dấu kết hợp), không có chữ cái\n`);
+    expect((await run([path], 'en')).stderr).toBe(`${path}: message.text: the text has only combining marks, no letters\n`);
+  });
+
   it('speaks Vietnamese unless told otherwise (issue 7, item 9)', async () => {
     const { stdout } = await run([examples[0]!], 'vi');
     expect(stdout).toContain(': hợp lệ\n');
