@@ -149,6 +149,7 @@ export const en: Record<MessageKey, string> = {
   'config.variable': 'environment variable {variable}: {problem}',
   'config.empty': 'is set but empty; unset it for the default or give a value',
   'config.invalidUrl': "'{value}' is not a valid URL (check the host and a port 1–65535), e.g. {example}",
+  'config.notHttpUrl': "'{value}' is not an http(s) URL, e.g. {example}",
   'config.notIp': "'{value}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)",
   'config.cannotRead': 'cannot read {file}: {reason}',
   'config.type': 'must be {type}',

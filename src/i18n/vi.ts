@@ -151,6 +151,7 @@ export const vi = {
   'config.variable': 'biến môi trường {variable}: {problem}',
   'config.empty': 'được đặt nhưng rỗng; bỏ đặt để dùng giá trị mặc định hoặc cho một giá trị',
   'config.invalidUrl': "'{value}' không phải URL hợp lệ (kiểm tra máy chủ và cổng 1–65535), ví dụ {example}",
+  'config.notHttpUrl': "'{value}' không phải URL http(s), ví dụ {example}",
   'config.notIp': "'{value}' không phải địa chỉ IP (ví dụ 0.0.0.0 hoặc 127.0.0.1)",
   'config.cannotRead': 'không đọc được {file}: {reason}',
   'config.type': 'phải có kiểu {type}',
