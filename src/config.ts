@@ -81,7 +81,7 @@ export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConf
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
 export interface VariableProblem {
   variable: string;
-  key: 'empty' | 'invalidUrl' | 'notIp' | 'cannotRead' | 'type' | 'minimum' | 'maximum' | 'oneOf' | 'pattern' | 'minLength';
+  key: 'empty' | 'invalidUrl' | 'notHttpUrl' | 'notIp' | 'cannotRead' | 'type' | 'minimum' | 'maximum' | 'oneOf' | 'pattern' | 'minLength';
   params: Readonly<Record<string, string | number>>;
   /** The English wording, as in the error's message. */
   message: string;
@@ -507,7 +507,7 @@ export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettin
     const parsed = new URL(apiUrl);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
   } catch {
-    throw new ConfigError(`environment variable LOA_URL: '${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`);
+    throw new ConfigError([variableProblem('LOA_URL', 'notHttpUrl', { value: apiUrl, example: 'http://127.0.0.1:8080' }, `'${apiUrl}' is not an http(s) URL, e.g. http://127.0.0.1:8080`)]);
   }
   return { language: pickLanguage(env), apiUrl: apiUrl.replace(/\/+$/, ''), apiToken: env.LOA_TOKEN?.trim() || undefined };
 }

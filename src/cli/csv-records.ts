@@ -17,6 +17,8 @@ export class CsvSyntaxError extends Error {
     readonly path: string,
     readonly line: number,
     readonly reason: string,
+    /** `quote-not-closed`, or csv-parse's code (CSV_INVALID_CLOSING_QUOTE, …): what a translation keys on. */
+    readonly code = 'syntax',
   ) {
     super(`${path}:${line}: ${reason}`);
   }
@@ -191,9 +193,9 @@ export async function forEachCsvRecord(
     const csvError = error as CsvError;
     if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
       if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && quotes.openedAt > 0) {
-        throw new CsvSyntaxError(name, quotes.openedAt, 'Quote Not Closed: a quote opened on this line is never closed (everything after it would be read as one field)');
+        throw new CsvSyntaxError(name, quotes.openedAt, 'Quote Not Closed: a quote opened on this line is never closed (everything after it would be read as one field)', 'quote-not-closed');
       }
-      throw new CsvSyntaxError(name, typeof csvError.lines === 'number' ? csvError.lines : nextLine, csvError.message);
+      throw new CsvSyntaxError(name, typeof csvError.lines === 'number' ? csvError.lines : nextLine, csvError.message, csvError.code);
     }
     throw error;
   }

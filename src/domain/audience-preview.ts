@@ -10,6 +10,36 @@ import { encodeMessage } from './encoding.js';
 import { MsisdnSet } from './msisdn-set.js';
 import { normalizeMsisdn, type MsisdnInvalidReason } from './msisdn.js';
 import type { Router } from './routing.js';
+import { translator, type MessageKey, type PluralKey } from '../i18n/index.js';
+
+/** English, for the report's `message` fields (JSON, logs); a person's language comes from the CLI. */
+const english = translator('en');
+
+/** What a note says, keyed `preview.note.<code>` in the catalogues. */
+export const PREVIEW_NOTE_CODES = ['excludeOffline', 'notInOperators', 'stripped', 'strippedNoUcs2', 'replaced'] as const;
+export type PreviewNoteCode = (typeof PREVIEW_NOTE_CODES)[number];
+
+/** A note about the preview: a code and its parameters for translation, and the English text. */
+export interface PreviewNote {
+  code: PreviewNoteCode;
+  params: Record<string, string | number>;
+  message: string;
+}
+
+export const previewNoteKey = (code: PreviewNoteCode): MessageKey | PluralKey => `preview.note.${code}` as MessageKey | PluralKey;
+
+function note(code: PreviewNoteCode, params: Record<string, string | number>): PreviewNote {
+  return { code, params, message: english(previewNoteKey(code), params) };
+}
+
+/** A row with another number of fields than the header: skipped and counted. */
+export interface RowError {
+  line: number;
+  expected: number;
+  got: number;
+  /** English. */
+  message: string;
+}
 
 /** How many example line numbers each problem keeps. */
 export const EXAMPLE_LINES = 5;
@@ -51,12 +81,12 @@ export interface PreviewReport {
   invalid: Partial<Record<MsisdnInvalidReason, LineSample>>;
   invalidTotal: number;
   /** Malformed CSV rows (bad quoting, wrong number of fields), skipped. */
-  rowErrors: Array<{ line: number; message: string }>;
+  rowErrors: RowError[];
   rowErrorTotal: number;
   unroutable: Record<string, number>;
   unroutableTotal: number;
   carriers: CarrierPreview[];
-  notes: string[];
+  notes: PreviewNote[];
 }
 
 export interface AudiencePreviewOptions {
@@ -78,7 +108,7 @@ export class AudiencePreview {
   private outsideArea = 0;
   private invalidTotal = 0;
   private readonly invalid = new Map<MsisdnInvalidReason, LineSample>();
-  private readonly rowErrors: Array<{ line: number; message: string }> = [];
+  private readonly rowErrors: RowError[] = [];
   private rowErrorTotal = 0;
   private readonly unroutable = new Map<string, number>();
   private readonly counts: Record<CarrierId, CarrierCount> = {
@@ -131,11 +161,11 @@ export class AudiencePreview {
     if (route.ported) count.ported++;
   }
 
-  /** A row the CSV reader could not read; it is skipped and counted. */
-  rowError(line: number, message: string): void {
+  /** A row with `got` fields where the header has `expected`; it is skipped and counted. */
+  rowError(line: number, expected: number, got: number): void {
     this.rows++;
     this.rowErrorTotal++;
-    if (this.rowErrors.length < EXAMPLE_LINES) this.rowErrors.push({ line, message });
+    if (this.rowErrors.length < EXAMPLE_LINES) this.rowErrors.push({ line, expected, got, message: english('preview.rowFields', { expected, count: got }) });
   }
 
   report(): PreviewReport {
@@ -165,14 +195,12 @@ export class AudiencePreview {
       };
     });
     const sending = carriers.filter((c) => c.sends);
-    const notes: string[] = [];
-    if (campaign.audience.exclude.length > 0) {
-      notes.push(`exclude lists (${campaign.audience.exclude.join(', ')}) are applied at launch, not in this offline preview`);
-    }
+    const notes: PreviewNote[] = [];
+    if (campaign.audience.exclude.length > 0) notes.push(note('excludeOffline', { lists: campaign.audience.exclude.join(', ') }));
     for (const c of carriers) {
-      if (!c.sends && c.recipients > 0) notes.push(`${c.recipients} recipients are on ${c.carrier}, which is not in operators: they are not sent`);
-      if (c.sends && c.stripped) notes.push(`${c.carrier}: sent without diacritics${profiles[c.carrier].ucs2WithBrandname ? '' : ' (its brandname contract does not accept UCS-2)'}`);
-      if (c.sends && c.replaced.length > 0) notes.push(`${c.carrier}: ${c.replaced.join(' ')} cannot be sent in GSM and become '?'`);
+      if (!c.sends && c.recipients > 0) notes.push(note('notInOperators', { count: c.recipients, carrier: c.carrier }));
+      if (c.sends && c.stripped) notes.push(note(profiles[c.carrier].ucs2WithBrandname ? 'stripped' : 'strippedNoUcs2', { carrier: c.carrier }));
+      if (c.sends && c.replaced.length > 0) notes.push(note('replaced', { carrier: c.carrier, characters: c.replaced.join(' ') }));
     }
     return {
       campaignId: campaign.id,

@@ -108,6 +108,16 @@ export const CAMPAIGN_ISSUE_KEYS = [
   'emptyDocument',
   'notJson',
   'yamlSyntax',
+  'rruleEmpty',
+  'rruleNotKeyValue',
+  'rruleDtstart',
+  'rruleTzid',
+  'rruleTooFrequent',
+  'rruleUnknownPart',
+  'rruleTwice',
+  'rruleBadValue',
+  'rruleNoFreq',
+  'rruleCountUntil',
 ] as const;
 export type CampaignIssueKey = (typeof CAMPAIGN_ISSUE_KEYS)[number];
 export type IssueParams = Readonly<Record<string, string | number>>;
@@ -313,7 +323,7 @@ function scheduleIssues(schedule: Record<string, unknown>): RawIssue[] {
       }
     } catch (error) {
       if (!(error instanceof RecurrenceError)) throw error;
-      issues.push({ segments: ['schedule', 'rrule'], message: error.message });
+      issues.push({ segments: ['schedule', 'rrule'], message: error.message, key: error.key, params: error.params });
     }
   }
   const quiet = schedule.quietHours;

@@ -46,11 +46,16 @@ export interface EncodeOptions {
 
 export type EncodingErrorCode = 'empty' | 'too-long' | 'bad-reference';
 
+/** Which message a person reads (`encoding.<problem>` in the catalogues), with `params`. */
+export type EncodingProblem = 'empty' | 'onlyMarks' | 'tooLong' | 'badReference';
+
 export class EncodingError extends DomainError {
   override name = 'EncodingError';
   constructor(
     override readonly code: EncodingErrorCode,
     message: string,
+    readonly problem: EncodingProblem = code === 'too-long' ? 'tooLong' : code === 'bad-reference' ? 'badReference' : 'empty',
+    readonly params: Readonly<Record<string, string | number>> = {},
   ) {
     super(code, message);
   }
@@ -174,7 +179,7 @@ function udhFor(reference: number, total: number, sequence: number): Buffer {
 
 function assemble(payloads: Buffer[], dataCoding: number, reference: number): MessagePart[] {
   if (payloads.length > MAX_PARTS) {
-    throw new EncodingError('too-long', `message needs ${payloads.length} parts; a concatenated SMS has at most ${MAX_PARTS}`);
+    throw new EncodingError('too-long', `message needs ${payloads.length} parts; a concatenated SMS has at most ${MAX_PARTS}`, 'tooLong', { count: payloads.length, max: MAX_PARTS });
   }
   const partCount = payloads.length;
   return payloads.map((payload, index) => {
@@ -275,9 +280,9 @@ export function encodeMessage(input: string, options: EncodeOptions): EncodedMes
   const text = input.normalize('NFC');
   if (text.length === 0) throw new EncodingError('empty', 'message text is empty');
   // Nothing but combining marks would strip to nothing and go out as an empty part.
-  if (ONLY_MARKS.test(text)) throw new EncodingError('empty', 'message text has only combining marks, no letters');
+  if (ONLY_MARKS.test(text)) throw new EncodingError('empty', 'message text has only combining marks, no letters', 'onlyMarks');
   if (!Number.isInteger(reference) || reference < 0 || reference > 255) {
-    throw new EncodingError('bad-reference', `concatenation reference must be an integer 0–255, got ${reference}`);
+    throw new EncodingError('bad-reference', `concatenation reference must be an integer 0–255, got ${reference}`, 'badReference', { value: String(reference) });
   }
   if (policy === 'ucs2' && ucs2Allowed) return encodeUcs2(text, reference);
   if ((policy === 'auto' || policy === 'gsm7') && isGsm7(text)) return encodeGsm(text, text, [], reference);

@@ -6,7 +6,7 @@
  * where the table is imported: an unknown name must not quietly make numbers unroutable.
  */
 import type { CarrierId } from './carrier.js';
-import { normalizeMsisdn } from './msisdn.js';
+import { normalizeMsisdn, type MsisdnInvalidReason } from './msisdn.js';
 
 /** What a carrier name in a portability table means. */
 export type PortabilityTarget = { carrier: CarrierId } | { carrier: null; carrierName: string };
@@ -39,7 +39,15 @@ export function resolveCarrierName(name: string): PortabilityTarget | null {
   return ALIASES.get(aliasKey(name)) ?? null;
 }
 
-export type PortabilityEntryResult = { ok: true; msisdn: string; target: PortabilityTarget } | { ok: false; reason: string };
+/**
+ * Why a row was refused: `code` and `value` (the field as given) let a person's language say it;
+ * `reason` is the English text (logs, JSON).
+ */
+export type PortabilityEntryProblem =
+  | { ok: false; code: 'msisdn'; value: string; msisdnReason: MsisdnInvalidReason; reason: string }
+  | { ok: false; code: 'no-carrier' | 'unknown-carrier'; value: string; reason: string };
+
+export type PortabilityEntryResult = { ok: true; msisdn: string; target: PortabilityTarget } | PortabilityEntryProblem;
 
 /**
  * Check one row of a portability table before it is used: the number must normalise and the
@@ -48,12 +56,12 @@ export type PortabilityEntryResult = { ok: true; msisdn: string; target: Portabi
  */
 export function validatePortabilityEntry(msisdn: string, carrier: string): PortabilityEntryResult {
   const number = normalizeMsisdn(msisdn);
-  if (!number.ok) return { ok: false, reason: `msisdn '${msisdn.trim()}': ${number.message}` };
+  if (!number.ok) return { ok: false, code: 'msisdn', value: msisdn.trim(), msisdnReason: number.reason, reason: `msisdn '${msisdn.trim()}': ${number.message}` };
   const name = carrier.trim();
-  if (name === '') return { ok: false, reason: 'carrier is empty' };
+  if (name === '') return { ok: false, code: 'no-carrier', value: name, reason: 'carrier is empty' };
   const target = resolveCarrierName(name);
   if (!target) {
-    return { ok: false, reason: `carrier '${name}' is not a carrier name we know (e.g. Viettel, VNPT/Vinaphone, Mobifone, Vietnamobile, Gmobile, Reddi, iTel)` };
+    return { ok: false, code: 'unknown-carrier', value: name, reason: `carrier '${name}' is not a carrier name we know (e.g. Viettel, VNPT/Vinaphone, Mobifone, Vietnamobile, Gmobile, Reddi, iTel)` };
   }
   return { ok: true, msisdn: number.msisdn, target };
 }

@@ -13,9 +13,16 @@ import { wallTimeOf, wallTimeToUtc, type WallTime } from './time-zone.js';
 // rrule ships a UMD bundle: under Node ESM only the default export (module.exports) exists.
 const { RRule } = rrulePackage;
 
+/** What is wrong with an rrule: a campaign issue key (src/domain/campaign.ts) and its parameters. */
+export type RecurrenceIssueKey = 'rruleEmpty' | 'rruleNotKeyValue' | 'rruleDtstart' | 'rruleTzid' | 'rruleTooFrequent' | 'rruleUnknownPart' | 'rruleTwice' | 'rruleBadValue' | 'rruleNoFreq' | 'rruleCountUntil';
+
 export class RecurrenceError extends DomainError {
   override name = 'RecurrenceError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly key: RecurrenceIssueKey,
+    readonly params: Readonly<Record<string, string>> = {},
+  ) {
     super('bad-rrule', message);
   }
 }
@@ -47,30 +54,30 @@ const PARTS: Readonly<Record<string, { check: (value: string) => boolean; expect
 /** Upper-cased `KEY=VALUE;…` without an `RRULE:` prefix, or a RecurrenceError explaining what is wrong. */
 export function normalizeRrule(text: string): string {
   const body = text.trim().replace(/^RRULE:/i, '');
-  if (body === '') throw new RecurrenceError('rrule is empty');
+  if (body === '') throw new RecurrenceError('rrule is empty', 'rruleEmpty');
   const seen = new Set<string>();
   const parts: string[] = [];
   for (const raw of body.split(';')) {
     if (raw.trim() === '') continue;
     const eq = raw.indexOf('=');
-    if (eq <= 0) throw new RecurrenceError(`'${raw}' is not KEY=VALUE`);
+    if (eq <= 0) throw new RecurrenceError(`'${raw}' is not KEY=VALUE`, 'rruleNotKeyValue', { part: raw });
     const key = raw.slice(0, eq).trim().toUpperCase();
     const value = raw.slice(eq + 1).trim().toUpperCase();
-    if (key === 'DTSTART') throw new RecurrenceError('DTSTART is not allowed in rrule: set schedule.start');
-    if (key === 'TZID') throw new RecurrenceError('TZID is not allowed in rrule: set schedule.timezone');
+    if (key === 'DTSTART') throw new RecurrenceError('DTSTART is not allowed in rrule: set schedule.start', 'rruleDtstart');
+    if (key === 'TZID') throw new RecurrenceError('TZID is not allowed in rrule: set schedule.timezone', 'rruleTzid');
     if (key === 'FREQ' && (value === 'MINUTELY' || value === 'SECONDLY')) {
-      throw new RecurrenceError(`FREQ=${value} would text the same people every ${value === 'MINUTELY' ? 'minute' : 'second'}; the shortest period is HOURLY`);
+      throw new RecurrenceError(`FREQ=${value} would text the same people every ${value === 'MINUTELY' ? 'minute' : 'second'}; the shortest period is HOURLY`, 'rruleTooFrequent', { freq: value });
     }
     const part = PARTS[key];
-    if (!part) throw new RecurrenceError(`unknown rrule part '${key}'`);
-    if (seen.has(key)) throw new RecurrenceError(`${key} is given twice`);
-    if (!part.check(value)) throw new RecurrenceError(`${key}=${value}: expected ${part.expected}`);
+    if (!part) throw new RecurrenceError(`unknown rrule part '${key}'`, 'rruleUnknownPart', { part: key });
+    if (seen.has(key)) throw new RecurrenceError(`${key} is given twice`, 'rruleTwice', { part: key });
+    if (!part.check(value)) throw new RecurrenceError(`${key}=${value}: expected ${part.expected}`, 'rruleBadValue', { part: key, value, expected: part.expected });
     seen.add(key);
     parts.push(`${key}=${value}`);
   }
-  if (!seen.has('FREQ')) throw new RecurrenceError('FREQ is required (e.g. FREQ=DAILY;COUNT=8)');
+  if (!seen.has('FREQ')) throw new RecurrenceError('FREQ is required (e.g. FREQ=DAILY;COUNT=8)', 'rruleNoFreq');
   // RFC 5545 §3.3.10: COUNT and UNTIL MUST NOT occur together.
-  if (seen.has('COUNT') && seen.has('UNTIL')) throw new RecurrenceError('COUNT and UNTIL cannot be used together');
+  if (seen.has('COUNT') && seen.has('UNTIL')) throw new RecurrenceError('COUNT and UNTIL cannot be used together', 'rruleCountUntil');
   return parts.join(';');
 }
 

@@ -73,7 +73,7 @@ describe(AudiencePreview.name, () => {
     const report = previewOf(buildCampaign({ operators: ['viettel'] }), [['0912345678'], ['0971234567']]);
     expect(carrier(report, 'vnpt')).toMatchObject({ sends: false, recipients: 1, segments: 0 });
     expect(report.recipients).toBe(1);
-    expect(report.notes.join('\n')).toContain('vnpt');
+    expect(report.notes.map((n) => n.message).join('\n')).toContain('vnpt');
     expectAddsUp(report);
   });
 
@@ -118,15 +118,15 @@ describe(AudiencePreview.name, () => {
   it('counts CSV row errors with their line numbers', () => {
     const sut = new AudiencePreview({ campaign: buildCampaign(), profiles: CARRIER_PROFILES, router: new Router(CARRIER_PROFILES) });
     sut.add(2, '0912345678');
-    sut.rowError(3, 'expected 3 fields, got 2');
+    sut.rowError(3, 3, 2);
     const report = sut.report();
-    expect(report.rowErrors).toEqual([{ line: 3, message: 'expected 3 fields, got 2' }]);
+    expect(report.rowErrors).toEqual([{ line: 3, expected: 3, got: 2, message: 'expected 3 fields, got 2' }]);
     expectAddsUp(report);
   });
 
   it('notes that exclude lists are not applied offline', () => {
     const report = previewOf(buildCampaign({ audience: { exclude: ['opt-out'] } }), []);
-    expect(report.notes.join('\n')).toMatch(/opt-out/);
+    expect(report.notes.map((n) => n.message).join('\n')).toMatch(/opt-out/);
     expect(report).toMatchObject({ rows: 0, recipients: 0, segments: 0, etaSeconds: 0 });
   });
 });

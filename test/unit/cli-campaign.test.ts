@@ -44,7 +44,7 @@ describe(previewAudienceFile.name, () => {
     const report = await previewAudienceFile(buildCampaign(), path);
     expect(report.rows).toBe(6);
     expect(report.duplicates).toBe(1);
-    expect(report.rowErrors).toEqual([{ line: 4, message: 'expected 4 fields, got 3' }]);
+    expect(report.rowErrors).toEqual([{ line: 4, expected: 4, got: 3, message: 'expected 4 fields, got 3' }]);
     expect(report.invalid.letters?.lines).toEqual([6]);
     expect(report.unroutable).toEqual({ Vietnamobile: 1 });
     expect(report.carriers.find((c) => c.carrier === 'mobifone')?.recipients).toBe(1);
@@ -90,7 +90,7 @@ describe(previewAudienceFile.name, () => {
   it('formats a readable report with every carrier', async () => {
     const report = await previewAudienceFile(buildCampaign(), csvFile('msisdn,province,commune\n0912345678,92,1\n0000,92,1\n'));
     const sut = formatPreview(report, 'a.csv');
-    for (const word of ['viettel', 'vnpt', 'mobifone', 'Total: 1 recipients', 'too-short: 1 (line 3)']) expect(sut).toContain(word);
+    for (const word of ['viettel', 'vnpt', 'mobifone', 'Total: 1 recipient,', 'too-short: 1 (line 3)']) expect(sut).toContain(word);
   });
 });
 
@@ -210,11 +210,79 @@ describe('loa preview', () => {
 
   it('names the bad rows of --portability and exits 1', async () => {
     vi.stubEnv('LOA_CARRIERS', '');
+    vi.stubEnv('LOA_LANG', 'en');
     const portability = csvFile('msisdn,carrier\n0961234567,Vinafone\n');
     const { stdout, stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--portability', portability]);
     expect(stdout).toBe('');
     expect(stderr).toContain(`${portability}:2: carrier 'Vinafone'`);
     expect(process.exitCode).toBe(1);
+  });
+
+  describe('speaks the reader’s language (Vietnamese by default, LOA_LANG=en)', () => {
+    const language = (lang: 'vi' | 'en' | 'default'): void => {
+      vi.stubEnv('LOA_CARRIERS', '');
+      vi.stubEnv('LANG', '');
+      vi.stubEnv('LOA_LANG', lang === 'default' ? '' : lang);
+    };
+    const notesCampaign = (): string => {
+      const path = join(dir, `campaign-${n++}.yaml`);
+      writeFileSync(path, campaignYaml({ operators: ['viettel'], audience: { lists: ['cantho-subscribers'], exclude: ['opt-out'] } }));
+      return path;
+    };
+
+    it.each([
+      ['default', /:3: dấu ngoặc kép mở ở dòng này không được đóng/],
+      ['en', /:3: Quote Not Closed: a quote opened on this line is never closed/],
+    ] as const)('a CSV with broken quoting (%s)', async (lang, expected) => {
+      language(lang);
+      const audience = csvFile('msisdn,province,commune\n0961234567,92,1\n"0961234568,92,1\n0961234569,92,1\n');
+      const { stdout, stderr } = await run([campaignFile(), '--audience', audience]);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(expected);
+      expect(process.exitCode).toBe(1);
+    });
+
+    it.each([
+      ['default', ':1: dòng tiêu đề phải có cột msisdn (msisdn,province,commune,…), nhưng là: phone,province'],
+      ['en', ':1: the header must name an msisdn column (msisdn,province,commune,…), got: phone,province'],
+    ] as const)('a CSV without an msisdn column (%s)', async (lang, expected) => {
+      language(lang);
+      const audience = csvFile('phone,province\n0961234567,92\n');
+      const { stderr } = await run([campaignFile(), '--audience', audience]);
+      expect(stderr).toBe(`${audience}${expected}\n`);
+      expect(process.exitCode).toBe(1);
+    });
+
+    it.each([
+      ['default', ['Ghi chú:', '  - danh sách loại trừ (opt-out) được áp dụng khi khởi chạy', '  - 1 người nhận thuộc vnpt, nhà mạng không có trong operators: không gửi cho họ', 'Dòng CSV không đọc được: 1', ':4: cần 3 trường, nhưng có 2']],
+      ['en', ['Notes:', '  - exclude lists (opt-out) are applied at launch, not in this offline preview', '  - 1 recipient is on vnpt, which is not in operators: it is not sent', 'Unreadable CSV rows: 1', ':4: expected 3 fields, got 2']],
+    ] as const)('the notes of a preview (%s)', async (lang, expected) => {
+      language(lang);
+      const { stdout, stderr } = await run([notesCampaign(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n0912345678,92,1\n0912345679,92\n')]);
+      expect(stderr).toBe('');
+      for (const text of expected) expect(stdout).toContain(text);
+    });
+
+    it('keeps --json English and machine-friendly', async () => {
+      language('default');
+      const { stdout } = await run([notesCampaign(), '--audience', csvFile('msisdn,province,commune\n0912345678,92,1\n0912345679,92,1\n'), '--json']);
+      const report = JSON.parse(stdout) as PreviewReport;
+      expect(report.notes).toContainEqual({ code: 'notInOperators', params: { count: 2, carrier: 'vnpt' }, message: '2 recipients are on vnpt, which is not in operators: they are not sent' });
+    });
+
+    it('names bad --portability rows in Vietnamese, counting them', async () => {
+      language('default');
+      const portability = csvFile('msisdn,carrier\n0961234567,Vinafone\nabc,Viettel\n');
+      const { stderr } = await run([campaignFile(), '--audience', csvFile('msisdn,province,commune\n0961234567,92,1\n'), '--portability', portability]);
+      expect(stderr).toBe(
+        [
+          `${portability}:2: nhà mạng 'Vinafone' không phải tên nhà mạng đã biết (ví dụ Viettel, VNPT/Vinaphone, Mobifone, Vietnamobile, Gmobile, Reddi, iTel)`,
+          `${portability}:3: msisdn 'abc': có chữ cái`,
+          `${portability}: 2 dòng không dùng được; hãy sửa hoặc xóa chúng`,
+          '',
+        ].join('\n'),
+      );
+    });
   });
 
   it('routes by --portability', async () => {
@@ -273,7 +341,7 @@ describe('loa validate', () => {
     const schedule = { start: '2021-09-23T18:00:00+07:00', rrule: 'FREQ=HOURLY;COUNT=16', quietHours: { from: '21:00', to: '07:00' } };
     const { stdout } = await run([file(campaignYaml({ schedule }))]);
     expect(stdout).toContain('occurrences: 6;');
-    expect(stdout).toMatch(/skipped: +10 occurrence\(s\) in quiet hours/);
+    expect(stdout).toMatch(/skipped: +10 occurrences in quiet hours/);
   });
 
   it('shows times in the campaign’s zone, saying which (issue 7, item 4)', async () => {
@@ -290,6 +358,22 @@ describe('loa validate', () => {
     expect(vi.stderr).toContain(': 2 lỗi');
     const en = await run([path], 'en');
     expect(en.stderr).toMatch(/:\d+:\d+: priority: must be one of: normal, urgent\n/);
+  });
+
+  it.each([
+    ['FREQ=MINUTELY', 'FREQ=MINUTELY sẽ nhắn cho cùng những người quá dày', 'FREQ=MINUTELY would text the same people too often'],
+    ['FREQ=DAILY;FOO=1', "thành phần rrule không biết 'FOO'", "unknown rrule part 'FOO'"],
+    ['COUNT=3', 'bắt buộc phải có FREQ', 'FREQ is required'],
+  ])('words rrule problems in the reader’s language: %s', async (rrule, vietnamese, english) => {
+    const path = file(campaignYaml({ schedule: { start: '2030-01-01T08:00:00', timezone: 'Asia/Ho_Chi_Minh', rrule } }));
+    expect((await run([path], 'vi')).stderr).toContain(`schedule.rrule: ${vietnamese}`);
+    expect((await run([path], 'en')).stderr).toContain(`schedule.rrule: ${english}`);
+  });
+
+  it('words a text it cannot encode in the reader’s language', async () => {
+    const path = file(campaignYaml({ message: { text: '\u0301\u0300', sender: { viettel: 'A', vnpt: 'A', mobifone: 'A' } } }));
+    expect((await run([path], 'vi')).stderr).toBe(`${path}: message.text: nội dung chỉ có dấu thanh (dấu kết hợp), không có chữ cái\n`);
+    expect((await run([path], 'en')).stderr).toBe(`${path}: message.text: the text has only combining marks, no letters\n`);
   });
 
   it('speaks Vietnamese unless told otherwise (issue 7, item 9)', async () => {

@@ -91,6 +91,21 @@ describe('loa exit codes', () => {
     expect(help.code).toBe(EXIT.ok);
   });
 
+  it.each([
+    [['runs', '--help'], 'các lần gửi, mới nhất trước', 'runs, newest first'],
+    [['keys', 'create', '--help'], 'khóa được phép làm gì', 'what the key may do'],
+    [['launch', '--help'], 'chỉ gửi tới danh sách này', 'send only to this list'],
+    [['status', '--help'], 'mã lần gửi (loa runs)', 'the run id (loa runs)'],
+  ])('words the help of %j in the reader’s language', async (args, vietnamese, english) => {
+    expect((await runLoa(args, { LOA_LANG: 'vi' })).stdout).toContain(vietnamese);
+    expect((await runLoa(args, { LOA_LANG: 'en' })).stdout).toContain(english);
+  });
+
+  it('words a bad LOA_URL in the reader’s language', async () => {
+    expect((await runLoa(['runs'], { LOA_LANG: 'vi', LOA_URL: 'ftp://x' })).stderr).toBe("loa: lỗi: cấu hình sai: biến môi trường LOA_URL: 'ftp://x' không phải URL http(s), ví dụ http://127.0.0.1:8080\n");
+    expect((await runLoa(['runs'], { LOA_LANG: 'en', LOA_URL: 'ftp://x' })).stderr).toBe("loa: error: configuration: environment variable LOA_URL: 'ftp://x' is not an http(s) URL, e.g. http://127.0.0.1:8080\n");
+  });
+
   it('speaks Vietnamese by default and English when LANG says so', async () => {
     const args = ['sim', '--delivered', '0'];
     expect((await runLoa(args, { LOA_LANG: '', LANG: 'C.UTF-8' })).stderr).toMatch(/^loa: lỗi: .*mọi trọng số đều bằng 0/);

@@ -25,9 +25,10 @@ function upload(file: string, ctx: CliContext, showProgress: boolean): { body: N
   let size: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) throw new Error('not a file');
+    if (!stat.isFile()) throw new CliError(ctx.t('import.fileUnreadable', { file, reason: ctx.t('import.notAFile') }), EXIT.invalidInput);
     size = stat.size;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(ctx.t('import.fileUnreadable', { file, reason: (error as NodeJS.ErrnoException).code ?? (error as Error).message }), EXIT.invalidInput);
   }
   const bar = showProgress
@@ -123,7 +124,7 @@ export function register(program: Command, t: Translate): void {
       withContext(async (ctx) => {
         const answer = await ctx.api.get<{ lists: Array<{ id: string; name: string; createdAt: string; subscribers: number }>; optOuts: number }>('/v1/lists');
         print(options.json, answer, () => [
-          ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, subscribers: l.subscribers.toLocaleString('en-US') }))),
+          ...(answer.lists.length === 0 ? [ctx.t('lists.none')] : answer.lists.map((l) => ctx.t('lists.row', { id: l.id, name: l.name, count: l.subscribers.toLocaleString('en-US') }))),
           ctx.t('lists.optOuts', { count: answer.optOuts.toLocaleString('en-US') }),
         ]);
       }),
@@ -138,7 +139,7 @@ export function register(program: Command, t: Translate): void {
       const options = command.optsWithGlobals<{ json?: boolean }>();
       return withContext(async (ctx) => {
         const answer = await ctx.api.delete<{ id: string; deleted: boolean; subscribers: number }>(`/v1/lists/${encodeURIComponent(list)}`);
-        print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, subscribers: answer.subscribers })]);
+        print(options.json, answer, () => [ctx.t('lists.deleted', { list: answer.id, count: answer.subscribers })]);
       });
     });
 

@@ -61,21 +61,21 @@ function parseKeyId(value: string, t: Translate): number {
   return id;
 }
 
-export function register(program: Command): void {
-  const keys = program.command('keys').description('API keys: create (needs only DATABASE_URL), list, revoke (admin key in LOA_TOKEN)');
+export function register(program: Command, t: Translate): void {
+  const keys = program.command('keys').description(t('keys.description'));
 
   keys
     .command('create')
-    .description('create an API key and print it once; only its hash is stored')
-    .addOption(new Option('--role <role>', 'what the key may do').choices(API_ROLES).makeOptionMandatory())
-    .option('--name <name>', 'who or what uses the key (default: <os user>-<role>)')
-    .option('--json', 'print {"token", "id", "role", "name"}')
+    .description(t('keys.create.description'))
+    .addOption(new Option('--role <role>', t('keys.create.role')).choices(API_ROLES).makeOptionMandatory())
+    .option('--name <name>', t('keys.create.name'))
+    .option('--json', t('keys.create.json'))
     .action(createKey);
 
   keys
     .command('list')
-    .description('list API keys (never their tokens)')
-    .option('--json', 'print one JSON document')
+    .description(t('keys.list.description'))
+    .option('--json', t('option.json'))
     .action(async (options: { json?: boolean }) => {
       const { api, t, settings } = cliContext();
       const list = await api.get<ApiKeyView[]>('/v1/keys');
@@ -92,9 +92,9 @@ export function register(program: Command): void {
 
   keys
     .command('revoke')
-    .description('revoke an API key: requests with it are refused from now on')
-    .argument('<id>', 'the key id (loa keys list)')
-    .option('--json', 'print one JSON document')
+    .description(t('keys.revoke.description'))
+    .argument('<id>', t('keys.revoke.id'))
+    .option('--json', t('option.json'))
     .action(async (value: string, options: { json?: boolean }) => {
       const { api, t } = cliContext();
       const key = await api.delete<ApiKeyView>(`/v1/keys/${parseKeyId(value, t)}`);

@@ -140,15 +140,15 @@ async function launch(file: string, options: LaunchOptions): Promise<void> {
   if (FAILED_RUN_STATES.has(status.state)) process.exitCode = EXIT.runFailed;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, t: Translate): void {
   program
     .command('launch')
-    .description('store the campaign in FILE (a new version if it changed) and launch it; --wait follows it to the end (exit 5 if it fails or is cancelled)')
-    .argument('<file>', 'campaign file (YAML or JSON)')
-    .option('--wait', 'show progress per carrier until the run ends')
-    .option('--now', 'send now even inside the quiet hours (recorded in the audit log)')
-    .option('--test <list>', 'send only to this list (a short list of staff numbers)')
-    .option('--json', 'print one JSON document (with --wait, at the end, with the final status)')
-    .option('--interval <ms>', 'with --wait: how often to ask for progress', '1000')
+    .description(t('launch.description'))
+    .argument('<file>', t('launch.fileArgument'))
+    .option('--wait', t('launch.waitOption'))
+    .option('--now', t('launch.nowOption'))
+    .option('--test <list>', t('launch.testOption'))
+    .option('--json', t('launch.jsonOption'))
+    .option('--interval <ms>', t('launch.intervalOption'), '1000')
     .action(launch);
 }

@@ -37,7 +37,7 @@ export function register(program: Command, t: Translate = translator(loadLanguag
           const result = await runner.migrate();
           for (const name of result.applied) process.stdout.write(`${t('migrate.applied', { name })}\n`);
           const total = result.applied.length + result.skipped.length;
-          process.stdout.write(`${t('migrate.upToDate', { url: where, total, now: result.applied.length })}\n`);
+          process.stdout.write(`${t('migrate.upToDate', { url: where, count: total, now: result.applied.length })}\n`);
         } finally {
           await store.close();
         }

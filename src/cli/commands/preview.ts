@@ -1,24 +1,54 @@
 import type { Command } from 'commander';
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
 import { ConfigError, loadCarriersConfig, loadLanguage } from '../../config.js';
-import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
+import { AudiencePreview, previewNoteKey, type PreviewReport } from '../../domain/audience-preview.js';
 import type { Campaign } from '../../domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
 import { readHeader as readColumns } from '../../domain/csv-columns.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
-import { translator, type MessageKey, type Translate } from '../../i18n/index.js';
+import { translator, type MessageKey, type PluralKey, type Translate } from '../../i18n/index.js';
 import { CsvSyntaxError, forEachCsvRecord } from '../csv-records.js';
 import { loadCampaignFile } from './validate.js';
 
+/**
+ * One line of what is wrong with a file: a catalogue key and its parameters; a parameter may
+ * itself be a problem (a reason translated inside the line).
+ */
+export interface FileProblem {
+  key: MessageKey | PluralKey;
+  params: Readonly<Record<string, string | number | FileProblem>>;
+}
+
+/** A file problem in the reader's language. */
+export function describeProblem(problem: FileProblem, t: Translate): string {
+  const params = Object.fromEntries(Object.entries(problem.params).map(([name, value]) => [name, typeof value === 'object' ? describeProblem(value, t) : value]));
+  return t(problem.key, params);
+}
+
+const english = translator('en');
+
+/** A file `loa preview` cannot use: `problems` for the reader's language, the message in English. */
+export class PreviewFileError extends Error {
+  constructor(readonly problems: readonly FileProblem[]) {
+    super(problems.map((problem) => describeProblem(problem, english)).join('\n'));
+  }
+}
+
 /** The audience file cannot be previewed at all (no header, no msisdn column). */
-export class AudienceFileError extends Error {
+export class AudienceFileError extends PreviewFileError {
   override name = 'AudienceFileError';
 }
 
 /** The portability file has rows that cannot be used; the message names each by line. */
-export class PortabilityFileError extends Error {
+export class PortabilityFileError extends PreviewFileError {
   override name = 'PortabilityFileError';
+}
+
+/** Broken CSV syntax, for the reader's language. */
+function csvProblem(error: CsvSyntaxError): FileProblem {
+  const params = { file: error.path, line: error.line };
+  return error.code === 'quote-not-closed' ? { key: 'preview.csv.quoteNotClosed', params } : { key: 'preview.csv.syntax', params: { ...params, detail: error.reason } };
 }
 
 export interface PreviewFileOptions {
@@ -38,7 +68,7 @@ const PORTABILITY_ERRORS_SHOWN = 10;
  */
 export async function loadPortabilityFile(csvPath: string): Promise<Map<string, string>> {
   const table = new Map<string, string>();
-  const problems: string[] = [];
+  const problems: FileProblem[] = [];
   let problemCount = 0;
   let columns: { msisdn: number; carrier: number } | null = null;
   try {
@@ -53,21 +83,33 @@ export async function loadPortabilityFile(csvPath: string): Promise<Map<string, 
       }
       const msisdn = record[columns.msisdn];
       const carrier = record[columns.carrier];
-      const result = msisdn === undefined || carrier === undefined ? { ok: false as const, reason: `expected msisdn,carrier, got ${record.length} field${record.length === 1 ? '' : 's'}` } : validatePortabilityEntry(msisdn, carrier);
+      const where = { file: csvPath, line };
+      if (msisdn === undefined || carrier === undefined) {
+        problemCount++;
+        if (problems.length < PORTABILITY_ERRORS_SHOWN) problems.push({ key: 'preview.portability.fieldCount', params: { ...where, count: record.length } });
+        return;
+      }
+      const result = validatePortabilityEntry(msisdn, carrier);
       if (result.ok) {
         table.set(result.msisdn, result.target.carrier ?? result.target.carrierName);
+        return;
+      }
+      problemCount++;
+      if (problems.length >= PORTABILITY_ERRORS_SHOWN) return;
+      if (result.code === 'msisdn') {
+        const reason: FileProblem = { key: `import.reason.${result.msisdnReason}`, params: { value: result.value } };
+        problems.push({ key: 'preview.portability.badMsisdn', params: { ...where, value: result.value, reason } });
       } else {
-        problemCount++;
-        if (problems.length < PORTABILITY_ERRORS_SHOWN) problems.push(`${csvPath}:${line}: ${result.reason}`);
+        problems.push({ key: result.code === 'no-carrier' ? 'preview.portability.noCarrier' : 'preview.portability.unknownCarrier', params: { ...where, value: result.value } });
       }
     });
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw new PortabilityFileError(error.message);
+    if (error instanceof CsvSyntaxError) throw new PortabilityFileError([csvProblem(error)]);
     throw error;
   }
   if (problemCount > 0) {
-    const more = problemCount > problems.length ? [`${csvPath}: … and ${problemCount - problems.length} more`] : [];
-    throw new PortabilityFileError([...problems, ...more, `${csvPath}: ${problemCount} unusable row${problemCount === 1 ? '' : 's'}; fix them or remove them`].join('\n'));
+    const more: FileProblem[] = problemCount > problems.length ? [{ key: 'preview.portability.more', params: { file: csvPath, count: problemCount - problems.length } }] : [];
+    throw new PortabilityFileError([...problems, ...more, { key: 'preview.portability.unusable', params: { file: csvPath, count: problemCount } }]);
   }
   return table;
 }
@@ -92,10 +134,10 @@ export async function previewAudienceFile(campaign: Campaign, csvPath: string, o
     const columns = readColumns(record).index;
     const index = (name: 'msisdn' | 'province' | 'commune'): number => columns[name] ?? -1;
     if (index('msisdn') < 0) {
-      throw new AudienceFileError(`${csvPath}:${line}: the header must name an msisdn column (msisdn,province,commune,…), got: ${record.join(',')}`);
+      throw new AudienceFileError([{ key: 'preview.file.noMsisdn', params: { file: csvPath, line, header: record.join(',') } }]);
     }
     if (preview.filtersByArea && (index('province') < 0 || index('commune') < 0)) {
-      throw new AudienceFileError(`${csvPath}:${line}: the campaign filters by area, so the header needs province and commune columns`);
+      throw new AudienceFileError([{ key: 'preview.file.needsArea', params: { file: csvPath, line } }]);
     }
     header = { msisdn: index('msisdn'), province: index('province'), commune: index('commune'), count: record.length };
   };
@@ -107,16 +149,16 @@ export async function previewAudienceFile(campaign: Campaign, csvPath: string, o
         return;
       }
       if (record.length !== header.count) {
-        preview.rowError(line, `expected ${header.count} fields, got ${record.length}`);
+        preview.rowError(line, header.count, record.length);
         return;
       }
       preview.add(line, record[header.msisdn] ?? '', header.province >= 0 ? record[header.province] : '', header.commune >= 0 ? record[header.commune] : '');
     });
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw new AudienceFileError(error.message);
+    if (error instanceof CsvSyntaxError) throw new AudienceFileError([csvProblem(error)]);
     throw error;
   }
-  if (!header) throw new AudienceFileError(`${csvPath}: empty file: expected a header line msisdn,province,commune`);
+  if (!header) throw new AudienceFileError([{ key: 'preview.file.empty', params: { file: csvPath } }]);
   return preview.report();
 }
 
@@ -137,7 +179,7 @@ function table(rows: string[][]): string[] {
 }
 
 export function formatPreview(report: PreviewReport, csvPath: string, t: Translate = translator('en')): string {
-  const lines = [t('preview.header', { campaign: report.campaignId, file: csvPath, rows: number(report.rows) }), ''];
+  const lines = [t('preview.header', { campaign: report.campaignId, file: csvPath, count: number(report.rows) }), ''];
   const encoding = (c: PreviewReport['carriers'][number]): string => (c.encoding === 'gsm7' ? 'GSM' : 'UCS-2');
   lines.push(
     ...table([
@@ -158,7 +200,7 @@ export function formatPreview(report: PreviewReport, csvPath: string, t: Transla
   );
   if (report.carriers.some((c) => c.stripped)) lines.push(`  ${t('preview.strippedNote')}`);
   lines.push('');
-  lines.push(t('preview.total', { recipients: number(report.recipients), segments: number(report.segments), eta: formatDuration(report.etaSeconds) }));
+  lines.push(t('preview.total', { count: number(report.recipients), segments: number(report.segments), eta: formatDuration(report.etaSeconds) }));
   const unroutable = Object.entries(report.unroutable).map(([name, count]) => `${name} ${number(count)}`);
   lines.push(t('preview.unroutable', { count: number(report.unroutableTotal), detail: unroutable.length ? ` (${unroutable.join(', ')})` : '' }));
   lines.push(t('preview.invalid', { count: number(report.invalidTotal) }));
@@ -167,7 +209,7 @@ export function formatPreview(report: PreviewReport, csvPath: string, t: Transla
   }
   if (report.rowErrorTotal > 0) {
     lines.push(t('preview.unreadable', { count: number(report.rowErrorTotal) }));
-    for (const error of report.rowErrors) lines.push(`  ${csvPath}:${error.line}: ${error.message}`);
+    for (const error of report.rowErrors) lines.push(`  ${csvPath}:${error.line}: ${t('preview.rowFields', { expected: error.expected, count: error.got })}`);
   }
   lines.push(t('preview.duplicates', { count: number(report.duplicates) }));
   lines.push(t('preview.outsideArea', { count: number(report.outsideArea) }));
@@ -175,7 +217,7 @@ export function formatPreview(report: PreviewReport, csvPath: string, t: Transla
   for (const c of report.carriers.filter((carrier) => carrier.sends)) {
     lines.push(`  ${c.carrier} (${c.sender ?? '-'}, ${encoding(c)}, ${t('validate.parts', { count: c.partsPerMessage })}): ${c.text}`);
   }
-  if (report.notes.length > 0) lines.push('', t('preview.notes'), ...report.notes.map((note) => `  - ${note}`));
+  if (report.notes.length > 0) lines.push('', t('preview.notes'), ...report.notes.map((note) => `  - ${t(previewNoteKey(note.code), note.params)}`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -206,7 +248,9 @@ export function register(program: Command, t: Translate = translator(loadLanguag
         report = await previewAudienceFile(campaign, options.audience, { ...(grantedTps ? { grantedTps } : {}), ...(portability ? { portability } : {}) });
       } catch (error) {
         const message =
-          error instanceof AudienceFileError || error instanceof PortabilityFileError ? error.message : `${(error as NodeJS.ErrnoException).path ?? options.audience}: ${(error as Error).message}`;
+          error instanceof PreviewFileError
+            ? error.problems.map((problem) => describeProblem(problem, t)).join('\n')
+            : t('preview.file.unreadable', { file: (error as NodeJS.ErrnoException).path ?? options.audience, reason: (error as Error).message });
         process.stderr.write(`${message}\n`);
         process.exitCode = 1;
         return;

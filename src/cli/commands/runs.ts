@@ -1,16 +1,17 @@
 import { Option, type Command } from 'commander';
+import type { Translate } from '../../i18n/index.js';
 import type { RunView } from '../../services/runs.service.js';
 import { RUN_STATES } from '../../store/database.js';
 import { cliContext, formatTime, printJson, printLines, stateLabel } from '../output.js';
 
-export function register(program: Command): void {
+export function register(program: Command, t: Translate): void {
   program
     .command('runs')
-    .description('runs, newest first')
-    .addOption(new Option('--state <state>', 'only runs in this state').choices(RUN_STATES))
-    .option('--campaign <id>', 'only runs of this campaign')
-    .option('--limit <n>', 'at most this many (1–500)', '50')
-    .option('--json', 'print one JSON document (GET /v1/runs)')
+    .description(t('runs.description'))
+    .addOption(new Option('--state <state>', t('runs.stateOption')).choices(RUN_STATES))
+    .option('--campaign <id>', t('runs.campaignOption'))
+    .option('--limit <n>', t('runs.limitOption'), '50')
+    .option('--json', t('runs.jsonOption'))
     .action(async (options: { state?: string; campaign?: string; limit: string; json?: boolean }) => {
       const { api, t, settings } = cliContext();
       const runs = await api.get<RunView[]>('/v1/runs', { query: { state: options.state, campaign: options.campaign, limit: options.limit } });

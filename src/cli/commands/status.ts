@@ -35,12 +35,12 @@ export function parseRunId(value: string, t: Translate): number {
   return id;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, t: Translate): void {
   program
     .command('status')
-    .description("a run's progress: state, counts per carrier, rate and ETA (exit 5 when it failed or was cancelled)")
-    .argument('<run>', 'the run id (loa runs)')
-    .option('--json', 'print one JSON document (GET /v1/runs/:id)')
+    .description(t('status.description'))
+    .argument('<run>', t('status.runArgument'))
+    .option('--json', t('status.jsonOption'))
     .action(async (value: string, options: { json?: boolean }) => {
       const { api, t, settings } = cliContext();
       const status = await api.get<RunStatus>(`/v1/runs/${parseRunId(value, t)}`);

@@ -6,7 +6,7 @@ import { loadCampaignRules, loadLanguage } from '../../config.js';
 import { campaignWarnings, type CampaignWarning } from '../../domain/campaign-warnings.js';
 import { campaignOperators, CampaignValidationError, contentHash, parseCampaign, sniffCampaignBytes, type Campaign, type CampaignIssue } from '../../domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
-import { encodeMessage } from '../../domain/encoding.js';
+import { encodeMessage, EncodingError } from '../../domain/encoding.js';
 import { DomainError } from '../../domain/errors.js';
 import { expandOccurrences, formatLocalTime } from '../../domain/schedule.js';
 import { DEFAULT_TIME_ZONE } from '../../domain/time-zone.js';
@@ -149,7 +149,8 @@ export async function validateFiles(files: readonly string[], options: ValidateO
     } catch (error) {
       // A rule beyond the schema that only encoding or expansion notices (e.g. text of combining marks only).
       if (!(error instanceof DomainError)) throw error;
-      process.stderr.write(`${file}: ${error.message}\n`);
+      const message = error instanceof EncodingError ? t(`encoding.${error.problem}`, error.params) : error.message;
+      process.stderr.write(`${file}: ${message}\n`);
     }
   }
   if (files.length > 1) process.stdout.write(`${t('validate.summary', { valid: passed, total: files.length })}\n`);
