@@ -63,7 +63,7 @@ describe('loa service process', () => {
       DATABASE_URL: database.url,
       PORT: '0',
       REDIS_URL: 'redis://127.0.0.1:1',
-      LOA_SIM_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      LOA_SIM_PORT: String(await freePortRun()),
     });
     try {
       const started = await sut.waitForLog((line) => line.msg === 'loa started');

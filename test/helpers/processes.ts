@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 
 /**
  * Loa as its own processes, from the sources through tsx: the service (src/main.ts) and the `loa`
@@ -98,19 +98,21 @@ export function startServiceProcess(args: string[], env: Record<string, string>)
   };
 }
 
+/** Whether nothing listens on `port` at 127.0.0.1 (it is bound and closed again to find out). */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** A base port whose next `count` ports are free too (LOA_SIM_PORT takes three in a row). */
 export async function freePortRun(count = 3): Promise<number> {
-  const listen = (port: number) =>
-    new Promise<Server | null>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(null));
-      server.listen(port, '127.0.0.1', () => resolve(server));
-    });
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const servers = await Promise.all(Array.from({ length: count }, (_, i) => listen(base + i)));
-    await Promise.all(servers.map((server) => (server ? new Promise((resolve) => server.close(resolve)) : undefined)));
-    if (servers.every(Boolean)) return base;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isPortFree(base + i)));
+    if (free.every(Boolean)) return base;
   }
   throw new Error(`no ${count} consecutive free ports`);
 }

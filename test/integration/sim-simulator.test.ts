@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,26 +8,10 @@ import { createLogger } from '../../src/logger.js';
 import { startBuiltInSimulators } from '../../src/sim/built-in.js';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
 import { SmppSession, type SubmitResult, type SubmitSm } from '../../src/smpp/session.js';
+import { freePortRun, isPortFree } from '../helpers/processes.js';
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with the two after it free too (the simulators take consecutive ports). */
-async function freeBasePort(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const free = await Promise.all([0, 1, 2].map((offset) => portFree(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-}
 
 function message(i: number): SubmitSm {
   return {
@@ -83,7 +66,7 @@ describe(SmscSimulator.name, () => {
   });
 
   it('starts one simulated SMSC per carrier on the simulator config, with its credentials', async () => {
-    const base = await freeBasePort();
+    const base = await freePortRun();
     const carriers = simulatorCarriers(base);
     const sut = await startBuiltInSimulators(carriers, logger);
     let closed = false;
@@ -105,11 +88,11 @@ describe(SmscSimulator.name, () => {
 
     await sut.close();
     closed = true;
-    expect(await portFree(base)).toBe(true);
+    expect(await isPortFree(base)).toBe(true);
   });
 
   it('runs as `loa sim` until SIGTERM, on the ports and TPS given', async () => {
-    const base = await freeBasePort();
+    const base = await freePortRun();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sim', '--port', String(base), '--tps', '5'], {
       cwd: repoRoot,
       env: { ...process.env, LOG_LEVEL: 'info' },
