@@ -1,11 +1,11 @@
 /**
  * CSV imports behind `POST /v1/lists/:id/import`, `POST /v1/optouts/import` and
- * `POST /v1/portability/import`: the body is read with the one CSV reader (src/cli/csv-records.ts,
+ * `POST /v1/portability/import`: the body is read with the one CSV reader (src/csv-records.ts,
  * the same as `loa preview`), every number normalised by src/domain with the preview's reasons,
  * good rows streamed into the store's staging COPY while bad ones are counted by reason and the
  * first few listed by line. Nothing holds the file in memory.
  */
-import { CsvSyntaxError, forEachCsvRecord, type CsvDelimiter, type CsvSource } from '../cli/csv-records.js';
+import { CsvSyntaxError, forEachCsvRecord, type CsvDelimiter, type CsvSource } from '../csv-records.js';
 import { readHeader, type CsvColumn, type HeaderColumns } from '../domain/csv-columns.js';
 import { normalizeMsisdn } from '../domain/msisdn.js';
 import { resolveCarrierName } from '../domain/portability.js';

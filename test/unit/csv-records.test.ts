@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvSyntaxError, detectDelimiter, forEachCsvRecord } from '../../src/cli/csv-records.js';
+import { CsvSyntaxError, detectDelimiter, forEachCsvRecord } from '../../src/csv-records.js';
 import { columnOf, readHeader } from '../../src/domain/csv-columns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loa-csv-'));

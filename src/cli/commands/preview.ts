@@ -8,7 +8,7 @@ import { readHeader as readColumns } from '../../domain/csv-columns.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
 import { translator, type MessageKey, type PluralKey, type Translate } from '../../i18n/index.js';
-import { CsvSyntaxError, forEachCsvRecord } from '../csv-records.js';
+import { CsvSyntaxError, forEachCsvRecord } from '../../csv-records.js';
 import { loadCampaignFile } from './validate.js';
 
 /**
