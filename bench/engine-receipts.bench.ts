@@ -1,10 +1,8 @@
 import { CARRIER_IDS } from '../src/domain/carrier.js';
-import { createDb } from '../src/store/db.js';
 import { MessageRepository, type QueuedMessage } from '../src/store/message.repository.js';
-import { MigrationRunner } from '../src/store/migrator.js';
 import { ReceiptRepository, type ReceiptUpdate } from '../src/store/receipt.repository.js';
 import { RunRepository } from '../src/store/run.repository.js';
-import { throwawayDatabase, type Report } from './harness.js';
+import { benchStore, type Report } from './harness.js';
 
 /** Segments of earlier runs already in message_segments, never analysed (issue 8: 1–2 M rows). */
 const BACKGROUND_SEGMENTS = 1_500_000;
@@ -19,16 +17,8 @@ const BATCH = 1000;
  * the receipts overtake their submit_sm_resp: parked, then matched by the sweep (counted in).
  */
 export async function run(report: Report): Promise<void> {
-  const database = await throwawayDatabase('receipts');
-  const store = createDb(database.url, { max: 4, applicationName: 'loa-bench' });
+  const { store, versionId, close } = await benchStore('receipts');
   try {
-    await new MigrationRunner(store.pool).migrate();
-    await store.db.insertInto('campaigns').values({ id: 'bench', name: 'bench' }).execute();
-    const version = await store.db
-      .insertInto('campaign_versions')
-      .values({ campaign_id: 'bench', content_hash: 'bench', document: {}, created_by: 'bench' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
     const runs = new RunRepository(store.db);
     const messages = new MessageRepository(store.db, store.pool);
     const receipts = new ReceiptRepository(store.db, store.pool);
@@ -41,7 +31,7 @@ export async function run(report: Report): Promise<void> {
       [BACKGROUND_SEGMENTS],
     );
 
-    const runId = (await runs.createIfAbsent({ campaignVersionId: version.id, occurrenceId: 'receipts', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
+    const runId = (await runs.createIfAbsent({ campaignVersionId: versionId, occurrenceId: 'receipts', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
     function* recipients(): Generator<QueuedMessage> {
       for (let i = 0; i < ROWS; i += 1) yield { msisdn: String(84_900_000_000 + i), carrier: CARRIER_IDS[i % 3]!, partsTotal: 1 };
     }
@@ -103,7 +93,6 @@ export async function run(report: Report): Promise<void> {
       directPerSecond: Math.round((ROWS * 4) / 5 / directSeconds),
     });
   } finally {
-    await store.close();
-    await database.drop();
+    await close();
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createDb, MigrationRunner, type Store } from '../src/store/index.js';
 
 /** One figure a benchmark reports; printed as one JSON line by bench/run.ts. */
 export interface BenchResult {
@@ -51,5 +52,29 @@ export async function throwawayDatabase(name: string): Promise<{ url: string; dr
   return {
     url: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
     drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+  };
+}
+
+/**
+ * A migrated store in a throwaway database with one campaign version (`bench`) to hang runs on:
+ * the setup the store benches share. `close()` ends the pool and drops the database.
+ */
+export async function benchStore(name: string): Promise<{ store: Store; versionId: number; close(): Promise<void> }> {
+  const database = await throwawayDatabase(name);
+  const store = createDb(database.url, { max: 4, applicationName: 'loa-bench' });
+  await new MigrationRunner(store.pool).migrate();
+  await store.db.insertInto('campaigns').values({ id: 'bench', name: 'bench' }).execute();
+  const version = await store.db
+    .insertInto('campaign_versions')
+    .values({ campaign_id: 'bench', content_hash: 'bench', document: {}, created_by: 'bench' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return {
+    store,
+    versionId: version.id,
+    close: async () => {
+      await store.close();
+      await database.drop();
+    },
   };
 }

@@ -1,11 +1,9 @@
 import { sql } from 'kysely';
 import { CARRIER_IDS } from '../src/domain/carrier.js';
-import { createDb } from '../src/store/db.js';
 import { MessageRepository, type QueuedMessage } from '../src/store/message.repository.js';
 import { ReceiptRepository, type ReceiptUpdate } from '../src/store/receipt.repository.js';
-import { MigrationRunner } from '../src/store/migrator.js';
 import { RunRepository } from '../src/store/run.repository.js';
-import { rssMb, throwawayDatabase, type Report } from './harness.js';
+import { benchStore, rssMb, type Report } from './harness.js';
 
 /** Recipients COPYed; DESIGN.md's compile target is 100,000 recipients/s. */
 const COPY_ROWS = 1_000_000;
@@ -39,21 +37,13 @@ async function timed(fn: () => Promise<void>): Promise<number> {
  * at a time (a single worker's view; several workers run these in parallel).
  */
 export async function run(report: Report): Promise<void> {
-  const database = await throwawayDatabase('store');
-  const store = createDb(database.url, { max: 4, applicationName: 'loa-bench' });
+  const { store, versionId, close } = await benchStore('store');
   try {
-    await new MigrationRunner(store.pool).migrate();
-    await store.db.insertInto('campaigns').values({ id: 'bench', name: 'bench' }).execute();
-    const version = await store.db
-      .insertInto('campaign_versions')
-      .values({ campaign_id: 'bench', content_hash: 'bench', document: {}, created_by: 'bench' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
     const runs = new RunRepository(store.db);
     const messages = new MessageRepository(store.db, store.pool);
     const receipts = new ReceiptRepository(store.db, store.pool);
 
-    const copyRun = (await runs.createIfAbsent({ campaignVersionId: version.id, occurrenceId: 'copy', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
+    const copyRun = (await runs.createIfAbsent({ campaignVersionId: versionId, occurrenceId: 'copy', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
     const rssBefore = rssMb();
     const copySeconds = await timed(async () => {
       await messages.copyQueued(copyRun, recipients(COPY_ROWS));
@@ -100,7 +90,6 @@ export async function run(report: Report): Promise<void> {
     });
     report({ bench: 'store.countsByState', value: Math.round(countSeconds * 1000), unit: 'ms', rows: COPY_ROWS });
   } finally {
-    await store.close();
-    await database.drop();
+    await close();
   }
 }
