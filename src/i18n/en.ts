@@ -96,6 +96,7 @@ export const en: Record<MessageKey, string> = {
   'status.audienceUnknown': 'Recipients: not known yet (the list is not built)',
   'status.carrier': '{carrier}: sent {sent}/{total}, delivered {delivered}, failed {failed}, {rate} msg/s, {eta} to go',
   'status.unroutable': 'On other networks (not sent): {count}',
+  'status.screens': 'Screens: {plays} plays on {screens} screens ({minutes} min); whole campaign: {campaignPlays} plays',
   'status.badRunId': '"{value}" is not a run id (a positive whole number; see `loa runs`).',
   'status.asOf': 'Counts as of {at}; "ambiguous"/"unknown" messages may still change when late receipts arrive.',
   'runs.none': 'No runs yet.',

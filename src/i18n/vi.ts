@@ -98,6 +98,7 @@ export const vi = {
   'status.audienceUnknown': 'Người nhận: chưa biết (danh sách chưa được lập)',
   'status.carrier': '{carrier}: đã gửi {sent}/{total}, đã nhận {delivered}, lỗi {failed}, {rate} tin/giây, còn {eta}',
   'status.unroutable': 'Thuộc mạng khác (không gửi): {count}',
+  'status.screens': 'Màn hình: {plays} lượt phát trên {screens} màn hình ({minutes} phút); cả chiến dịch: {campaignPlays} lượt',
   'status.badRunId': '"{value}" không phải số hiệu lượt chạy (một số nguyên dương, xem `loa runs`).',
   'status.asOf': 'Số liệu lúc {at}; tin "ambiguous"/"unknown" vẫn có thể đổi khi báo nhận đến muộn.',
   'runs.none': 'Chưa có lượt chạy nào.',

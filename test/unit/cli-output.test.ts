@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { describeStatus } from '../../src/cli/commands/status.js';
 import { carrierFigures, formatEta, formatTime } from '../../src/cli/output.js';
+import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { MESSAGE_STATES, type MessageState } from '../../src/domain/message-state.js';
 import { translator } from '../../src/i18n/index.js';
 import { quietHoursOf } from '../../src/services/launch.service.js';
@@ -42,5 +44,38 @@ describe(quietHoursOf.name, () => {
     expect(quietHoursOf(buildCampaign({ schedule: { start: '2026-01-01T08:00:00', timezone: 'Asia/Bangkok', quietHours: { from: '21:00', to: '06:30' } } }))).toEqual({ from: '21:00', to: '06:30', timeZone: 'Asia/Bangkok' });
     expect(quietHoursOf(buildCampaign({ schedule: { start: '2026-01-01T08:00:00', timezone: 'Asia/Ho_Chi_Minh', quietHours: null } }))).toBeNull();
     expect(quietHoursOf(buildCampaign({ priority: 'urgent' }))).toBeNull();
+  });
+});
+
+describe(describeStatus.name, () => {
+  const zero = Object.fromEntries(MESSAGE_STATES.map((state) => [state, 0])) as Record<MessageState, number>;
+  const status = (screens: RunStatus['screens']): RunStatus => ({
+    runId: 7,
+    campaignId: 'kiengiang',
+    campaignVersionId: 3,
+    contentHash: 'abcdef0123456789',
+    state: 'running',
+    priority: 'urgent',
+    error: null,
+    pausedReason: null,
+    audienceSize: 10,
+    scheduledFor: '2026-11-26T03:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    expiresAt: null,
+    carriers: [],
+    unroutable: 0,
+    totals: zero,
+    communes: [],
+    screens,
+    asOf: '2026-11-26T03:00:00.000Z',
+  });
+
+  it('shows proof of play when the campaign was played on screens, in the reader’s language', () => {
+    const played = status({ plays: 12, seconds: 180, campaignPlays: 30, byScreen: [{ screenId: 'a', plays: 7, seconds: 105 }, { screenId: 'b', plays: 5, seconds: 75 }] });
+    expect(describeStatus(played, 'en', translator('en'))).toContain('Screens: 12 plays on 2 screens (3 min); whole campaign: 30 plays');
+    expect(describeStatus(played, 'vi', translator('vi'))).toContain('Màn hình: 12 lượt phát trên 2 màn hình (3 phút); cả chiến dịch: 30 lượt');
+    const none = status({ plays: 0, seconds: 0, campaignPlays: 0, byScreen: [] });
+    expect(describeStatus(none, 'en', translator('en')).some((line) => line.startsWith('Screens:'))).toBe(false);
   });
 });

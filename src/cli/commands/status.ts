@@ -23,6 +23,10 @@ export function describeStatus(status: RunStatus, language: Language, t: Transla
     lines.push(`  ${t('status.carrier', { carrier: carrier.carrier, sent, total: carrier.total, delivered, failed, rate: Math.round(carrier.submitRate), eta: formatEta(carrier.etaSeconds, t) })}`);
   }
   if (status.unroutable > 0) lines.push(`  ${t('status.unroutable', { count: status.unroutable })}`);
+  if (status.screens.campaignPlays > 0) {
+    const { plays, seconds, campaignPlays, byScreen } = status.screens;
+    lines.push(t('status.screens', { plays, screens: byScreen.length, minutes: Math.round(seconds / 60), campaignPlays }));
+  }
   lines.push(t('status.asOf', { at: time(status.asOf) }), t('time.zoneNote'));
   return lines;
 }
