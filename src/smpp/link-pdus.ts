@@ -164,6 +164,22 @@ export function encodeSubmitSm(message: SubmitSm, sequence: number): Buffer {
   return buffer;
 }
 
+/**
+ * deliver_sm_resp answering sequence number `sequence` with `status`, as the package's
+ * `pdu.response({ command_status: status }).toBuffer()` encodes it: header and an empty
+ * message_id on success, the bare 16-octet header on an error status.
+ */
+export function encodeDeliverSmResp(sequence: number, status: number): Buffer {
+  const length = status ? 16 : 17;
+  const buffer = Buffer.allocUnsafe(length);
+  buffer.writeUInt32BE(length, 0);
+  buffer.writeUInt32BE(0x80000005, 4);
+  buffer.writeUInt32BE(status, 8);
+  buffer.writeUInt32BE(sequence, 12);
+  if (!status) buffer[16] = 0;
+  return buffer;
+}
+
 export function toDeliverSm(pdu: SmppPdu): DeliverSm {
   const shortMessage = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
   const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;

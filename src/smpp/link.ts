@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type LinkOptions } from './link-options.js';
-import { encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
+import { encodeDeliverSmResp, encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { PduWindow } from './window.js';
 import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
@@ -326,7 +326,13 @@ export class SmppLink extends EventEmitter<LinkEvents> {
           this.unacked -= 1;
           if (this.raw === raw && (this.state === 'bound' || this.state === 'unbinding')) {
             try {
-              raw.send(pdu.response({ command_status: status }));
+              // Encoded by hand and corked like submits: one deliver_sm_resp per receipt.
+              const socket = raw.socket;
+              if (socket.writable) {
+                const response = encodeDeliverSmResp(pdu.sequence_number, status);
+                this.corkUntilNextTick(socket);
+                socket.write(response);
+              }
             } catch (error) {
               this.logger.warn({ err: error }, 'deliver_sm_resp not sent');
             }

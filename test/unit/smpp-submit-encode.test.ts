@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSubmitSm, submitSmPdu, type SubmitSm } from '../../src/smpp/link-pdus.js';
+import { encodeDeliverSmResp, encodeSubmitSm, submitSmPdu, type SubmitSm } from '../../src/smpp/link-pdus.js';
+import { smpp } from '../../src/smpp/wire.js';
 
 function packageBytes(message: SubmitSm, sequence: number): Buffer {
   const pdu = submitSmPdu(message);
@@ -101,6 +102,18 @@ describe('encodeSubmitSm', () => {
       const message = { ...base, ...variant };
       expect(packageError(message)).toBeInstanceOf(RangeError);
       expect(() => encodeSubmitSm(message, 1)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('encodeDeliverSmResp', () => {
+  it('gives the package encoding of a deliver_sm response, on success and on error', () => {
+    for (const sequence of [1, 7, 65_536, 0x7fffffff]) {
+      for (const status of [0, 0x08, 0x14, 0x45, 0x58]) {
+        const deliver = new smpp.PDU('deliver_sm', { sequence_number: sequence, short_message: Buffer.from('id:1') });
+        const expected = deliver.response({ command_status: status }).toBuffer();
+        expect(encodeDeliverSmResp(sequence, status).equals(expected)).toBe(true);
+      }
     }
   });
 });
