@@ -201,9 +201,14 @@ export class SubmitWorker {
     let consecutiveFailures = 0;
     let checkedAt = Date.now();
 
+    // Once per run, not per message: a numeric sender goes as TON 0 / NPI 1, any other as alphanumeric (TON 5 / NPI 0).
+    const numericSender = /^\d+$/.test(sender);
+    const sourceAddrTon = numericSender ? 0 : 5;
+    const sourceAddrNpi = numericSender ? 1 : 0;
     const addressing = (to: string): Addressing => ({
       sourceAddr: sender,
-      ...(/^\d+$/.test(sender) ? { sourceAddrTon: 0, sourceAddrNpi: 1 } : { sourceAddrTon: 5, sourceAddrNpi: 0 }),
+      sourceAddrTon,
+      sourceAddrNpi,
       destinationAddr: to,
       destAddrTon: 1,
       destAddrNpi: 1,

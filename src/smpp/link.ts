@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type LinkOptions } from './link-options.js';
-import { submitSmPdu, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
+import { encodeDeliverSmResp, encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { PduWindow } from './window.js';
 import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
@@ -60,6 +60,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquireTimer: NodeJS.Timeout | null = null;
   private congested = false;
+  /** True while the socket is corked until the end of the current tick (see corkUntilNextTick). */
+  private corked = false;
   /** deliver_sm not answered yet; at maxUnacked the link stops reading (readPaused). */
   private unacked = 0;
   private readPaused = false;
@@ -154,17 +156,25 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: `short_message of ${message.shortMessage.length} octets exceeds ${MAX_SHORT_MESSAGE_OCTETS}` });
     }
     const raw = this.raw as SmppRawSession;
-    let pdu: SmppPdu;
+    const socket = raw.socket;
+    if (!socket.writable) return Promise.resolve(UNSENT_NOT_WRITABLE);
+    // The sequence number the package's send() would assign (it numbers every request it sends).
+    const sequence = raw.sequence === 0x7fffffff ? 1 : raw.sequence + 1;
+    let buffer: Buffer;
     try {
-      pdu = submitSmPdu(message);
-      if (!raw.send(pdu)) return Promise.resolve(UNSENT_NOT_WRITABLE);
+      buffer = encodeSubmitSm(message, sequence);
     } catch (error) {
-      // The package throws while encoding (e.g. a field out of range): nothing was written.
+      // A field out of range: nothing was written.
       return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: (error as Error).message });
     }
+    raw.sequence = sequence;
+    // Written straight to the socket (responses are matched by our window, not by the package's
+    // callbacks); corked until the end of this tick, so the submits of one pump go out in one write.
+    this.corkUntilNextTick(socket);
+    socket.write(buffer);
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
-      this.submits.add(pdu.sequence_number, { sequence: pdu.sequence_number, settle: resolve }, performance.now());
+      this.submits.add(sequence, { sequence, settle: resolve }, performance.now());
     });
   }
 
@@ -316,7 +326,13 @@ export class SmppLink extends EventEmitter<LinkEvents> {
           this.unacked -= 1;
           if (this.raw === raw && (this.state === 'bound' || this.state === 'unbinding')) {
             try {
-              raw.send(pdu.response({ command_status: status }));
+              // Encoded by hand and corked like submits: one deliver_sm_resp per receipt.
+              const socket = raw.socket;
+              if (socket.writable) {
+                const response = encodeDeliverSmResp(pdu.sequence_number, status);
+                this.corkUntilNextTick(socket);
+                socket.write(response);
+              }
             } catch (error) {
               this.logger.warn({ err: error }, 'deliver_sm_resp not sent');
             }
@@ -458,6 +474,16 @@ export class SmppLink extends EventEmitter<LinkEvents> {
         this.logger.debug({ err: error }, 'enquire_link failed');
       });
     }, this.options.timeouts.enquireLinkIntervalMs);
+  }
+
+  private corkUntilNextTick(socket: SmppRawSession['socket']): void {
+    if (this.corked) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private watchBackpressure(raw: SmppRawSession): void {

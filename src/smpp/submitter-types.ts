@@ -15,11 +15,18 @@ export type Addressing = Omit<SubmitSm, 'esmClass' | 'protocolId' | 'priorityFla
 
 /** The submit_sm of one encoded part (src/domain/encoding.ts): its octets, data_coding and UDHI as encoded. */
 export function submitSmFor(part: MessagePart, addressing: Addressing): SubmitSm {
+  // Field by field rather than a spread: one object of one shape per part, on the hot path.
   return {
-    ...addressing,
+    serviceType: addressing.serviceType,
     sourceAddr: String(addressing.sourceAddr),
+    sourceAddrTon: addressing.sourceAddrTon,
+    sourceAddrNpi: addressing.sourceAddrNpi,
     destinationAddr: String(addressing.destinationAddr),
+    destAddrTon: addressing.destAddrTon,
+    destAddrNpi: addressing.destAddrNpi,
     esmClass: part.esmClass,
+    validityPeriod: addressing.validityPeriod,
+    registeredDelivery: addressing.registeredDelivery,
     dataCoding: part.dataCoding,
     shortMessage: part.shortMessage,
   };

@@ -334,6 +334,8 @@ describe(`${SmppSession.name} under faults`, () => {
     const results = await Promise.all(parts(100).map((part) => sut.submit({ ...part.pdu, registeredDelivery: 1 })));
     expect(results.every((result) => result.kind === 'ok')).toBe(true);
     await eventually(() => delivered.length === 100, 2_000, 'receipts');
+    // The acks cross a socket: the simulator counts them once it has read them.
+    await eventually(() => sim.stats.receiptsAcked === 100, 2_000, 'deliver_sm_resp at the simulator');
     expect(sim.stats.receiptsAcked).toBe(100);
     expect(sim.responses.get('deliver_sm_resp')).toBe(100);
   });

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { encodeDeliverSmResp, encodeSubmitSm, submitSmPdu, type SubmitSm } from '../../src/smpp/link-pdus.js';
+import { smpp } from '../../src/smpp/wire.js';
+
+function packageBytes(message: SubmitSm, sequence: number): Buffer {
+  const pdu = submitSmPdu(message);
+  pdu.sequence_number = sequence;
+  return pdu.toBuffer();
+}
+
+function packageError(message: SubmitSm): Error | null {
+  try {
+    packageBytes(message, 1);
+    return null;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+const base: SubmitSm = {
+  sourceAddr: 'Loa',
+  sourceAddrTon: 5,
+  sourceAddrNpi: 0,
+  destinationAddr: '31612345678',
+  destAddrTon: 1,
+  destAddrNpi: 1,
+  esmClass: 0,
+  registeredDelivery: 1,
+  dataCoding: 0,
+  shortMessage: Buffer.from('hello', 'ascii'),
+};
+
+const udh = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]);
+const ucs2 = Buffer.from('Привет, мир! 你好', 'utf16le').swap16();
+
+const variants: Array<Partial<SubmitSm>> = [
+  {},
+  { shortMessage: Buffer.alloc(0) },
+  { shortMessage: Buffer.alloc(254, 0x41) },
+  { dataCoding: 8, shortMessage: ucs2 },
+  { dataCoding: 8, esmClass: 0x40, shortMessage: Buffer.concat([udh, ucs2]) },
+  { esmClass: 0x40, shortMessage: Buffer.concat([udh, Buffer.alloc(147, 0x61)]) },
+  { validityPeriod: '' },
+  { validityPeriod: '000001000000000R' },
+  { validityPeriod: '261126151800000+' },
+  { validityPeriod: '000001000000' },
+  { validityPeriod: '3600' },
+  { serviceType: 'CMT' },
+  { serviceType: '' },
+  { sourceAddr: '12345678901234567890', destinationAddr: '98765432109876543210' },
+  { sourceAddr: '', destinationAddr: '1' },
+  { sourceAddr: 'A very long sender name that no SMSC takes', destinationAddr: '0'.repeat(30) },
+  { protocolId: 0x7f, priorityFlag: 3, registeredDelivery: 0 },
+  { sourceAddrTon: 0xff, sourceAddrNpi: 0xff, destAddrTon: 0xff, destAddrNpi: 0xff, esmClass: 0xff, dataCoding: 0xff },
+  { dataCoding: 4, shortMessage: Buffer.from([0x00, 0xff, 0x80, 0x7f]) },
+];
+
+describe('encodeSubmitSm', () => {
+  it('gives the package encoding octet for octet over many field combinations and sequence numbers', () => {
+    let cases = 0;
+    for (const variant of variants) {
+      for (const sequence of [1, 2, 255, 65_536, 0x7fffffff]) {
+        const message = { ...base, ...variant };
+        expect(encodeSubmitSm(message, sequence).equals(packageBytes(message, sequence)), JSON.stringify(variant)).toBe(true);
+        cases++;
+      }
+    }
+    expect(cases).toBe(variants.length * 5);
+  });
+
+  it('matches random combinations of fields', () => {
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed % n;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => String(random(10))).join('');
+    for (let i = 0; i < 500; i++) {
+      const message: SubmitSm = {
+        serviceType: random(3) === 0 ? 'CMT' : undefined,
+        sourceAddr: random(2) === 0 ? digits(random(21)) : 'Brand'.slice(0, random(6)),
+        sourceAddrTon: random(7),
+        sourceAddrNpi: random(2),
+        destinationAddr: digits(1 + random(20)),
+        destAddrTon: random(2),
+        destAddrNpi: random(2),
+        esmClass: random(2) * 0x40,
+        protocolId: random(2) === 0 ? undefined : random(256),
+        priorityFlag: random(2) === 0 ? undefined : random(4),
+        validityPeriod: ['', undefined, '000001000000000R', '261231235959000+', '120'][random(5)],
+        registeredDelivery: random(2),
+        dataCoding: random(2) * 8,
+        shortMessage: Buffer.from(Array.from({ length: random(255) }, () => random(256))),
+      };
+      const sequence = 1 + random(0x7fffffff);
+      expect(encodeSubmitSm(message, sequence).equals(packageBytes(message, sequence))).toBe(true);
+    }
+  });
+
+  it('throws where the package throws: an integer field that does not fit its octet', () => {
+    for (const variant of [{ sourceAddrTon: 256 }, { destAddrNpi: -1 }, { esmClass: 1000 }, { dataCoding: 300 }, { shortMessage: Buffer.alloc(256) }] as Array<Partial<SubmitSm>>) {
+      const message = { ...base, ...variant };
+      expect(packageError(message)).toBeInstanceOf(RangeError);
+      expect(() => encodeSubmitSm(message, 1)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('encodeDeliverSmResp', () => {
+  it('gives the package encoding of a deliver_sm response, on success and on error', () => {
+    for (const sequence of [1, 7, 65_536, 0x7fffffff]) {
+      for (const status of [0, 0x08, 0x14, 0x45, 0x58]) {
+        const deliver = new smpp.PDU('deliver_sm', { sequence_number: sequence, short_message: Buffer.from('id:1') });
+        const expected = deliver.response({ command_status: status }).toBuffer();
+        expect(encodeDeliverSmResp(sequence, status).equals(expected)).toBe(true);
+      }
+    }
+  });
+});
