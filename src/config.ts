@@ -87,14 +87,27 @@ export interface VariableProblem {
   message: string;
 }
 
+/** What is wrong at one place of a configuration file (the carriers YAML), worded by the caller (`config.<key>`). */
+export interface FileProblem {
+  file: string;
+  /** Dotted path in the document (`carriers.viettel.binds[0].port`), or `line L, column C` for a syntax error. */
+  path: string;
+  key: 'yamlSyntax' | 'unsetReference' | 'missingCarrier' | 'unknownField' | 'required' | 'type' | 'minimum' | 'maximum' | 'oneOf' | 'pattern' | 'minLength' | 'maxLength' | 'invalid';
+  params: Readonly<Record<string, string | number>>;
+  /** The English wording, as in the error's message. */
+  message: string;
+}
+
+export type ConfigProblem = VariableProblem | FileProblem | string;
+
 /**
  * A configuration mistake: the message names the variable or YAML path, one line per problem.
- * `problems` holds each as a VariableProblem, or as its line when it has no structure (YAML errors).
+ * `problems` holds each as a VariableProblem or FileProblem (worded in the reader's language by the CLI).
  */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  readonly problems: ReadonlyArray<VariableProblem | string>;
-  constructor(problems: string | ReadonlyArray<VariableProblem | string>) {
+  readonly problems: ReadonlyArray<ConfigProblem>;
+  constructor(problems: string | ReadonlyArray<ConfigProblem>) {
     const list = typeof problems === 'string' ? [problems] : problems;
     super(list.map((problem) => (typeof problem === 'string' ? problem : problem.message)).join('\n'));
     this.problems = list;
@@ -235,14 +248,44 @@ export function jsonPointerToPath(pointer: string): string {
     .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
 }
 
-function describeErrors(errors: ErrorObject[], prefix: (path: string) => string): string {
-  return errors
-    .map((error) => {
-      const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
-      const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
-      return `${prefix(jsonPointerToPath(error.instancePath))}: ${error.message ?? 'is invalid'}${extra}${allowed}`;
-    })
-    .join('\n');
+function fileProblem(file: string, path: string, key: FileProblem['key'], params: FileProblem['params'], detail: string): FileProblem {
+  return { file, path, key, params, message: `${file}: ${path}: ${detail}` };
+}
+
+/** ajv's errors on a configuration file as FileProblems, worded like the environment's. */
+function schemaProblems(file: string, errors: readonly ErrorObject[]): FileProblem[] {
+  return errors.map((error) => {
+    const path = jsonPointerToPath(error.instancePath) || '(root)';
+    const params = error.params as Record<string, unknown>;
+    const detail = error.message ?? 'is invalid';
+    switch (error.keyword) {
+      case 'additionalProperties':
+        return fileProblem(file, path, 'unknownField', { field: String(params.additionalProperty) }, `${detail} '${String(params.additionalProperty)}'`);
+      case 'required':
+        return fileProblem(file, path, 'required', { field: String(params.missingProperty) }, detail);
+      case 'enum': {
+        const values = (params.allowedValues as unknown[]).join(', ');
+        return fileProblem(file, path, 'oneOf', { values }, `${detail} (${values})`);
+      }
+      case 'type':
+        return fileProblem(file, path, 'type', { type: String(params.type) }, detail);
+      case 'minimum':
+      case 'exclusiveMinimum':
+        return fileProblem(file, path, 'minimum', { limit: Number(params.limit) }, detail);
+      case 'maximum':
+        return fileProblem(file, path, 'maximum', { limit: Number(params.limit) }, detail);
+      case 'pattern':
+        return fileProblem(file, path, 'pattern', { pattern: String(params.pattern) }, detail);
+      case 'minLength':
+      case 'minItems':
+      case 'minProperties':
+        return fileProblem(file, path, 'minLength', { limit: Number(params.limit) }, detail);
+      case 'maxLength':
+        return fileProblem(file, path, 'maxLength', { limit: Number(params.limit) }, detail);
+      default:
+        return fileProblem(file, path, 'invalid', { detail }, detail);
+    }
+  });
 }
 
 /**
@@ -258,7 +301,7 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, pat
   if (typeof value === 'string') {
     return value.replace(ENV_MARKER, (_, name: string) => {
       const replacement = env[name];
-      if (replacement === undefined) throw new ConfigError(`${file}: ${path}: environment variable ${name} is referenced but not set`);
+      if (replacement === undefined) throw new ConfigError([fileProblem(file, path, 'unsetReference', { name }, `environment variable ${name} is referenced but not set`)]);
       return replacement;
     });
   }
@@ -278,20 +321,21 @@ export function parseCarriersYaml(text: string, file: string, env: NodeJS.Proces
   const lineCounter = new LineCounter();
   const doc = parseDocument(text.replace(ENV_REFERENCE, '\uE000$1\uE001'), { schema: 'failsafe', prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    const where = (offset: number): string => {
-      const { line, col } = lineCounter.linePos(offset);
-      return `line ${line}, column ${col}`;
-    };
-    throw new ConfigError(doc.errors.map((e) => `${file}: ${where(e.pos[0])}: ${e.message}`).join('\n'));
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        // The parser's own text names what it expected; it never quotes the line (it may hold a secret).
+        return fileProblem(file, `line ${line}, column ${col}`, 'yamlSyntax', { line, column: col, detail: e.code }, e.message);
+      }),
+    );
   }
   const data = substituteEnv(doc.toJS(), env, file, '');
-  if (!validateCarriersFile(data)) {
-    throw new ConfigError(describeErrors(validateCarriersFile.errors ?? [], (path) => `${file}: ${path || '(root)'}`));
-  }
+  if (!validateCarriersFile(data)) throw new ConfigError(schemaProblems(file, validateCarriersFile.errors ?? []));
   const carriers = (data as { carriers: Partial<Record<CarrierId, CarrierYaml>> }).carriers;
   const missing = CARRIER_IDS.filter((id) => !carriers[id]);
   if (missing.length > 0) {
-    throw new ConfigError(missing.map((id) => `${file}: carriers.${id}: is required (Loa sends through ${CARRIER_IDS.join(', ')})`).join('\n'));
+    const all = CARRIER_IDS.join(', ');
+    throw new ConfigError(missing.map((id) => fileProblem(file, `carriers.${id}`, 'missingCarrier', { carriers: all }, `is required (Loa sends through ${all})`)));
   }
   return Object.fromEntries(CARRIER_IDS.map((id) => [id, withProfileDefaults(id, carriers[id]!)])) as Record<CarrierId, CarrierConfig>;
 }
@@ -463,7 +507,7 @@ export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): Carrie
 /** Parse the whole environment (and the carriers YAML it names) once, into a frozen, typed object: what a service process needs. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Every part is read even when an earlier one fails, so one run reports every bad variable.
-  const problems: Array<VariableProblem | string> = [];
+  const problems: ConfigProblem[] = [];
   const part = <T>(load: () => T): T | undefined => {
     try {
       return load();

@@ -15,7 +15,11 @@ export function describeFailure(error: unknown, t: Translate): { message: string
   if (error instanceof CliError) return { message: t('error.prefix', { message: error.message }), exitCode: error.exitCode };
   if (error instanceof ConfigError) {
     const lines = error.problems.map((problem) =>
-      typeof problem === 'string' ? problem : t('config.variable', { variable: problem.variable, problem: t(`config.${problem.key}`, problem.params) }),
+      typeof problem === 'string'
+        ? problem
+        : 'variable' in problem
+          ? t('config.variable', { variable: problem.variable, problem: t(`config.${problem.key}`, problem.params) })
+          : t('config.file', { file: problem.file, path: problem.path, problem: t(`config.${problem.key}`, problem.params) }),
     );
     return { message: t('error.prefix', { message: t('cli.config', { message: lines.join('\n') }) }), exitCode: EXIT.invalidInput };
   }

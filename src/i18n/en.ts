@@ -158,6 +158,14 @@ export const en: Record<MessageKey, string> = {
   'config.maximum': 'must be ≤ {limit}',
   'config.oneOf': 'must be one of: {values}',
   'config.pattern': 'has the wrong format (must match {pattern})',
+ 'config.file': '{file}: {path}: {problem}',
+  'config.yamlSyntax': 'YAML syntax error ({detail})',
+  'config.unsetReference': 'refers to environment variable {name}, which is not set',
+  'config.missingCarrier': 'is required (Loa sends through {carriers})',
+  'config.unknownField': "has a field '{field}' that is not supported",
+  'config.required': "lacks the required field '{field}'",
+  'config.maxLength': 'is longer than {limit} characters',
+  'config.invalid': 'is invalid ({detail})',
   'config.minLength': 'must not be empty',
 
   // loa validate

@@ -161,6 +161,14 @@ export const vi = {
   'config.oneOf': 'phải là một trong: {values}',
   'config.pattern': 'sai định dạng (cần khớp {pattern})',
   'config.minLength': 'không được rỗng',
+  'config.file': '{file}: {path}: {problem}',
+  'config.yamlSyntax': 'lỗi cú pháp YAML ({detail})',
+  'config.unsetReference': 'tham chiếu biến môi trường {name} nhưng biến này chưa được đặt',
+  'config.missingCarrier': 'bắt buộc phải có (Loa gửi qua {carriers})',
+  'config.unknownField': "trường '{field}' không được hỗ trợ",
+  'config.required': "thiếu trường bắt buộc '{field}'",
+  'config.maxLength': 'dài quá {limit} ký tự',
+  'config.invalid': 'không hợp lệ ({detail})',
 
   // loa validate
   'validate.description': 'kiểm tra tệp chiến dịch (YAML hoặc JSON) theo campaigns/campaign.schema.json và các quy tắc khác; cảnh báo những gì sẽ không như ý',

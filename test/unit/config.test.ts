@@ -15,8 +15,10 @@ import {
   parseCarriersYaml,
   simulatorCarriers,
 } from '../../src/config.js';
+import { describeFailure } from '../../src/cli/failure.js';
 import { DEFAULT_MAX_PARTS } from '../../src/domain/campaign-warnings.js';
 import { CARRIER_IDS } from '../../src/domain/carrier.js';
+import { translator } from '../../src/i18n/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loa-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -240,5 +242,30 @@ describe(jsonPointerToPath.name, () => {
     ['/a~1b/c~0d', 'a/b.c~d'],
   ])('%s → %s', (pointer, expected) => {
     expect(jsonPointerToPath(pointer)).toBe(expected);
+  });
+});
+
+describe('carriers-file problems in the reader’s language (issue 7, item 9)', () => {
+  const failureOf = (text: string, language: 'vi' | 'en', env: NodeJS.ProcessEnv = {}): string => {
+    try {
+      parseCarriersYaml(text, 'c.yaml', env);
+    } catch (error) {
+      return describeFailure(error, translator(language)).message ?? '';
+    }
+    throw new Error('parsed');
+  };
+
+  it('words YAML syntax, unset ${VAR} references, unknown fields, bad values and missing carriers in Vietnamese or English', () => {
+    expect(failureOf('carriers: [unclosed', 'vi')).toMatch(/c\.yaml: line 1, column \d+: lỗi cú pháp YAML/);
+    expect(failureOf('carriers: [unclosed', 'en')).toMatch(/c\.yaml: line 1, column \d+: YAML syntax error/);
+    const unset = carriersYaml({ vnpt: '  vnpt:\n    binds: [{ host: h, port: 2775, systemId: s, password: ${VNPT_PW} }]\n    tps: 100\n' });
+    expect(failureOf(unset, 'vi')).toContain('c.yaml: carriers.vnpt.binds[0].password: tham chiếu biến môi trường VNPT_PW nhưng biến này chưa được đặt');
+    expect(failureOf(unset, 'en')).toContain('c.yaml: carriers.vnpt.binds[0].password: refers to environment variable VNPT_PW, which is not set');
+    const extra = carriersYaml({ viettel: `  viettel:\n    binds: [${bind('pw', 99999)}]\n    tps: 100\n    speed: 3\n` });
+    expect(failureOf(extra, 'vi')).toContain("c.yaml: carriers.viettel: trường 'speed' không được hỗ trợ");
+    expect(failureOf(extra, 'vi')).toContain('c.yaml: carriers.viettel.binds[0].port: phải ≤ 65535');
+    expect(failureOf(extra, 'en')).toContain("c.yaml: carriers.viettel: has a field 'speed' that is not supported");
+    const missing = `carriers:\n  viettel:\n    binds: [${bind()}]\n    tps: 100\n`;
+    expect(failureOf(missing, 'vi')).toContain('c.yaml: carriers.vnpt: bắt buộc phải có (Loa gửi qua viettel, vnpt, mobifone)');
   });
 });
