@@ -1,38 +1,25 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
-import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
-import { createApiServices, type ApiServices } from '../../src/services/index.js';
+import type { ApiServices } from '../../src/services/index.js';
 import { runLoa } from '../helpers/cli.js';
-import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
 
 describe('loa screens', () => {
   let database: TestDatabase;
   const prefix = testRedisPrefix();
-  const connections: Redis[] = [];
+  let screens: ScreenServicesFixture;
   let services: ApiServices;
   let app: FastifyInstance;
   let env: Record<string, string> = {};
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    connections.push(new Redis(REDIS_URL), new Redis(REDIS_URL));
-    const changes = new PlaylistChanges(connections[0]!, connections[1]!, `${prefix}:screens:changed`);
-    await changes.start();
-    const store = database.store;
-    services = createApiServices(
-      store,
-      {
-        launcher: { enqueueCompile: async () => undefined },
-        statusReader: { get: async () => undefined },
-      },
-      { playlistChanges: changes },
-    );
+    screens = await startScreenServices(database.store, prefix);
+    services = screens.services;
     app = await buildApp({ logger: createLogger('silent'), metrics: createMetricsRegistry(), checks: [], services });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const key = await services.apiKeys.create({ role: 'admin', name: 'cli-admin' }, 'test');
@@ -45,11 +32,7 @@ describe('loa screens', () => {
 
   afterAll(async () => {
     await app.close();
-    await services.screens!.changes.stop();
-    for (const connection of connections) connection.disconnect();
-    const cleaner = new Redis(REDIS_URL);
-    await cleanupRedisPrefix(cleaner, prefix);
-    cleaner.disconnect();
+    await screens.stop();
     await database.drop();
   });
 

@@ -2,18 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
-import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
-import { createApiServices, type ApiServices } from '../../src/services/index.js';
+import type { ApiServices } from '../../src/services/index.js';
 import { campaignYaml } from '../factories.js';
-import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** 10:00 in Ho Chi Minh City, then running at the real pace: outside quiet hours whenever the test runs. */
 const STARTED = Date.now();
 const clock = () => new Date(Date.parse('2026-11-26T03:00:00Z') + (Date.now() - STARTED));
@@ -22,7 +20,7 @@ const MESSAGE = 'Bão số 9 sắp đổ bộ: người dân ở trong nhà';
 describe('web player (headless Chromium)', () => {
   let database: TestDatabase;
   const prefix = testRedisPrefix();
-  let connections: Redis[] = [];
+  let screens: ScreenServicesFixture | undefined;
   let services: ApiServices;
   let app: FastifyInstance | undefined;
   let browser: BrowserContext;
@@ -39,18 +37,8 @@ describe('web player (headless Chromium)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
-    const changes = new PlaylistChanges(connections[0]!, connections[1]!, `${prefix}:screens:changed`);
-    await changes.start();
-    const store = database.store;
-    services = createApiServices(
-      store,
-      {
-        launcher: { enqueueCompile: async () => undefined },
-        statusReader: { get: async () => undefined },
-      },
-      { clock, playlistChanges: changes },
-    );
+    screens = await startScreenServices(database.store, prefix, { clock });
+    services = screens.services;
     await startApp();
     const added = await services.screens!.registry.add({ id: 'ben-xe', name: 'Bến xe Cần Thơ', kind: 'led', languages: ['vi'] }, 'test');
     token = added.token;
@@ -69,11 +57,7 @@ describe('web player (headless Chromium)', () => {
     await browser?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
     await app?.close();
-    await services?.screens?.changes.stop();
-    for (const connection of connections) connection.disconnect();
-    const cleaner = new Redis(REDIS_URL);
-    await cleanupRedisPrefix(cleaner, prefix);
-    cleaner.disconnect();
+    await screens?.stop();
     await database?.drop();
   });
 

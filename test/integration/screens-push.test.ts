@@ -1,16 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlaylistChanges } from '../../src/screens/playlist-changes.js';
 import { PushDispatcher, pushSignature } from '../../src/screens/push-dispatcher.js';
 import { hashScreenToken } from '../../src/screens/screens.service.js';
-import { createApiServices, type ApiServices } from '../../src/services/index.js';
+import type { ApiServices } from '../../src/services/index.js';
 import { ScreenRepository } from '../../src/store/screen.repository.js';
 import { campaignYaml } from '../factories.js';
-import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
+import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DAYTIME = new Date('2026-11-26T03:00:00Z');
 
 interface Received {
@@ -21,26 +19,16 @@ interface Received {
 describe(PushDispatcher.name, () => {
   let database: TestDatabase;
   const prefix = testRedisPrefix();
-  const connections: Redis[] = [];
+  let screens: ScreenServicesFixture;
   let services: ApiServices;
   let sut: PushDispatcher;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    connections.push(new Redis(REDIS_URL), new Redis(REDIS_URL));
-    const changes = new PlaylistChanges(connections[0]!, connections[1]!, `${prefix}:screens:changed`);
-    await changes.start();
-    const store = database.store;
-    services = createApiServices(
-      store,
-      {
-        launcher: { enqueueCompile: async () => undefined },
-        statusReader: { get: async () => undefined },
-      },
-      { clock: () => DAYTIME, playlistChanges: changes },
-    );
+    screens = await startScreenServices(database.store, prefix, { clock: () => DAYTIME });
+    services = screens.services;
     sut = new PushDispatcher(
-      { screens: new ScreenRepository(store.db), playlists: services.screens!.playlists, changes, redis: connections[0]! },
+      { screens: new ScreenRepository(database.store.db), playlists: services.screens!.playlists, changes: services.screens!.changes, redis: screens.redis },
       { leasePrefix: prefix, minBackoffMs: 50, maxBackoffMs: 200, timeoutMs: 2000 },
     );
     sut.start();
@@ -48,11 +36,7 @@ describe(PushDispatcher.name, () => {
 
   afterAll(async () => {
     await sut.stop();
-    await services.screens!.changes.stop();
-    for (const connection of connections) connection.disconnect();
-    const cleaner = new Redis(REDIS_URL);
-    await cleanupRedisPrefix(cleaner, prefix);
-    cleaner.disconnect();
+    await screens.stop();
     await database.drop();
   });
 
