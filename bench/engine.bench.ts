@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../src/config.js';
@@ -25,8 +26,29 @@ function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+/** CPU µs each PostgreSQL backend of the store's database has used so far, by pid (Linux /proc). */
+async function backendCpuMicros(store: Store): Promise<Map<number, number>> {
+  const { rows } = await store.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(pid, (Number(fields[11]) + Number(fields[12])) * 10_000); // utime + stime, at 100 ticks/s
+    } catch {
+      // another host's server, or the backend just ended: not counted
+    }
+  }
+  return ticks;
+}
+
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, micros] of after) total += micros - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** An uncapped SMSC in its own process (so it is not what limits the engine); reports its peak RSS on exit. */
-async function childSimulator(): Promise<{ port: number; stop: () => Promise<{ accepted: number; peakRssMb: number }> }> {
+async function childSimulator(): Promise<{ port: number; stop: () => Promise<{ accepted: number; peakRssMb: number; cpuMicros: number }> }> {
   const code = `
     const { SmscSimulator } = await import(${JSON.stringify(new URL('src/sim/smsc-simulator.ts', `file://${repoRoot}`).href)});
     const sim = new SmscSimulator({ carrier: 'viettel', systemId: ${JSON.stringify(credentials.systemId)}, password: ${JSON.stringify(credentials.password)},
@@ -35,11 +57,12 @@ async function childSimulator(): Promise<{ port: number; stop: () => Promise<{ a
     process.stdout.write(JSON.stringify({ port }) + '\\n');
     process.stdin.on('data', () => {});
     process.stdin.on('end', async () => {
-      process.stdout.write(JSON.stringify({ accepted: sim.stats.accepted, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\\n');
+      const usage = process.resourceUsage();
+      process.stdout.write(JSON.stringify({ accepted: sim.stats.accepted, peakRssMb: Math.round(usage.maxRSS / 1024), cpuMicros: usage.userCPUTime + usage.systemCPUTime }) + '\\n');
       await sim.close(); process.exit(0);
     });
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.LOA_BENCH_SIM_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LOA_BENCH_SIM_PROF] : []), '--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const next = () => new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -51,7 +74,7 @@ async function childSimulator(): Promise<{ port: number; stop: () => Promise<{ a
     stop: async () => {
       const last = next();
       child.stdin!.end();
-      return JSON.parse(await last) as { accepted: number; peakRssMb: number };
+      return JSON.parse(await last) as { accepted: number; peakRssMb: number; cpuMicros: number };
     },
   };
 }
@@ -105,6 +128,8 @@ async function e2e(report: Report, count: number, name: string): Promise<BenchRe
     const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger });
     while (binds.pools.viettel.boundCount < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     const engine = await startEngine({ store, redis, config, pools: binds.pools, receipts, late: binds.lateResponses, logger, options: { sweeper: { intervalMs: 500 }, workers: { concurrency: { 'submit-viettel': 4 } } } });
+    const backendsBefore = await backendCpuMicros(store);
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     await engine.queues.enqueueCompile(runId, { priority: 'urgent' });
     let status = await engine.status.get(runId);
@@ -123,9 +148,13 @@ async function e2e(report: Report, count: number, name: string): Promise<BenchRe
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const seconds = (performance.now() - start) / 1000;
+    const engineCpu = process.cpuUsage(cpuBefore);
+    const postgresCpu = cpuSince(backendsBefore, await backendCpuMicros(store));
     await engine.stop();
     await binds.stop();
     const simulator = await sim.stop();
+    // CPU per segment holds under a shared machine's load where segments/s does not: what to optimise.
+    const perSegment = (micros: number) => Number((micros / count).toFixed(1));
     const result: BenchResult = {
       bench: name,
       value: Math.round(count / seconds),
@@ -140,6 +169,11 @@ async function e2e(report: Report, count: number, name: string): Promise<BenchRe
       peakRssMb: { engine: peakRssMb(), simulator: simulator.peakRssMb },
       peakHeapMb: heapMb,
       peakReceiptBacklog: receiptBacklog,
+      cpuMicrosPerSegment: {
+        engine: perSegment(engineCpu.user + engineCpu.system),
+        simulator: perSegment(simulator.cpuMicros),
+        postgres: perSegment(postgresCpu),
+      },
     };
     report(result);
     return result;

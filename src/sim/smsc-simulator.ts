@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../logger.js';
-import { STATUS, smpp, type SmppPdu, type SmppRawSession, type SmppServer } from '../smpp/wire.js';
+import { encodeSubmitSmResp } from '../smpp/link-pdus.js';
+import { corkUntilNextTick, STATUS, smpp, type SmppPdu, type SmppRawSession, type SmppServer } from '../smpp/wire.js';
 import { malformedPdu } from './malformed-pdu.js';
 import { mulberry32, pick, type Range } from './random.js';
 import { formatId, pickOutcome, receiptBehaviourFrom, receiptPdu, type PendingReceipt } from './receipt-generation.js';
@@ -401,7 +402,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     } else if (receipt) {
       this.after(pick(this.receipts.delayMs, this.random), () => this.queueReceipt(receipt, null));
     }
-    this.respondLater(connection, pdu.response({ message_id: messageId }));
+    // Encoded by hand: the package's PDU object and filters cost more CPU than the rest of a submit here.
+    this.respondLater(connection, encodeSubmitSmResp(pdu.sequence_number, messageId));
   }
 
   private onReceiptAck(connection: Connection, pdu: SmppPdu): void {
@@ -431,6 +433,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       const receipt = this.receiptQueue.shift() as PendingReceipt;
       const target = preferred && receivers.includes(preferred) ? preferred : (receivers[turn++ % receivers.length] as Connection);
       const pdu = receiptPdu(receipt, (this.options.messageIds ?? { submit: 'hex', receipt: 'hex' }).receipt, this.receipts);
+      // Receipts due together come from separate timers: one write for all of them.
+      corkUntilNextTick(target.session.socket, 'immediate');
       if (!target.session.send(pdu)) {
         this.receiptQueue.unshift(receipt);
         return;
@@ -440,7 +444,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     }
   }
 
-  private respondLater(connection: Connection, response: SmppPdu): void {
+  private respondLater(connection: Connection, response: SmppPdu | Buffer): void {
     const latency = pick(this.options.latencyMs ?? 0, this.random);
     if (latency <= 0) {
       this.reply(connection, response);
@@ -453,9 +457,16 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     });
   }
 
-  private reply(connection: Connection, pdu: SmppPdu): void {
+  /** A PDU, or one already encoded (written as is: responses need nothing of the session). */
+  private reply(connection: Connection, pdu: SmppPdu | Buffer): void {
     if (connection.closed) return;
-    connection.session.send(pdu);
+    const socket = connection.session.socket;
+    corkUntilNextTick(socket);
+    if (Buffer.isBuffer(pdu)) {
+      if (socket.writable) socket.write(pdu);
+    } else {
+      connection.session.send(pdu);
+    }
   }
 
   private pickTransientError(): number {

@@ -180,6 +180,22 @@ export function encodeDeliverSmResp(sequence: number, status: number): Buffer {
   return buffer;
 }
 
+/**
+ * submit_sm_resp accepting sequence number `sequence` as `messageId` (ASCII, as the package's
+ * C-octet string encodes it): what `pdu.response({ message_id })` gives, without the PDU object.
+ */
+export function encodeSubmitSmResp(sequence: number, messageId: string): Buffer {
+  const length = 16 + messageId.length + 1;
+  const buffer = Buffer.allocUnsafe(length);
+  buffer.writeUInt32BE(length, 0);
+  buffer.writeUInt32BE(0x80000004, 4);
+  buffer.writeUInt32BE(0, 8);
+  buffer.writeUInt32BE(sequence, 12);
+  buffer.write(messageId, 16, 'ascii');
+  buffer[length - 1] = 0;
+  return buffer;
+}
+
 export function toDeliverSm(pdu: SmppPdu): DeliverSm {
   const shortMessage = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
   const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;

@@ -50,6 +50,26 @@ smpp.PDU.commandLength = function commandLength(stream) {
   return length;
 };
 
+const corkedSockets = new WeakSet<object>();
+
+/**
+ * Corks `socket` until the end of the current tick (or, with `until: 'immediate'`, of this turn
+ * of the event loop, so the callbacks of timers due together share it too): what is written
+ * meanwhile (a pump of submits, a burst of responses and receipts) leaves in one writev instead
+ * of one syscall per PDU.
+ */
+export function corkUntilNextTick(socket: { cork(): void; uncork(): void }, until: 'tick' | 'immediate' = 'tick'): void {
+  if (corkedSockets.has(socket)) return;
+  corkedSockets.add(socket);
+  socket.cork();
+  const uncork = () => {
+    corkedSockets.delete(socket);
+    socket.uncork();
+  };
+  if (until === 'tick') process.nextTick(uncork);
+  else setImmediate(uncork);
+}
+
 export { smpp };
 export type SmppPdu = smpp.PDU;
 export type SmppRawSession = smpp.Session;

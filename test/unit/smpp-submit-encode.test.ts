@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeDeliverSmResp, encodeSubmitSm, submitSmPdu, type SubmitSm } from '../../src/smpp/link-pdus.js';
+import { encodeDeliverSmResp, encodeSubmitSmResp, encodeSubmitSm, submitSmPdu, type SubmitSm } from '../../src/smpp/link-pdus.js';
 import { smpp } from '../../src/smpp/wire.js';
 
 function packageBytes(message: SubmitSm, sequence: number): Buffer {
@@ -113,6 +113,18 @@ describe('encodeDeliverSmResp', () => {
         const deliver = new smpp.PDU('deliver_sm', { sequence_number: sequence, short_message: Buffer.from('id:1') });
         const expected = deliver.response({ command_status: status }).toBuffer();
         expect(encodeDeliverSmResp(sequence, status).equals(expected)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('encodeSubmitSmResp', () => {
+  it('gives the package encoding of an accepting submit_sm response', () => {
+    for (const sequence of [1, 7, 65_536, 0x7fffffff]) {
+      for (const messageId of ['', '0', '1a2b3c', '12345678901234567890', 'SIM-ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff0']) {
+        const submit = new smpp.PDU('submit_sm', { sequence_number: sequence, destination_addr: '84912345678', short_message: Buffer.from('x') });
+        const expected = submit.response({ message_id: messageId }).toBuffer();
+        expect(encodeSubmitSmResp(sequence, messageId).equals(expected)).toBe(true);
       }
     }
   });
