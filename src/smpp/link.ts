@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type LinkOptions } from './link-options.js';
 import { encodeDeliverSmResp, encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { PduWindow } from './window.js';
-import { INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
+import { corkUntilNextTick, INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
 type LinkState = 'new' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'closed';
 
@@ -60,8 +60,6 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquireTimer: NodeJS.Timeout | null = null;
   private congested = false;
-  /** True while the socket is corked until the end of the current tick (see corkUntilNextTick). */
-  private corked = false;
   /** deliver_sm not answered yet; at maxUnacked the link stops reading (readPaused). */
   private unacked = 0;
   private readPaused = false;
@@ -169,8 +167,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     }
     raw.sequence = sequence;
     // Written straight to the socket (responses are matched by our window, not by the package's
-    // callbacks); corked until the end of this tick, so the submits of one pump go out in one write.
-    this.corkUntilNextTick(socket);
+    // callbacks); corked until this turn of the event loop ends, so the submits of one turn go out in one write.
+    corkUntilNextTick(socket, 'immediate');
     socket.write(buffer);
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
@@ -330,7 +328,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
               const socket = raw.socket;
               if (socket.writable) {
                 const response = encodeDeliverSmResp(pdu.sequence_number, status);
-                this.corkUntilNextTick(socket);
+                corkUntilNextTick(socket, 'immediate');
                 socket.write(response);
               }
             } catch (error) {
@@ -474,16 +472,6 @@ export class SmppLink extends EventEmitter<LinkEvents> {
         this.logger.debug({ err: error }, 'enquire_link failed');
       });
     }, this.options.timeouts.enquireLinkIntervalMs);
-  }
-
-  private corkUntilNextTick(socket: SmppRawSession['socket']): void {
-    if (this.corked) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   private watchBackpressure(raw: SmppRawSession): void {
