@@ -102,6 +102,16 @@ function checkOctet(name: string, value: number | undefined): number {
   return v;
 }
 
+/** SMPP 3.4 §4.4.1: the longest each C-octet string field may be, its NUL not counted. */
+const MAX_FIELD_CHARACTERS = { service_type: 5, source_addr: 20, destination_addr: 20, validity_period: 16 } as const;
+
+function checkLength(name: keyof typeof MAX_FIELD_CHARACTERS, value: string): string {
+  const max = MAX_FIELD_CHARACTERS[name];
+  // The package writes longer strings as they are, and the SMSC refuses or truncates them.
+  if (value.length > max) throw new RangeError(`"${name}" is ${value.length} characters long; SMPP 3.4 allows at most ${max}.`);
+  return value;
+}
+
 /** The package's time filter on a string: up to 12 characters become a relative time (`…000R`). */
 function timeField(value: string): string {
   if (value.length === 0 || value.length > 12) return value;
@@ -112,13 +122,14 @@ function timeField(value: string): string {
  * submit_sm for `message` with `sequence`, encoded straight into one Buffer, octet for octet what
  * `submitSmPdu(message)` with that sequence_number gives from the package's toBuffer() (the
  * package's PDU object, filters and per-field loops cost more CPU than the rest of a submit).
- * Throws a RangeError, as the package does, when an integer field does not fit its octet.
+ * Throws a RangeError, as the package does, when an integer field does not fit its octet, and
+ * also (where the package does not) when a string field is longer than SMPP 3.4 allows.
  */
 export function encodeSubmitSm(message: SubmitSm, sequence: number): Buffer {
-  const serviceType = message.serviceType ?? '';
-  const sourceAddr = String(message.sourceAddr);
-  const destinationAddr = String(message.destinationAddr);
-  const validity = timeField(message.validityPeriod ?? '');
+  const serviceType = checkLength('service_type', message.serviceType ?? '');
+  const sourceAddr = checkLength('source_addr', String(message.sourceAddr));
+  const destinationAddr = checkLength('destination_addr', String(message.destinationAddr));
+  const validity = checkLength('validity_period', timeField(message.validityPeriod ?? ''));
   const shortMessage = message.shortMessage;
   const sourceTon = checkOctet('source_addr_ton', message.sourceAddrTon);
   const sourceNpi = checkOctet('source_addr_npi', message.sourceAddrNpi);

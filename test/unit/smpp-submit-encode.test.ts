@@ -49,7 +49,6 @@ const variants: Array<Partial<SubmitSm>> = [
   { serviceType: '' },
   { sourceAddr: '12345678901234567890', destinationAddr: '98765432109876543210' },
   { sourceAddr: '', destinationAddr: '1' },
-  { sourceAddr: 'A very long sender name that no SMSC takes', destinationAddr: '0'.repeat(30) },
   { protocolId: 0x7f, priorityFlag: 3, registeredDelivery: 0 },
   { sourceAddrTon: 0xff, sourceAddrNpi: 0xff, destAddrTon: 0xff, destAddrNpi: 0xff, esmClass: 0xff, dataCoding: 0xff },
   { dataCoding: 4, shortMessage: Buffer.from([0x00, 0xff, 0x80, 0x7f]) },
@@ -103,6 +102,20 @@ describe('encodeSubmitSm', () => {
       expect(packageError(message)).toBeInstanceOf(RangeError);
       expect(() => encodeSubmitSm(message, 1)).toThrow(RangeError);
     }
+  });
+
+  it('refuses a string field longer than SMPP 3.4 allows, which the package would write as it is', () => {
+    const tooLong: Array<[Partial<SubmitSm>, string]> = [
+      [{ sourceAddr: 'A'.repeat(21) }, 'source_addr'],
+      [{ destinationAddr: '8'.repeat(21) }, 'destination_addr'],
+      [{ serviceType: 'CMTXYZ' }, 'service_type'],
+      [{ validityPeriod: '261231235959000+X' }, 'validity_period'],
+    ];
+    for (const [variant, field] of tooLong) {
+      expect(() => encodeSubmitSm({ ...base, ...variant }, 1)).toThrow(new RegExp(field));
+    }
+    const longest = { ...base, sourceAddr: 'A'.repeat(20), destinationAddr: '8'.repeat(20), serviceType: 'CMTXY', validityPeriod: '261231235959000+' };
+    expect(encodeSubmitSm(longest, 1).equals(packageBytes(longest, 1))).toBe(true);
   });
 });
 
