@@ -410,6 +410,12 @@ export const vi = {
   'status.description': 'tiến độ một lần gửi: trạng thái, số đếm theo nhà mạng, tốc độ và thời gian còn lại (mã thoát 5 khi thất bại hoặc bị hủy)',
   'status.runArgument': 'mã lần gửi (loa runs)',
   'status.jsonOption': 'in một tài liệu JSON (GET /v1/runs/:id)',
+  // API hardening (issue 12, item 5): keys scoped to areas.
+  'keys.create.areas': 'giới hạn khóa (operator, viewer) trong các địa bàn: TỈNH hoặc TỈNH/XÃ, cách nhau dấu phẩy (vd. 92/31117,92/31120)',
+  'keys.scoped': 'Chỉ trong các địa bàn: {areas}',
+  'keys.areasSuffix': '  địa bàn: {areas}',
+  'keys.areasAdmin': '--areas chỉ dùng cho khóa operator hoặc viewer: khóa admin quản lý mọi khóa nên không giới hạn địa bàn.',
+  'keys.badAreas': '--areas không hợp lệ: {reason}',
 } as const;
 
 export type MessageKey = keyof typeof vi;
