@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { ApiServices } from '../services/index.js';
 import { authPlugin } from './auth.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, refuseNonFiniteNumbers } from './error-handler.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
@@ -41,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });
   app.setErrorHandler(errorHandler);
+  app.addHook('preHandler', refuseNonFiniteNumbers);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` }),
   );

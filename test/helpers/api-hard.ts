@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { RateLimitSettings } from '../../src/api/rate-limit.js';
@@ -49,6 +50,8 @@ export interface HardenedApi {
   fixtures: Fixtures;
   /** Headers that present a caller's credential (nothing for `none`). */
   headers(caller: Caller): Record<string, string>;
+  /** The last error the app logged (the cause of a 500), for a failure message. */
+  lastError(): string;
   /** A new token for the fixture screen (after a test rotated it). */
   refreshScreenToken(): Promise<void>;
   stop(): Promise<void>;
@@ -71,8 +74,15 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
     { launcher: { enqueueCompile: async () => undefined }, statusReader: createRunStatusReader(database.store, { carriers: simulatorCarriers(2775) }) },
     { clock: () => DAYTIME, playlistChanges: changes, maxWaitSeconds: 2 },
   );
+  let lastError = '';
+  const errors = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lastError = chunk.toString('utf8').slice(0, 2000);
+      callback();
+    },
+  });
   const app = await buildApp({
-    logger: createLogger('silent'),
+    logger: createLogger('error', errors),
     metrics: createMetricsRegistry(),
     checks: [],
     services,
@@ -91,8 +101,8 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
   const headers = (caller: Caller): Record<string, string> => (caller === 'none' ? {} : { authorization: `Bearer ${tokens[caller]}` });
   const admin = headers('admin');
 
-  async function ok(request: Parameters<FastifyInstance['inject']>[0]) {
-    const response = await app.inject(request as never);
+  async function ok(request: InjectOptions) {
+    const response = await app.inject(request);
     expect(response.statusCode, `${JSON.stringify(request).slice(0, 200)} → ${response.body}`).toBeLessThan(300);
     return response.json<Record<string, unknown>>();
   }
@@ -124,6 +134,7 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
     keyIds: Object.values(keys).map((key) => key.id),
     fixtures: { inCampaign: 'in-campaign', outCampaign: 'out-campaign', inRun, outRun, inScreen: 'in-led', outScreen: 'out-led', inList: 'in-list', outList: 'out-list' },
     headers,
+    lastError: () => lastError,
     async refreshScreenToken() {
       tokens.screen = (await services.screens!.registry.rotateToken('in-led', 'test')).token;
     },
