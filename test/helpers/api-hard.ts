@@ -81,15 +81,21 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
       callback();
     },
   });
-  const app = await buildApp({
-    logger: createLogger('error', errors),
-    metrics: createMetricsRegistry(),
-    checks: [],
-    services,
-    audience: { audience: new AudienceRepository(database.store.db, database.store.pool), maxImportBytes: 1024 * 1024 },
-    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
-  });
-  await app.ready();
+  const build = async (rateLimit?: RateLimitSettings) => {
+    const built = await buildApp({
+      logger: createLogger('error', errors),
+      metrics: createMetricsRegistry(),
+      checks: [],
+      services,
+      audience: { audience: new AudienceRepository(database.store.db, database.store.pool), maxImportBytes: 1024 * 1024 },
+      ...(rateLimit ? { rateLimit } : {}),
+    });
+    await built.ready();
+    return built;
+  };
+  // The fixtures are made without limits; the app handed out has the ones asked for.
+  const seeding = await build();
+  const app = seeding;
 
   const keys = {
     admin: await services.apiKeys.create({ role: 'admin', name: 'hard-admin' }, 'test'),
@@ -126,8 +132,11 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
   tokens.screen = String(screen.token);
   await ok({ method: 'POST', url: '/v1/screens', headers: admin, payload: { id: 'out-led', name: 'LED Rạch Giá', kind: 'led', province: '91', commune: '30280' } });
 
+  const served = options.rateLimit ? await build(options.rateLimit) : seeding;
+  if (served !== seeding) await seeding.close();
+
   return {
-    app,
+    app: served,
     database,
     services,
     tokens,
@@ -139,7 +148,7 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
       tokens.screen = (await services.screens!.registry.rotateToken('in-led', 'test')).token;
     },
     async stop() {
-      await app.close();
+      await served.close();
       await changes.stop();
       publisher.disconnect();
       subscriber.disconnect();
