@@ -6,9 +6,9 @@ import { liveOperations, startHardenedApi, type HardenedApi, type JsonSchema, ty
 /**
  * No input breaks the API (issue 12, item 5): every operation of the live OpenAPI document is
  * driven with generated malformed, oversized, wrongly typed and hostile path parameters, query
- * strings, headers and bodies, as an admin, as a screen and with no credential, and never answers
- * 5xx, never hangs and always answers a refusal as JSON naming an error. Routes added later are
- * in the document, so they are fuzzed without a change here.
+ * strings, headers and bodies, as an admin, as a key scoped to areas, as a screen and with no
+ * credential, and never answers 5xx, never hangs and always answers a refusal as JSON naming an
+ * error. Routes added later are in the document, so they are fuzzed without a change here.
  *
  * LOA_FUZZ_RUNS sets the cases per operation and caller (default 30); a failure prints the
  * fast-check seed and the request that broke it, to replay with LOA_FUZZ_SEED.
@@ -20,7 +20,7 @@ const LONG_LIVED = new Set(['GET /v1/screens/{id}/events']);
 /** A request still unanswered after this is a hang (the long-poll waits at most 2 s here). */
 const HANG_MS = 5_000;
 
-type Caller = 'admin' | 'screen' | 'none';
+type Caller = 'admin' | 'scoped' | 'screen' | 'none';
 
 interface FuzzRequest {
   method: string;
@@ -220,7 +220,7 @@ const headerText = fc.oneof(fc.constantFrom(...HOSTILE_STRINGS.filter((s) => /^[
 
 function headersFor(api: HardenedApi, caller: Caller): fc.Arbitrary<Record<string, string>> {
   const credential =
-    caller === 'admin' ? fc.constant({ authorization: `Bearer ${api.tokens.admin}` }) : caller === 'screen' ? fc.constantFrom({ authorization: `Bearer ${api.tokens.screen}` }, { cookie: `loa_screen=${api.tokens.screen}` }) : fc.constant({});
+    caller === 'admin' || caller === 'scoped' ? fc.constant({ authorization: `Bearer ${api.tokens[caller]}` }) : caller === 'screen' ? fc.constantFrom({ authorization: `Bearer ${api.tokens.screen}` }, { cookie: `loa_screen=${api.tokens.screen}` }) : fc.constant({});
   const extra = fc.record(
     {
       authorization: fc.oneof(
@@ -304,7 +304,7 @@ describe('fuzzing every route of the OpenAPI document', () => {
     expect(keys).toEqual(expect.arrayContaining(['GET /health', 'GET /v1/audit', 'POST /v1/campaigns/{id}/launch', 'POST /v1/lists/{id}/import', 'GET /v1/screens/{id}/playlist', 'POST /v1/keys']));
   });
 
-  for (const caller of ['admin', 'screen', 'none'] as const) {
+  for (const caller of ['admin', 'scoped', 'screen', 'none'] as const) {
     it(`never answers 5xx nor hangs, as ${caller}`, async () => {
       for (const op of operations) {
         await fc.assert(
