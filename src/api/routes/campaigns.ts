@@ -85,7 +85,6 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
     const viewer = app.requireRole('viewer');
     const operator = app.requireRole('operator');
     const tags = ['campaigns'];
-    // The raw text, not a parsed object: parseCampaign reports problems at line:column of what was sent.
     /** A key scoped to areas saves only campaigns inside them (parsed once more, for such keys only). */
     async function assertCanSave(request: FastifyRequest, input: CampaignInput, id?: string): Promise<void> {
       const principal = principalOf(request);
@@ -93,6 +92,7 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
       const campaign = loadCampaign(input);
       await app.scopes.assertCanSave(principal, id ?? campaign.id, campaign);
     }
+    // The raw text, not a parsed object: parseCampaign reports problems at line:column of what was sent.
     app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: CAMPAIGN_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
     app.post(
