@@ -389,7 +389,7 @@ export const en: Record<MessageKey, string> = {
   'keys.create.description': 'create an API key and print it once; only its hash is stored',
   'keys.create.role': 'what the key may do',
   'keys.create.name': 'who or what uses the key (default: <os user>-<role>)',
-  'keys.create.json': 'print {"token", "id", "role", "name"}',
+  'keys.create.json': 'print {"token", "id", "role", "name", "areas"}',
   'keys.list.description': 'list API keys (never their tokens)',
   'keys.revoke.description': 'revoke an API key: requests with it are refused from now on',
   'keys.revoke.id': 'the key id (loa keys list)',

@@ -391,7 +391,7 @@ export const vi = {
   'keys.create.description': 'tạo một khóa API và in ra một lần duy nhất; chỉ lưu giá trị băm của nó',
   'keys.create.role': 'khóa được phép làm gì',
   'keys.create.name': 'ai hoặc cái gì dùng khóa (mặc định: <người dùng hệ thống>-<vai trò>)',
-  'keys.create.json': 'in {"token", "id", "role", "name"}',
+  'keys.create.json': 'in {"token", "id", "role", "name", "areas"}',
   'keys.list.description': 'liệt kê khóa API (không bao giờ in giá trị khóa)',
   'keys.revoke.description': 'thu hồi một khóa API: từ giờ mọi yêu cầu dùng khóa này bị từ chối',
   'keys.revoke.id': 'mã khóa (loa keys list)',

@@ -72,6 +72,17 @@ describe('keys scoped to areas', () => {
     });
   });
 
+  it('`loa keys list` shows each key\'s areas', async () => {
+    const url = await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const env = { LOA_URL: url, LOA_TOKEN: api.tokens.admin, LOA_LANG: 'en' };
+    const listed = await runLoa(['keys', 'list'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/operator {2}"hard-scoped" .* {2}areas: 92\/31117/);
+    expect(listed.stdout).not.toMatch(/"hard-operator".*areas/);
+    const json = JSON.parse((await runLoa(['keys', 'list', '--json'], env)).stdout) as Array<{ name: string; areas: string[] | null }>;
+    expect(json.find((key) => key.name === 'hard-scoped')?.areas).toEqual(['92/31117']);
+  });
+
   describe('what a scoped key sees', () => {
     it('lists only the campaigns, runs, lists and screens inside its areas', async () => {
       const ids = async (url: string) => {
