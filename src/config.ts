@@ -48,6 +48,8 @@ export interface HttpConfig {
   importMaxBytes: number;
   /** Longest `?wait=` a screen's long-poll may hold a request, seconds (LOA_SCREENS_MAX_WAIT_SECONDS). */
   screensMaxWaitSeconds: number;
+  /** Requests per window per API key, per screen token (LOA_RATE_LIMIT_*; src/api/rate-limit.ts). */
+  rateLimit: { max: number; screenMax: number; windowMs: number };
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -153,6 +155,9 @@ const envProperties = {
   LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
   LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
   LOA_SCREENS_MAX_WAIT_SECONDS: { type: 'integer', minimum: 1, maximum: 600, default: 60 },
+  LOA_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 600 },
+  LOA_RATE_LIMIT_SCREEN_MAX: { type: 'integer', minimum: 1, default: 120 },
+  LOA_RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
   LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
@@ -177,6 +182,9 @@ interface EnvVars {
   LOA_SHUTDOWN_TIMEOUT_MS: number;
   LOA_IMPORT_MAX_BYTES: number;
   LOA_SCREENS_MAX_WAIT_SECONDS: number;
+  LOA_RATE_LIMIT_MAX: number;
+  LOA_RATE_LIMIT_SCREEN_MAX: number;
+  LOA_RATE_LIMIT_WINDOW_MS: number;
   LOA_MAX_PARTS: number;
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
@@ -465,10 +473,16 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env): RedisConf
 }
 
 export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig {
-  const vars = readEnv(env, ['HOST', 'PORT', 'LOA_IMPORT_MAX_BYTES', 'LOA_SCREENS_MAX_WAIT_SECONDS']);
+  const vars = readEnv(env, ['HOST', 'PORT', 'LOA_IMPORT_MAX_BYTES', 'LOA_SCREENS_MAX_WAIT_SECONDS', 'LOA_RATE_LIMIT_MAX', 'LOA_RATE_LIMIT_SCREEN_MAX', 'LOA_RATE_LIMIT_WINDOW_MS']);
   // Digits and dots only must be an IPv4 address; `999.1.1.1` would fail later as an unknown host.
   if (/^[\d.]+$/.test(vars.HOST) && isIP(vars.HOST) === 0) throw new ConfigError([variableProblem('HOST', 'notIp', { value: vars.HOST }, `'${vars.HOST}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`)]);
-  return { host: vars.HOST, port: vars.PORT, importMaxBytes: vars.LOA_IMPORT_MAX_BYTES, screensMaxWaitSeconds: vars.LOA_SCREENS_MAX_WAIT_SECONDS };
+  return {
+    host: vars.HOST,
+    port: vars.PORT,
+    importMaxBytes: vars.LOA_IMPORT_MAX_BYTES,
+    screensMaxWaitSeconds: vars.LOA_SCREENS_MAX_WAIT_SECONDS,
+    rateLimit: { max: vars.LOA_RATE_LIMIT_MAX, screenMax: vars.LOA_RATE_LIMIT_SCREEN_MAX, windowMs: vars.LOA_RATE_LIMIT_WINDOW_MS },
+  };
 }
 
 export function loadLogConfig(env: NodeJS.ProcessEnv = process.env): LogConfig {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse, type CsvError } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 
 /**
  * The one CSV reader of Loa: `loa preview` reads audience and portability files with it, and the
@@ -191,7 +191,8 @@ export async function forEachCsvRecord(
     await pipeline(bytes, quotes, parse({ bom: true, relax_column_count: true, delimiter }), records);
   } catch (error) {
     const csvError = error as CsvError;
-    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
+    // Not every csv-parse code starts with CSV_ (INVALID_OPENING_QUOTE does not): a bad file, not a bug.
+    if (error instanceof CsvError || (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_'))) {
       if (csvError.code === 'CSV_QUOTE_NOT_CLOSED' && quotes.openedAt > 0) {
         throw new CsvSyntaxError(name, quotes.openedAt, 'Quote Not Closed: a quote opened on this line is never closed (everything after it would be read as one field)', 'quote-not-closed');
       }

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { CARRIER_IDS } from './domain/carrier.js';
@@ -149,10 +149,16 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         pushes.start();
         stops.push(() => pushes.stop());
       }
+      // Its own connection: a request must not wait for Redis to come back (BullMQ's connection
+      // queues commands forever); with Redis away the limiter lets requests through (skipOnError).
+      const limiterRedis = new Redis(config.redisUrl, { connectionName: `loa-${role}-rate-limit`, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000 });
+      limiterRedis.on('error', () => undefined);
+      stops.push(async () => limiterRedis.disconnect());
       app = await buildApp({
         logger,
         metrics: createMetricsRegistry(),
         services,
+        rateLimit: { ...config.rateLimit, redis: limiterRedis, nameSpace: `${config.redisPrefix}:rate-limit:` },
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [
           {

@@ -5,11 +5,13 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { ApiServices } from '../services/index.js';
 import { authPlugin } from './auth.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, refuseNonFiniteNumbers } from './error-handler.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { auditRoutes } from './routes/audit.js';
+import { registerRateLimit, type RateLimitSettings } from './rate-limit.js';
 import { runRoutes } from './routes/runs.js';
 import { screenPollRoutes } from './routes/screens-poll.js';
 import { screenRoutes } from './routes/screens.js';
@@ -25,6 +27,8 @@ export interface AppDeps {
   services?: ApiServices;
   /** Lists, opt-outs and portability (src/api/routes/audience.ts), under /v1 with the services. */
   audience?: AudienceRoutesOptions;
+  /** Per-key limits on /v1 (src/api/rate-limit.ts); the service always sets them, tests when they want them. */
+  rateLimit?: RateLimitSettings;
 }
 
 /** The HTTP API: one encapsulated plugin per resource; OpenAPI generated from the route schemas. */
@@ -37,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });
   app.setErrorHandler(errorHandler);
+  app.addHook('preHandler', refuseNonFiniteNumbers);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` }),
   );
@@ -53,8 +58,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(
       async (v1) => {
         // Inside /v1 only: every route there authenticates with requireRole.
-        await v1.register(authPlugin, { apiKeys: services.apiKeys });
+        await v1.register(authPlugin, { apiKeys: services.apiKeys, scopes: services.scopes });
+        // Before the routes: the limiter hooks every route registered after it in this scope.
+        if (deps.rateLimit) await registerRateLimit(v1, deps.rateLimit);
         await v1.register(keyRoutes(services.apiKeys));
+        await v1.register(auditRoutes(services.audit));
         await v1.register(campaignRoutes(services.campaigns, services.launches));
         await v1.register(runRoutes(services.runs, services.runControl));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);

@@ -1,13 +1,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { parseAreas, type AreaScope } from '../domain/area-scope.js';
 import { hashApiKey, roleAllows, type ApiRole } from '../domain/api-key.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import type { AreaScopeService } from '../services/area-scope.service.js';
 
-/** Who made a request: an API key (later users and screen tokens). */
+/**
+ * Who made a request: an API key today. Anything else that signs people in (a console session)
+ * makes the same shape: an id and name for the audit log, a role, and the areas it is limited to.
+ */
 export interface Principal {
   keyId: number;
   name: string;
   role: ApiRole;
+  /** null: the whole department; else the areas (issue 12, item 5) the principal sees and launches for. */
+  scope: AreaScope | null;
 }
 
 /** What the audit log records as the actor: `key:<id>:<name>`. */
@@ -17,7 +24,13 @@ export function actorOf(principal: Principal): string {
 
 /** Where the auth plugin looks a presented key up (ApiKeyRepository.findActiveByHash). */
 export interface ApiKeyLookup {
-  findActiveByHash(keyHash: string): Promise<{ id: number; name: string; role: ApiRole } | undefined>;
+  findActiveByHash(keyHash: string): Promise<{ id: number; name: string; role: ApiRole; areas?: string[] | null } | undefined>;
+}
+
+export interface AuthOptions {
+  apiKeys: ApiKeyLookup;
+  /** The scope rule routes apply to scoped principals (app.scopes). */
+  scopes: AreaScopeService;
 }
 
 declare module 'fastify' {
@@ -28,6 +41,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler factory: the request must carry a key of at least this role. */
     requireRole(role: ApiRole): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** What a scoped principal may see and do (src/services/area-scope.service.ts). */
+    scopes: AreaScopeService;
   }
 }
 
@@ -38,8 +53,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * `preHandler: app.requireRole('operator')`; a missing or revoked key is 401, a weaker role 403.
  * The key itself never reaches a log: the logger redacts the authorization header.
  */
-export const authPlugin = fp<{ apiKeys: ApiKeyLookup }>(async (app, options) => {
+export const authPlugin = fp<AuthOptions>(async (app, options) => {
   app.decorateRequest('principal', null);
+  app.decorate('scopes', options.scopes);
   app.decorate('requireRole', (role: ApiRole) => async (request: FastifyRequest) => {
     const principal = request.principal ?? (await authenticate(request, options.apiKeys));
     request.principal = principal;
@@ -53,5 +69,18 @@ async function authenticate(request: FastifyRequest, apiKeys: ApiKeyLookup): Pro
   if (!token) throw new UnauthorizedError('missing Authorization: Bearer <API key>');
   const key = await apiKeys.findActiveByHash(hashApiKey(token));
   if (!key) throw new UnauthorizedError('unknown or revoked API key');
-  return { keyId: key.id, name: key.name, role: key.role };
+  return { keyId: key.id, name: key.name, role: key.role, scope: scopeOf(key.areas) };
+}
+
+/** The stored areas (written by ApiKeyService, so always parseable); a key left unreadable sees nothing. */
+function scopeOf(areas: string[] | null | undefined): AreaScope | null {
+  if (!areas) return null;
+  const parsed = parseAreas(areas);
+  return parsed.ok ? parsed.scope : { provinces: [], communes: [] };
+}
+
+/** The principal a route's requireRole hook set (every /v1 route with a key has one). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new UnauthorizedError();
+  return request.principal;
 }

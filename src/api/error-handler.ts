@@ -38,3 +38,17 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   request.log.error({ err: error }, 'unhandled error');
   return reply.status(500).send({ error: 'internal', message: 'internal error' });
 }
+
+/**
+ * preHandler: ajv coerces a parameter such as `1e309` to Infinity and then skips `minimum` and
+ * `maximum` for it (ajv 8 checks those only on finite numbers), so `/v1/runs/1e309` reached
+ * PostgreSQL as 'Infinity' and failed there (500). Found by test/integration/api-fuzz.test.ts.
+ */
+export async function refuseNonFiniteNumbers(request: FastifyRequest): Promise<void> {
+  for (const [where, values] of [['params', request.params], ['querystring', request.query]] as const) {
+    if (values === null || typeof values !== 'object') continue;
+    for (const [name, value] of Object.entries(values)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw new ValidationError(`${where}.${name} must be a finite number`, [{ path: `${where}.${name}`, message: 'must be a finite number' }]);
+    }
+  }
+}

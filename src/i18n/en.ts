@@ -389,7 +389,7 @@ export const en: Record<MessageKey, string> = {
   'keys.create.description': 'create an API key and print it once; only its hash is stored',
   'keys.create.role': 'what the key may do',
   'keys.create.name': 'who or what uses the key (default: <os user>-<role>)',
-  'keys.create.json': 'print {"token", "id", "role", "name"}',
+  'keys.create.json': 'print {"token", "id", "role", "name", "areas"}',
   'keys.list.description': 'list API keys (never their tokens)',
   'keys.revoke.description': 'revoke an API key: requests with it are refused from now on',
   'keys.revoke.id': 'the key id (loa keys list)',
@@ -408,4 +408,10 @@ export const en: Record<MessageKey, string> = {
   'status.description': 'a run\'s progress: state, counts per carrier, rate and ETA (exit 5 when it failed or was cancelled)',
   'status.runArgument': 'the run id (loa runs)',
   'status.jsonOption': 'print one JSON document (GET /v1/runs/:id)',
+  // API hardening (issue 12, item 5): keys scoped to areas.
+  'keys.create.areas': 'limit the key (operator, viewer) to these areas: PROVINCE or PROVINCE/COMMUNE, comma-separated (e.g. 92/31117,92/31120)',
+  'keys.scoped': 'Limited to the areas: {areas}',
+  'keys.areasSuffix': '  areas: {areas}',
+  'keys.areasAdmin': '--areas is for operator and viewer keys only: an admin key manages every key, so it is never limited to areas.',
+  'keys.badAreas': 'bad --areas: {reason}',
 };

@@ -391,7 +391,7 @@ export const vi = {
   'keys.create.description': 'tạo một khóa API và in ra một lần duy nhất; chỉ lưu giá trị băm của nó',
   'keys.create.role': 'khóa được phép làm gì',
   'keys.create.name': 'ai hoặc cái gì dùng khóa (mặc định: <người dùng hệ thống>-<vai trò>)',
-  'keys.create.json': 'in {"token", "id", "role", "name"}',
+  'keys.create.json': 'in {"token", "id", "role", "name", "areas"}',
   'keys.list.description': 'liệt kê khóa API (không bao giờ in giá trị khóa)',
   'keys.revoke.description': 'thu hồi một khóa API: từ giờ mọi yêu cầu dùng khóa này bị từ chối',
   'keys.revoke.id': 'mã khóa (loa keys list)',
@@ -410,6 +410,12 @@ export const vi = {
   'status.description': 'tiến độ một lần gửi: trạng thái, số đếm theo nhà mạng, tốc độ và thời gian còn lại (mã thoát 5 khi thất bại hoặc bị hủy)',
   'status.runArgument': 'mã lần gửi (loa runs)',
   'status.jsonOption': 'in một tài liệu JSON (GET /v1/runs/:id)',
+  // API hardening (issue 12, item 5): keys scoped to areas.
+  'keys.create.areas': 'giới hạn khóa (operator, viewer) trong các địa bàn: TỈNH hoặc TỈNH/XÃ, cách nhau dấu phẩy (vd. 92/31117,92/31120)',
+  'keys.scoped': 'Chỉ trong các địa bàn: {areas}',
+  'keys.areasSuffix': '  địa bàn: {areas}',
+  'keys.areasAdmin': '--areas chỉ dùng cho khóa operator hoặc viewer: khóa admin quản lý mọi khóa nên không giới hạn địa bàn.',
+  'keys.badAreas': '--areas không hợp lệ: {reason}',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -11,6 +11,8 @@ import type { PlaylistChanges } from '../screens/playlist-changes.js';
 import { PlaylistService } from '../screens/playlist.service.js';
 import { ScreenService } from '../screens/screens.service.js';
 import { ApiKeyService } from './api-keys.service.js';
+import { AreaScopeService } from './area-scope.service.js';
+import { AreaScopeRepository } from '../store/area-scope.repository.js';
 import { CampaignService } from './campaigns.service.js';
 import { LaunchService } from './launch.service.js';
 import { RunControlService, type RunResumer } from './run-control.service.js';
@@ -21,6 +23,10 @@ import type { Logger } from '../logger.js';
 /** What the /v1 API calls; each route plugin takes the one service it needs (AppDeps.services). */
 export interface ApiServices {
   apiKeys: ApiKeyService;
+  /** What keys scoped to areas may see and launch (issue 12, item 5). */
+  scopes: AreaScopeService;
+  /** GET /v1/audit reads the log straight from its repository. */
+  audit: AuditRepository;
   campaigns: CampaignService;
   launches: LaunchService;
   runs: RunQueryService;
@@ -65,6 +71,8 @@ export function createApiServices(
   const services: ApiServices = {
     ...(screens ? { screens } : {}),
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
+    scopes: new AreaScopeService(new AreaScopeRepository(store.db)),
+    audit,
     campaigns: new CampaignService(campaigns, audit),
     launches: new LaunchService({
       campaigns,

@@ -5,10 +5,11 @@ import type { ApiKey, ApiRole, Database } from './database.js';
 export class ApiKeyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(key: { name: string; keyHash: string; role: ApiRole }): Promise<ApiKey> {
+  /** `areas` null: the whole department; else 'PROVINCE' / 'PROVINCE/COMMUNE' entries. */
+  async create(key: { name: string; keyHash: string; role: ApiRole; areas?: string[] | null }): Promise<ApiKey> {
     return this.db
       .insertInto('api_keys')
-      .values({ name: key.name, key_hash: key.keyHash, role: key.role })
+      .values({ name: key.name, key_hash: key.keyHash, role: key.role, areas: key.areas ?? null })
       .returningAll()
       .executeTakeFirstOrThrow();
   }

@@ -287,6 +287,8 @@ export interface ApiKeysTable {
   role: ApiRole;
   created_at: CreatedAt;
   revoked_at: NullableTimestamp;
+  /** 'PROVINCE' or 'PROVINCE/COMMUNE' entries; null: the whole department (0012_api_scopes.sql). */
+  areas: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface AuditLogTable {

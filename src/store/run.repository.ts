@@ -21,6 +21,8 @@ export type RunWithCampaign = Run & { campaign_id: string; content_hash: string 
 export interface RunFilter {
   states?: readonly RunState[];
   campaignId?: string;
+  /** Only runs of these campaign versions (a scoped key's view). */
+  campaignVersionIds?: readonly number[];
   /** Default 50. */
   limit?: number;
 }
@@ -169,6 +171,8 @@ export class RunRepository {
       .limit(filter.limit ?? 50);
     if (filter.states && filter.states.length > 0) query = query.where('runs.state', 'in', [...filter.states]);
     if (filter.campaignId !== undefined) query = query.where('campaign_versions.campaign_id', '=', filter.campaignId);
+    // A key scoped to areas sees the runs of the versions inside them (AreaScopeService).
+    if (filter.campaignVersionIds !== undefined) query = query.where('runs.campaign_version_id', '=', sql<number>`ANY(${[...filter.campaignVersionIds]}::int8[])`);
     return query.execute();
   }
 

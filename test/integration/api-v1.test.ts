@@ -424,6 +424,7 @@ describe('/v1 API', () => {
         .sort();
       expect(operations).toEqual([
         'DELETE /v1/keys/{id}',
+        'GET /v1/audit',
         'GET /v1/campaigns',
         'GET /v1/campaigns/{id}',
         'GET /v1/keys',

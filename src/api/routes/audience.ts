@@ -4,7 +4,7 @@ import { normalizeMsisdn } from '../../domain/msisdn.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { AudienceRepository } from '../../store/audience.repository.js';
 import { AudienceImporter, limitBytes, PayloadTooLargeError } from '../audience-import.js';
-import { actorOf } from '../auth.js';
+import { actorOf, principalOf } from '../auth.js';
 import { authErrors, bearer, errorBody } from '../schemas.js';
 
 export interface AudienceRoutesOptions {
@@ -64,6 +64,9 @@ function bodyOf(request: FastifyRequest, limit: number): AsyncIterable<Buffer> {
  */
 export async function audienceRoutes(app: FastifyInstance, options: AudienceRoutesOptions): Promise<void> {
   const importer = new AudienceImporter(options.audience);
+  // Lists, the opt-out register and portability serve every campaign of the department: a key
+  // scoped to areas reads the lists inside them but changes none of these (AreaScopeService).
+  const departmentWide = async (request: FastifyRequest) => app.scopes.assertUnscoped(principalOf(request), 'changing lists, opt-outs or portability');
 
   // Import bodies are streams: fastify's own parsers (and its bodyLimit) never buffer them.
   app.removeContentTypeParser(['text/plain']);
@@ -92,13 +95,13 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
         },
       },
     },
-    async () => ({ lists: await options.audience.listLists(), optOuts: await options.audience.countOptOuts() }),
+    async (request) => ({ lists: await app.scopes.filterLists(principalOf(request), await options.audience.listLists()), optOuts: await options.audience.countOptOuts() }),
   );
 
   app.post<{ Params: { id: string }; Querystring: { replace?: boolean; name?: string } }>(
     '/lists/:id/import',
     {
-      onRequest: app.requireRole('operator'),
+      onRequest: [app.requireRole('operator'), departmentWide],
       schema: {
         summary: 'Import subscribers from CSV (msisdn, optional province and commune, other columns as attributes) into a list, creating it',
         description:
@@ -139,7 +142,7 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   app.delete<{ Params: { id: string } }>(
     '/lists/:id',
     {
-      onRequest: app.requireRole('operator'),
+      onRequest: [app.requireRole('operator'), departmentWide],
       schema: {
         summary: 'Delete a list and its subscribers',
         tags: ['audience'],
@@ -163,7 +166,7 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   app.post(
     '/optouts/import',
     {
-      onRequest: app.requireRole('operator'),
+      onRequest: [app.requireRole('operator'), departmentWide],
       schema: {
         summary: 'Add numbers to the opt-out register from CSV (msisdn[,reason], header optional); it applies to every campaign',
         description: `Numbers already there keep their reason unless the file gives one.${CSV_BODY}`,
@@ -187,7 +190,7 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   app.delete<{ Params: { msisdn: string } }>(
     '/optouts/:msisdn',
     {
-      onRequest: app.requireRole('operator'),
+      onRequest: [app.requireRole('operator'), departmentWide],
       schema: {
         summary: 'Remove one number from the opt-out register (any written form of the number)',
         tags: ['audience'],
@@ -213,7 +216,7 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
   app.post<{ Querystring: { replace?: boolean } }>(
     '/portability/import',
     {
-      onRequest: app.requireRole('operator'),
+      onRequest: [app.requireRole('operator'), departmentWide],
       schema: {
         summary: 'Load number-portability entries from CSV (msisdn,carrier; header optional)',
         description: `Carrier names such as Vinaphone, VMS, Viettel Telecom are understood; a row with a name we do not know is refused on its line.${CSV_BODY}`,

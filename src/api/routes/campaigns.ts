@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../errors.js';
-import type { CampaignInput, CampaignService } from '../../services/campaigns.service.js';
+import { loadCampaign, type CampaignInput, type CampaignService } from '../../services/campaigns.service.js';
 import type { LaunchService } from '../../services/launch.service.js';
+import { principalOf } from '../auth.js';
 import { actor } from './actor.js';
 import { authErrors, bearer, errorBody, isoTime, runView } from '../schemas.js';
 
@@ -84,6 +85,13 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
     const viewer = app.requireRole('viewer');
     const operator = app.requireRole('operator');
     const tags = ['campaigns'];
+    /** A key scoped to areas saves only campaigns inside them (parsed once more, for such keys only). */
+    async function assertCanSave(request: FastifyRequest, input: CampaignInput, id?: string): Promise<void> {
+      const principal = principalOf(request);
+      if (!principal.scope) return;
+      const campaign = loadCampaign(input);
+      await app.scopes.assertCanSave(principal, id ?? campaign.id, campaign);
+    }
     // The raw text, not a parsed object: parseCampaign reports problems at line:column of what was sent.
     app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: CAMPAIGN_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
@@ -94,7 +102,11 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
         bodyLimit: CAMPAIGN_BODY_LIMIT,
         schema: { summary: 'Create a campaign from a YAML or JSON document', tags, security: bearer, body: campaignBody, response: { 201: savedCampaign, 400: errorBody, ...authErrors, 409: errorBody } },
       },
-      async (request, reply) => reply.status(201).send(await campaigns.create(campaignInput(request), actor(request))),
+      async (request, reply) => {
+        const input = campaignInput(request);
+        await assertCanSave(request, input);
+        return reply.status(201).send(await campaigns.create(input, actor(request)));
+      },
     );
 
     app.put<{ Params: { id: string } }>(
@@ -112,7 +124,9 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
         },
       },
       async (request, reply) => {
-        const saved = await campaigns.put(request.params.id, campaignInput(request), actor(request));
+        const input = campaignInput(request);
+        await assertCanSave(request, input, request.params.id);
+        const saved = await campaigns.put(request.params.id, input, actor(request));
         return reply.status(saved.campaignCreated ? 201 : 200).send(saved);
       },
     );
@@ -129,13 +143,16 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
           response: { 200: { type: 'array', items: campaignView }, 400: errorBody, ...authErrors },
         },
       },
-      async (request) => campaigns.list({ includeArchived: request.query.archived === true }),
+      async (request) => app.scopes.filterCampaigns(principalOf(request), await campaigns.list({ includeArchived: request.query.archived === true })),
     );
 
     app.get<{ Params: { id: string } }>(
       '/campaigns/:id',
       { onRequest: viewer, schema: { summary: 'A campaign with its latest version (document and content hash)', tags, security: bearer, params: campaignParams, response: { 200: campaignView, 400: errorBody, ...authErrors, 404: errorBody } } },
-      async (request) => campaigns.get(request.params.id),
+      async (request) => {
+        await app.scopes.assertCampaignVisible(principalOf(request), request.params.id);
+        return campaigns.get(request.params.id);
+      },
     );
 
     app.post<{ Params: { id: string }; Body: { versionId?: number; now?: boolean; test?: string } | null; Headers: { 'idempotency-key'?: string } }>(
@@ -158,6 +175,11 @@ export function campaignRoutes(campaigns: CampaignService, launches: LaunchServi
       },
       async (request, reply) => {
         const body = request.body ?? {};
+        await app.scopes.assertCanLaunch(principalOf(request), {
+          campaignId: request.params.id,
+          ...(body.versionId !== undefined ? { versionId: body.versionId } : {}),
+          ...(body.test !== undefined ? { testList: body.test } : {}),
+        });
         const result = await launches.launch(
           {
             campaignId: request.params.id,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiRole } from '../../domain/api-key.js';
+import { MAX_SCOPE_AREAS } from '../../domain/area-scope.js';
 import type { ApiKeyService } from '../../services/api-keys.service.js';
 import { actor } from './actor.js';
 import { authErrors, bearer, errorBody, idParams, isoTime, roleSchema } from '../schemas.js';
@@ -10,6 +11,7 @@ const keyView = {
     id: { type: 'integer' },
     name: { type: 'string' },
     role: roleSchema,
+    areas: { type: ['array', 'null'], items: { type: 'string' }, description: "'PROVINCE' or 'PROVINCE/COMMUNE' entries the key is limited to; null: the whole department" },
     createdAt: isoTime,
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
   },
@@ -25,7 +27,7 @@ export function keyRoutes(apiKeys: ApiKeyService) {
       apiKeys.list(),
     );
 
-    app.post<{ Body: { role: ApiRole; name: string } }>(
+    app.post<{ Body: { role: ApiRole; name: string; areas?: string[] } }>(
       '/keys',
       {
         onRequest: admin,
@@ -37,7 +39,17 @@ export function keyRoutes(apiKeys: ApiKeyService) {
             type: 'object',
             additionalProperties: false,
             required: ['role', 'name'],
-            properties: { role: roleSchema, name: { type: 'string', minLength: 1, maxLength: 100 } },
+            properties: {
+              role: roleSchema,
+              name: { type: 'string', minLength: 1, maxLength: 100 },
+              areas: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_SCOPE_AREAS,
+                items: { type: 'string', minLength: 1, maxLength: 200 },
+                description: "scope an operator or viewer key to these areas: 'PROVINCE' (all of it) or 'PROVINCE/COMMUNE'",
+              },
+            },
           },
           response: { 201: { ...keyView, properties: { ...keyView.properties, token: { type: 'string' } } }, 400: errorBody, ...authErrors },
         },

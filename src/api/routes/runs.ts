@@ -3,6 +3,7 @@ import type { RunState } from '../../store/database.js';
 import type { RunControlService } from '../../services/run-control.service.js';
 import type { RunQueryService } from '../../services/runs.service.js';
 import { authErrors, bearer, errorBody, idParams, runControlView, runStatus, runStateSchema, runView } from '../schemas.js';
+import { principalOf } from '../auth.js';
 import { actor } from './actor.js';
 
 export function runRoutes(runs: RunQueryService, control: RunControlService) {
@@ -30,18 +31,24 @@ export function runRoutes(runs: RunQueryService, control: RunControlService) {
           response: { 200: { type: 'array', items: runView }, 400: errorBody, ...authErrors },
         },
       },
-      async (request) =>
-        runs.list({
+      async (request) => {
+        const versionIds = await app.scopes.visibleVersionIds(principalOf(request));
+        return runs.list({
           limit: request.query.limit,
+          ...(versionIds ? { campaignVersionIds: versionIds } : {}),
           ...(request.query.state ? { states: request.query.state } : {}),
           ...(request.query.campaign !== undefined ? { campaignId: request.query.campaign } : {}),
-        }),
+        });
+      },
     );
 
     app.get<{ Params: { id: number } }>(
       '/runs/:id',
       { onRequest: viewer, schema: { summary: 'A run’s progress: counts by carrier × state, rate and ETA', tags, security: bearer, params: idParams, response: { 200: runStatus, 400: errorBody, ...authErrors, 404: errorBody } } },
-      async (request) => runs.get(request.params.id),
+      async (request) => {
+        await app.scopes.assertRunVisible(principalOf(request), request.params.id);
+        return runs.get(request.params.id);
+      },
     );
 
     // Run control (issue 9, item 3): 409 when the run's state does not allow the change.
@@ -56,6 +63,7 @@ export function runRoutes(runs: RunQueryService, control: RunControlService) {
         `/runs/:id/${name}`,
         { onRequest: operator, schema: { summary, tags, security: bearer, params: idParams, response: { 200: runControlView, 400: errorBody, ...authErrors, 404: errorBody, 409: errorBody } } },
         async (request) => {
+          await app.scopes.assertRunVisible(principalOf(request), request.params.id);
           const run = await act(request.params.id, actor(request));
           return { id: run.id, state: run.state, pausedReason: run.paused_reason, error: run.error };
         },

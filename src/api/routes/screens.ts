@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { SCREEN_KINDS } from '../../../adapters/screens/index.js';
 import type { PlaylistService } from '../../screens/playlist.service.js';
 import type { NewScreenInput, ScreenService } from '../../screens/screens.service.js';
-import { actorOf } from '../auth.js';
+import { actorOf, principalOf } from '../auth.js';
 import { authErrors, bearer, errorBody, idParams, isoTime } from '../schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -42,14 +42,18 @@ export function screenRoutes(screens: ScreenService, playlists: PlaylistService)
     const operator = app.requireRole('operator');
     const admin = app.requireRole('admin');
 
-    app.get('/screens', { onRequest: operator, schema: { summary: 'Registered screens with their status', tags, security: bearer, response: { 200: { type: 'array', items: screenView }, ...authErrors } } }, async () =>
-      screens.list(),
+    app.get('/screens', { onRequest: operator, schema: { summary: 'Registered screens with their status', tags, security: bearer, response: { 200: { type: 'array', items: screenView }, ...authErrors } } }, async (request) =>
+      app.scopes.filterScreens(principalOf(request), await screens.list()),
     );
 
     app.get<{ Params: { id: string } }>(
       '/screens/:id',
       { onRequest: operator, schema: { summary: 'One screen', tags, security: bearer, params: screenParams, response: { 200: screenView, ...authErrors, 404: errorBody } } },
-      async (request) => screens.get(request.params.id),
+      async (request) => {
+        const screen = await screens.get(request.params.id);
+        app.scopes.assertScreenVisible(principalOf(request), screen);
+        return screen;
+      },
     );
 
     app.post<{ Body: NewScreenInput }>(
@@ -104,7 +108,10 @@ export function screenRoutes(screens: ScreenService, playlists: PlaylistService)
           },
         },
       },
-      async (request) => playlists.playCounts(request.params.id),
+      async (request) => {
+        await app.scopes.assertRunVisible(principalOf(request), request.params.id);
+        return playlists.playCounts(request.params.id);
+      },
     );
   };
 }

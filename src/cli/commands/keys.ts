@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { API_ROLES, type ApiRole } from '../../domain/api-key.js';
+import { formatAreas, parseAreas } from '../../domain/area-scope.js';
 import type { Translate } from '../../i18n/index.js';
 import type { ApiKeyView } from '../../services/api-keys.service.js';
 import { ApiKeyService } from '../../services/api-keys.service.js';
@@ -37,22 +38,32 @@ function databaseError(error: unknown, databaseUrl: string, t: Translate): CliEr
  * `loa keys create` talks to PostgreSQL itself (DATABASE_URL): the first key must exist before
  * any request can be authorised. The actor in the audit log is the operating-system user.
  */
-async function createKey(options: { role: ApiRole; name?: string; json?: boolean }): Promise<void> {
+async function createKey(options: { role: ApiRole; name?: string; areas?: string; json?: boolean }): Promise<void> {
   const { t } = cliContext();
+  const areas = options.areas === undefined ? undefined : areasOption(options.role, options.areas, t);
   const config = loadConfig();
   const store = createDb(config.databaseUrl, { max: 1, applicationName: 'loa-keys' });
   const user = osUser();
   let key: ApiKeyView & { token: string };
   try {
     const service = new ApiKeyService(new ApiKeyRepository(store.db), new AuditRepository(store.db));
-    key = await service.create({ role: options.role, name: options.name ?? `${user}-${options.role}` }, `cli:${user}`);
+    key = await service.create({ role: options.role, name: options.name ?? `${user}-${options.role}`, ...(areas ? { areas } : {}) }, `cli:${user}`);
   } catch (error) {
     throw databaseError(error, config.databaseUrl, t);
   } finally {
     await store.close();
   }
-  if (options.json) return printJson({ token: key.token, id: key.id, role: key.role, name: key.name, createdAt: key.createdAt });
-  printLines([t('keys.created', { id: key.id, role: key.role, name: key.name }), '', `  ${key.token}`, '', t('keys.hint')]);
+  if (options.json) return printJson({ token: key.token, id: key.id, role: key.role, name: key.name, areas: key.areas, createdAt: key.createdAt });
+  const scope = key.areas ? [t('keys.scoped', { areas: key.areas.join(', ') })] : [];
+  printLines([t('keys.created', { id: key.id, role: key.role, name: key.name }), ...scope, '', `  ${key.token}`, '', t('keys.hint')]);
+}
+
+/** Checked before PostgreSQL is asked: a bad list is a usage error naming --areas. */
+function areasOption(role: ApiRole, value: string, t: Translate): string[] {
+  if (role === 'admin') throw new CliError(t('keys.areasAdmin'), EXIT.usage);
+  const parsed = parseAreas([value]);
+  if (!parsed.ok) throw new CliError(t('keys.badAreas', { reason: parsed.message }), EXIT.usage);
+  return formatAreas(parsed.scope);
 }
 
 function parseKeyId(value: string, t: Translate): number {
@@ -69,6 +80,7 @@ export function register(program: Command, t: Translate): void {
     .description(t('keys.create.description'))
     .addOption(new Option('--role <role>', t('keys.create.role')).choices(API_ROLES).makeOptionMandatory())
     .option('--name <name>', t('keys.create.name'))
+    .option('--areas <list>', t('keys.create.areas'))
     .option('--json', t('keys.create.json'))
     .action(createKey);
 
@@ -84,7 +96,8 @@ export function register(program: Command, t: Translate): void {
       const time = (iso: string | null) => formatTime(iso, settings.language, t);
       printLines([
         ...list.map((key) =>
-          t('keys.line', { id: key.id, role: key.role, name: key.name, created: time(key.createdAt), revoked: key.revokedAt ? t('keys.revokedSuffix', { at: time(key.revokedAt) }) : '' }),
+          t('keys.line', { id: key.id, role: key.role, name: key.name, created: time(key.createdAt), revoked: key.revokedAt ? t('keys.revokedSuffix', { at: time(key.revokedAt) }) : '' }) +
+          (key.areas ? t('keys.areasSuffix', { areas: key.areas.join(', ') }) : ''),
         ),
         t('time.zoneNote'),
       ]);
