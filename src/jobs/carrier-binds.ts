@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
-import { BindPool } from '../smpp/bind-pool.js';
+import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
@@ -20,6 +20,9 @@ export interface CarrierBinds {
   stop(): Promise<void>;
 }
 
+/** Transport settings for every carrier's pool (tests shorten them; milliseconds throughout). */
+export type CarrierBindsOptions = Pick<BindPoolOptions, 'session' | 'faultPolicy' | 'leaseMs'>;
+
 /**
  * A worker's binds: one BindPool per carrier (leases in Redis keep every process together within
  * the carrier's bind limit), all receipts into one ReceiptWriter. Binds come up in the background,
@@ -30,6 +33,7 @@ export async function startCarrierBinds(deps: {
   redis: Redis;
   receiptStore: ReceiptRepository;
   logger: Logger;
+  options?: CarrierBindsOptions;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;
   const log = logger.child({ component: 'carrier-binds' });
@@ -47,6 +51,7 @@ export async function startCarrierBinds(deps: {
       prefix: config.redisPrefix,
       receiptSink: receipts,
       logger,
+      ...deps.options,
     });
     pool.on('bound', () => {
       log.info({ carrier: id, binds: pool.boundCount, allowed: pool.allowedBinds }, 'carrier bound');
