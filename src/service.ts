@@ -9,7 +9,9 @@ import { createRunLauncher, createRunStatusReader, startEngine } from './jobs/en
 import { createRedis } from './jobs/redis.js';
 import { startScheduler } from './jobs/scheduler-role.js';
 import type { Logger } from './logger.js';
-import { createMetricsRegistry } from './metrics.js';
+import { allowedBinds, BindStateReader } from './jobs/bind-state.js';
+import { createMetricsRegistry, registerTransportMetrics } from './metrics.js';
+import { RunProgressRepository } from './store/run-progress.repository.js';
 import { createApiServices, type EngineParts } from './services/index.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
@@ -149,9 +151,15 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         pushes.start();
         stops.push(() => pushes.stop());
       }
+      // Binds live in the workers: they publish them through Redis for /health and /metrics here.
+      const carrierBinds = new BindStateReader(redis, config.redisPrefix, allowedBinds(config.carriers));
+      const metrics = createMetricsRegistry();
+      const progress = new RunProgressRepository(store.db);
+      registerTransportMetrics(metrics, { transport: () => carrierBinds.read(), activeRunCounts: () => progress.activeRunCounts() });
       app = await buildApp({
         logger,
-        metrics: createMetricsRegistry(),
+        metrics,
+        carriers: carrierBinds,
         services,
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },
         checks: [

@@ -8,7 +8,7 @@ import { authPlugin } from './auth.js';
 import { errorHandler } from './error-handler.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { campaignRoutes } from './routes/campaigns.js';
-import { healthRoutes, type HealthCheck } from './routes/health.js';
+import { healthRoutes, type CarrierBindsSource, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { runRoutes } from './routes/runs.js';
 import { screenPollRoutes } from './routes/screens-poll.js';
@@ -18,6 +18,8 @@ export interface AppDeps {
   logger: Logger;
   checks: readonly HealthCheck[];
   metrics: Registry;
+  /** Each carrier's binds for /health (degraded when one has none); absent: /health does not report carriers. */
+  carriers?: CarrierBindsSource;
   /**
    * What the /v1 routes call (createApiServices in src/services/index.ts); each resource's plugin
    * takes the services it needs. Without it the app serves /health, /metrics and /docs only.
@@ -47,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes(deps.checks, deps.metrics));
+  await app.register(healthRoutes(deps.checks, deps.metrics, deps.carriers));
   const services = deps.services;
   if (services) {
     await app.register(

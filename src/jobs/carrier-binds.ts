@@ -4,6 +4,7 @@ import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
+import { BindStatePublisher } from './bind-state.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
 import { ReceiptMaintenance } from './receipt-maintenance.js';
@@ -21,7 +22,20 @@ export interface CarrierBinds {
 }
 
 /** Transport settings for every carrier's pool (tests shorten them; milliseconds throughout). */
-export type CarrierBindsOptions = Pick<BindPoolOptions, 'session' | 'faultPolicy' | 'leaseMs'>;
+export type CarrierBindsOptions = Pick<BindPoolOptions, 'session' | 'faultPolicy' | 'leaseMs'> & {
+  /** How often the bind state is published for /health and /metrics (default 1000). */
+  publishEveryMs?: number;
+};
+
+/** The environment's transport settings (LOA_SMPP_*, LOA_NO_BIND_PAUSE_MS, LOA_SYSTEM_ERROR_LIMIT); a test's options win. */
+function fromConfig(config: Config): Pick<BindPoolOptions, 'session' | 'faultPolicy'> {
+  const transport = config.transport;
+  if (!transport) return {};
+  return {
+    session: { timeouts: { submitResponseMs: transport.submitResponseMs, probeResponseMs: transport.probeResponseMs } },
+    faultPolicy: { noBindTimeoutMs: transport.noBindPauseMs, systemErrorLimit: transport.systemErrorLimit },
+  };
+}
 
 /**
  * A worker's binds: one BindPool per carrier (leases in Redis keep every process together within
@@ -51,7 +65,10 @@ export async function startCarrierBinds(deps: {
       prefix: config.redisPrefix,
       receiptSink: receipts,
       logger,
-      ...deps.options,
+      ...fromConfig(config),
+      ...(deps.options?.session ? { session: deps.options.session } : {}),
+      ...(deps.options?.faultPolicy ? { faultPolicy: deps.options.faultPolicy } : {}),
+      ...(deps.options?.leaseMs ? { leaseMs: deps.options.leaseMs } : {}),
     });
     pool.on('bound', () => {
       log.info({ carrier: id, binds: pool.boundCount, allowed: pool.allowedBinds }, 'carrier bound');
@@ -73,6 +90,15 @@ export async function startCarrierBinds(deps: {
   }
   maintenance.start();
   await Promise.all(CARRIER_IDS.map((id) => pools[id].start()));
+  const state = new BindStatePublisher({
+    redis,
+    prefix: config.redisPrefix,
+    owner: pools[CARRIER_IDS[0]].owner,
+    pools,
+    logger,
+    ...(deps.options?.publishEveryMs ? { everyMs: deps.options.publishEveryMs } : {}),
+  });
+  state.start();
 
   return {
     pools,
@@ -82,6 +108,7 @@ export async function startCarrierBinds(deps: {
     async stop() {
       stopping = true;
       await Promise.all(CARRIER_IDS.map((id) => pools[id].stop()));
+      await state.stop();
       await Promise.all([receipts.close(), lateResponses.close(), maintenance.stop()]);
     },
   };

@@ -28,6 +28,8 @@ export interface EngineFixture {
   engine: Engine;
   redis: Redis;
   prefix: string;
+  /** The configuration the binds and the engine run with. */
+  config: Config;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startEngineFixture(
     engine,
     redis,
     prefix,
+    config,
     async stop() {
       if (stopped) return;
       stopped = true;
