@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { allowedBinds, BindStateReader } from '../../src/jobs/bind-state.js';
+import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { createMetricsRegistry, registerTransportMetrics } from '../../src/metrics.js';
 import { RunRepository } from '../../src/store/index.js';
 import { RunProgressRepository } from '../../src/store/run-progress.repository.js';
@@ -109,11 +112,34 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     expect(degraded.statusCode).toBe(200);
     expect(degraded.json()).toMatchObject({ status: 'degraded', checks: { postgres: { ok: true }, redis: { ok: true } }, carriers: { mobifone: { bound: 0, allowed: 2 }, viettel: { bound: 2 } } });
 
+    // The scheduler role tells LOA_ALERT_WEBHOOK of automatic pauses.
+    const alerts: Array<Record<string, unknown>> = [];
+    const webhook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        alerts.push(JSON.parse(body) as Record<string, unknown>);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
+    const scheduler = startScheduler({
+      store: database.store,
+      launcher: fixture.engine.queues,
+      config: { alertWebhook: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`, leaseMs: 2_000, tickMs: 100, lookbackMs: 60_000 },
+      logger: testLogger,
+      options: { leaseName: `transport-health-${fixture.prefix}` },
+    });
+    cleanups.push(() => scheduler.scheduler.stop());
+
     // A run for mobifone meanwhile: past noBindTimeoutMs it is paused, and its status says why.
     const runId = await seedRun(database.store, { id: 'health-run', priority: 'urgent', audience: { lists: ['health'] }, operators: ['mobifone'] });
     await fixture.engine.queues.enqueueCompile(runId);
     const paused = await waitForStatus(fixture.engine, runId, (s) => s.state === 'paused', 20_000);
     expect(paused.error).toMatch(/no bind to mobifone for \d+ ms/);
+    await waitFor(() => alerts.some((alert) => alert.runId === runId), 10_000, 'the alert');
+    expect(alerts.find((alert) => alert.runId === runId)).toMatchObject({ event: 'run.paused', code: 'auto', reason: paused.error });
 
     // /metrics: binds per carrier, the queue depth and the paused run's progress.
     await waitFor(async () => sample((await app.inject('/metrics')).body, 'loa_carrier_queue_depth', { carrier: 'mobifone' }) === count, 10_000, 'queue depth');
