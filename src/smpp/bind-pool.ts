@@ -57,7 +57,7 @@ export interface BindPoolOptions {
   /** How long the carrier may fail before its runs stop (read by the Submitter over this pool). */
   faultPolicy?: CarrierFaultPolicy;
   /** Passed to every session. */
-  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'maxUnackedDeliveries' | 'random'>;
+  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'maxUnackedDeliveries' | 'random' | 'clock'>;
 }
 
 interface Slot {

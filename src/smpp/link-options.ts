@@ -61,6 +61,11 @@ export interface LinkOptions {
    * PostgreSQL is away: the SMSC keeps the rest.
    */
   maxUnackedDeliveries?: number;
+  /**
+   * Monotonic milliseconds for the response, probe and enquire_link deadlines (default
+   * performance.now); tests inject one to drive long timeouts without waiting for them.
+   */
+  clock?: () => number;
   /** Bumped for every submit result (shared by the carrier's links; see BindPool.counters). */
   counters?: TransportCounters;
 }

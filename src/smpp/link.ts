@@ -68,9 +68,16 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private readPaused = false;
   private readonly maxUnacked: number;
   private readonly counters: TransportCounters;
+  private readonly now: () => number;
   private rebindRequested = false;
   /** A submit timed out and the enquire_link probe has not been answered yet: no submits meanwhile. */
   private suspect = false;
+  /**
+   * The probe was answered but no submit since: one submit at a time until one is answered. An
+   * SMSC whose front end answers enquire_link while its core is stuck then costs one PDU per
+   * response timeout, not a window.
+   */
+  private probation = false;
   private closeReason: string | null = null;
   private openSettle: { resolve(): void; reject(error: Error): void } | null = null;
   private readonly closedPromise: Promise<string>;
@@ -85,6 +92,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     this.submits = new PduWindow(options.window, options.timeouts.submitResponseMs);
     this.maxUnacked = Math.max(1, options.maxUnackedDeliveries ?? DEFAULT_MAX_UNACKED_DELIVERIES);
     this.counters = options.counters ?? newTransportCounters();
+    this.now = options.clock ?? (() => performance.now());
     this.logger = logger.child({ bindType: options.bindType });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -106,7 +114,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       !this.suspect &&
       !this.congested &&
       !this.readPaused &&
-      !this.submits.isFull
+      (this.probation ? this.submits.size === 0 : !this.submits.isFull)
     );
   }
 
@@ -167,7 +175,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
    */
   submit(message: SubmitSm): Promise<SubmitResult> {
     if (this.state !== 'bound' || this.rebindRequested || this.suspect || this.options.bindType === 'receiver') return Promise.resolve(UNSENT_NOT_BOUND);
-    if (this.submits.isFull) return Promise.resolve(UNSENT_WINDOW_FULL);
+    if (this.submits.isFull || (this.probation && this.submits.size > 0)) return Promise.resolve(UNSENT_WINDOW_FULL);
     if (message.shortMessage.length > MAX_SHORT_MESSAGE_OCTETS) {
       return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: `short_message of ${message.shortMessage.length} octets exceeds ${MAX_SHORT_MESSAGE_OCTETS}` });
     }
@@ -190,7 +198,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     socket.write(buffer);
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
-      this.submits.add(sequence, { sequence, settle: resolve }, performance.now());
+      this.submits.add(sequence, { sequence, settle: resolve }, this.now());
     });
   }
 
@@ -296,6 +304,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private onResponse(pdu: SmppPdu): void {
     const pending = this.submits.take(pdu.sequence_number);
     if (pending) {
+      this.probation = false;
       const status = pdu.command_status;
       if (status === STATUS.ESME_ROK) {
         this.counters.submitted += 1;
@@ -316,6 +325,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       return;
     }
     if (pdu.command === 'submit_sm_resp' && this.timedOut.delete(pdu.sequence_number)) {
+      // Slow, not stuck: the full window again.
+      this.probation = false;
       const status = pdu.command_status;
       const late: LateResponse = {
         connection: this.connection,
@@ -425,7 +436,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
         reject(new Error(`${pdu.command} not sent: socket not writable`));
         return;
       }
-      this.controls.set(pdu.sequence_number, { command: label, deadline: performance.now() + timeoutMs, resolve, reject });
+      this.controls.set(pdu.sequence_number, { command: label, deadline: this.now() + timeoutMs, resolve, reject });
     });
   }
 
@@ -436,7 +447,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   }
 
   private sweep(): void {
-    const now = performance.now();
+    const now = this.now();
     const expired = this.submits.takeExpired(now);
     if (expired.length > 0) {
       this.logger.warn({ count: expired.length, timeoutMs: this.options.timeouts.submitResponseMs }, 'submit_sm_resp timed out; reporting ambiguous');
@@ -476,7 +487,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       () => {
         if (this.state !== 'bound' || !this.suspect) return;
         this.suspect = false;
-        this.logger.info('enquire_link answered after a submit response timeout; submitting again');
+        this.probation = true;
+        this.logger.info('enquire_link answered after a submit response timeout; submitting again, one at a time until a submit is answered');
         this.emit('capacity');
       },
       (error: Error) => {

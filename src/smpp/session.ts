@@ -51,6 +51,8 @@ export interface SessionOptions {
   maxUnackedDeliveries?: number;
   /** Bumped for every submit result on this session's connections. */
   counters?: TransportCounters;
+  /** The links' clock for their deadlines (LinkOptions.clock). */
+  clock?: () => number;
   random?: () => number;
 }
 
@@ -252,6 +254,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           writeHighWaterBytes: this.options.writeHighWaterBytes ?? 256 * 1024,
           ...(this.options.maxUnackedDeliveries === undefined ? {} : { maxUnackedDeliveries: this.options.maxUnackedDeliveries }),
           ...(this.options.counters === undefined ? {} : { counters: this.options.counters }),
+          ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
         },
         this.logger,
       );

@@ -90,6 +90,8 @@ export interface SubmitterOptions {
    * pausing. Default: the source's faultPolicy, else 50.
    */
   systemErrorLimit?: number;
+  /** Monotonic milliseconds for the no-bind watchdog (default performance.now); tests drive it. */
+  clock?: () => number;
   logger: Logger;
 }
 
@@ -581,7 +583,7 @@ export class Submitter {
           this.unboundSince = null;
           return;
         }
-        const now = performance.now();
+        const now = (this.options.clock ?? performance.now.bind(performance))();
         this.unboundSince ??= now;
         if (now - this.unboundSince < timeoutMs) return;
         this.logger.error({ timeoutMs, waiting: this.waiting }, 'no bound session; returning waiting parts unsent');
