@@ -70,8 +70,7 @@ export class BindStatePublisher {
 
   /** Publishes the last counts and removes this worker's bind state (its binds are gone). */
   async stop(): Promise<void> {
-    if (!this.timer) return;
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const id of CARRIER_IDS) {
       this.deps.pools[id].off('bound', this.onChange);

@@ -4,12 +4,16 @@ import { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { allowedBinds, BindStateReader } from '../../src/jobs/bind-state.js';
+import { EventEmitter } from 'node:events';
+import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
+import { allowedBinds, BindStatePublisher, BindStateReader } from '../../src/jobs/bind-state.js';
+import type { BindPool } from '../../src/smpp/bind-pool.js';
+import { newTransportCounters } from '../../src/smpp/transport-counters.js';
 import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { createMetricsRegistry, registerTransportMetrics } from '../../src/metrics.js';
 import { RunRepository } from '../../src/store/index.js';
 import { RunProgressRepository } from '../../src/store/run-progress.repository.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL, seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
 import { testLogger, useCleanups } from '../helpers/smpp.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -171,4 +175,45 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     expect((await app.inject('/health')).json()).toMatchObject({ status: 'unavailable', checks: { redis: { ok: false } } });
     redisProxy.up();
   }, 90_000);
+
+  it('counts the binds of every live worker, forgets a worker that stopped publishing (kill -9) after its time-to-live, and keeps the counters it added', async () => {
+    const prefix = testRedisPrefix();
+    const redis = new Redis(REDIS_URL);
+    cleanups.push(async () => {
+      await cleanupRedisPrefix(redis, prefix);
+      redis.disconnect();
+    });
+    // Stand-ins for two workers' pools: only what the publisher reads of a BindPool.
+    const poolsOf = (bound: number, submitted: number): Record<CarrierId, BindPool> =>
+      Object.fromEntries(
+        CARRIER_IDS.map((id) => {
+          const pool = Object.assign(new EventEmitter(), { boundCount: bound, heldCount: bound, counters: { ...newTransportCounters(), submitted } });
+          return [id, pool as unknown as BindPool];
+        }),
+      ) as Record<CarrierId, BindPool>;
+    let now = 1_000_000;
+    const clock = (): number => now;
+    const first = new BindStatePublisher({ redis, prefix, owner: 'worker-a', pools: poolsOf(1, 10), logger: testLogger, everyMs: 1_000, clock });
+    const second = new BindStatePublisher({ redis, prefix, owner: 'worker-b', pools: poolsOf(1, 5), logger: testLogger, everyMs: 1_000, clock });
+    await first.publish();
+    await second.publish();
+    const sut = new BindStateReader(redis, prefix, { viettel: 2, vnpt: 2, mobifone: 2 }, clock);
+
+    const both = await sut.read();
+    expect(both.carriers.viettel).toEqual({ bound: 2, allowed: 2, workers: 2 });
+    expect(both.counters.vnpt.submitted).toBe(15);
+
+    // worker-b dies without a word; worker-a keeps publishing. Past b's time-to-live (3 × 1 s) only a counts.
+    now += 3_001;
+    await first.publish();
+    const one = await sut.read();
+    expect(one.carriers.mobifone).toEqual({ bound: 1, allowed: 2, workers: 1 });
+    expect(await redis.hkeys(`${prefix}:bind-state`)).toEqual(['worker-a']);
+    // What b counted stays in the totals: counters only grow.
+    expect(one.counters.vnpt.submitted).toBe(15);
+
+    // A graceful stop removes the worker at once.
+    await first.stop();
+    expect((await sut.read()).carriers.viettel).toEqual({ bound: 0, allowed: 2, workers: 0 });
+  });
 });
