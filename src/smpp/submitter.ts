@@ -48,9 +48,11 @@ export type { Addressing, PartOutcome, RunSummary, SessionSource, StopReason, Su
  *   `'late-response'` `{ connection, sequence, messageId, status }`: with status 0 the engine may
  *   turn the row from `ambiguous` into `submitted` with that message id (normalised per the
  *   carrier's submit format), so its receipt can match. run() may have resolved long before.
- * - `unsent`: the PDU never left this process (run aborted, no bind for noBindTimeoutMs, or the
- *   run stopped after a `stop-run` status such as ESME_RINVSRCADR): the engine may put the row
- *   back to `queued` (and, for `stop-run`, pause the run until the configuration is fixed).
+ * - `unsent`: the PDU never left this process, or the SMSC refused it and it was not retried
+ *   (run aborted, no bind for noBindTimeoutMs, the run stopped after a `stop-run` status such as
+ *   ESME_RINVSRCADR, or `smsc-failing`: systemErrorLimit ESME_RSYSERR answers in a row): the
+ *   engine puts the row back to `queued`; for `no-bind` and `smsc-failing` the outcome's `detail`
+ *   says why and the engine pauses the run (src/jobs/carrier-fault-pause.ts).
  *
  * Parts of batches never handed to beforeSend (the run stopped or failed first) get no outcome:
  * they were never marked and stay `queued`. Rows marked `submitting` but not yet sent are at most
