@@ -37,6 +37,9 @@ describe('loa service process', () => {
     }
     const carrier = { bound: 2, allowed: 2, workers: 1 };
     expect(health).toEqual({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true } }, carriers: { viettel: carrier, vnpt: carrier, mobifone: carrier } });
+    const metrics = await (await fetch(`http://127.0.0.1:${String(started.port)}/metrics`)).text();
+    expect(metrics).toMatch(/^loa_carrier_binds\{carrier="viettel",service="loa"\} 2$/m);
+    expect(metrics).toMatch(/^loa_carrier_binds_allowed\{carrier="mobifone",service="loa"\} 2$/m);
 
     const applied = await database.store.pool.query<{ count: string }>('SELECT count(*) FROM schema_migrations');
     expect(Number(applied.rows[0]?.count)).toBeGreaterThan(0);
