@@ -78,6 +78,7 @@ export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConf
   shutdownTimeoutMs: number;
   receipts: ReceiptConfig;
   scheduler: SchedulerConfig;
+  transport: TransportConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -165,6 +166,10 @@ const envProperties = {
   LOA_SCHEDULER_LEASE_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_TICK_MS: { type: 'integer', minimum: 10, default: 1000 },
   LOA_SCHEDULER_LOOKBACK_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
+  LOA_SMPP_RESPONSE_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 10_000 },
+  LOA_SMPP_PROBE_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 3_000 },
+  LOA_NO_BIND_PAUSE_MS: { type: 'integer', minimum: 100, default: 300_000 },
+  LOA_SYSTEM_ERROR_LIMIT: { type: 'integer', minimum: 1, default: 50 },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -192,6 +197,10 @@ interface EnvVars {
   LOA_SCHEDULER_LEASE_MS: number;
   LOA_SCHEDULER_TICK_MS: number;
   LOA_SCHEDULER_LOOKBACK_MS: number;
+  LOA_SMPP_RESPONSE_TIMEOUT_MS: number;
+  LOA_SMPP_PROBE_TIMEOUT_MS: number;
+  LOA_NO_BIND_PAUSE_MS: number;
+  LOA_SYSTEM_ERROR_LIMIT: number;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
@@ -540,8 +549,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const carriers = part(() => loadCarriersConfig(env));
   const receipts = part(() => loadReceiptConfig(env));
   const scheduler = part(() => loadSchedulerConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler });
+  const transport = part(() => loadTransportConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !transport) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, transport });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -585,6 +595,28 @@ export interface ReceiptConfig {
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
   const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS']);
   return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
+}
+
+/** How long an SMSC may fail before Loa acts (README, Carriers under failure). */
+export interface TransportConfig {
+  /** LOA_SMPP_RESPONSE_TIMEOUT_MS (default 10000): submit_sm → submit_sm_resp; past it the PDU is ambiguous. */
+  submitResponseMs: number;
+  /** LOA_SMPP_PROBE_TIMEOUT_MS (default 3000): after a response timeout, the enquire_link probe's answer time; unanswered, the bind is dropped and made again. */
+  probeResponseMs: number;
+  /** LOA_NO_BIND_PAUSE_MS (default 300000): a carrier with no bind this long pauses its sending runs, with the reason. */
+  noBindPauseMs: number;
+  /** LOA_SYSTEM_ERROR_LIMIT (default 50): ESME_RSYSERR answers in a row that pause the carrier's sending runs. */
+  systemErrorLimit: number;
+}
+
+export function loadTransportConfig(env: NodeJS.ProcessEnv = process.env): TransportConfig {
+  const vars = readEnv(env, ['LOA_SMPP_RESPONSE_TIMEOUT_MS', 'LOA_SMPP_PROBE_TIMEOUT_MS', 'LOA_NO_BIND_PAUSE_MS', 'LOA_SYSTEM_ERROR_LIMIT']);
+  return {
+    submitResponseMs: vars.LOA_SMPP_RESPONSE_TIMEOUT_MS,
+    probeResponseMs: vars.LOA_SMPP_PROBE_TIMEOUT_MS,
+    noBindPauseMs: vars.LOA_NO_BIND_PAUSE_MS,
+    systemErrorLimit: vars.LOA_SYSTEM_ERROR_LIMIT,
+  };
 }
 
 /** The scheduler role and run control's alerts (README, Scheduler and run control). */

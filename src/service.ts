@@ -9,7 +9,9 @@ import { createRunLauncher, createRunStatusReader, startEngine } from './jobs/en
 import { createRedis } from './jobs/redis.js';
 import { startScheduler } from './jobs/scheduler-role.js';
 import type { Logger } from './logger.js';
-import { createMetricsRegistry } from './metrics.js';
+import { allowedBinds, BindStateReader } from './jobs/bind-state.js';
+import { createMetricsRegistry, registerTransportMetrics } from './metrics.js';
+import { RunProgressRepository } from './store/run-progress.repository.js';
 import { createApiServices, type EngineParts } from './services/index.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
@@ -154,9 +156,15 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       const limiterRedis = new Redis(config.redisUrl, { connectionName: `loa-${role}-rate-limit`, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000 });
       limiterRedis.on('error', () => undefined);
       stops.push(async () => limiterRedis.disconnect());
+      // Binds live in the workers: they publish them through Redis for /health and /metrics here.
+      const carrierBinds = new BindStateReader(redis, config.redisPrefix, allowedBinds(config.carriers));
+      const metrics = createMetricsRegistry();
+      const progress = new RunProgressRepository(store.db);
+      registerTransportMetrics(metrics, { transport: () => carrierBinds.read(), activeRunCounts: () => progress.activeRunCounts() });
       app = await buildApp({
         logger,
-        metrics: createMetricsRegistry(),
+        metrics,
+        carriers: carrierBinds,
         services,
         rateLimit: { ...config.rateLimit, redis: limiterRedis, nameSpace: `${config.redisPrefix}:rate-limit:` },
         audience: { audience: new AudienceRepository(store.db, store.pool), maxImportBytes: config.importMaxBytes },

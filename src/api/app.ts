@@ -8,7 +8,7 @@ import { authPlugin } from './auth.js';
 import { errorHandler, refuseNonFiniteNumbers } from './error-handler.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { campaignRoutes } from './routes/campaigns.js';
-import { healthRoutes, type HealthCheck } from './routes/health.js';
+import { healthRoutes, type CarrierBindsSource, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { registerRateLimit, type RateLimitSettings } from './rate-limit.js';
@@ -20,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   checks: readonly HealthCheck[];
   metrics: Registry;
+  /** Each carrier's binds for /health (degraded when one has none); absent: /health does not report carriers. */
+  carriers?: CarrierBindsSource;
   /**
    * What the /v1 routes call (createApiServices in src/services/index.ts); each resource's plugin
    * takes the services it needs. Without it the app serves /health, /metrics and /docs only.
@@ -52,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes(deps.checks, deps.metrics));
+  await app.register(healthRoutes(deps.checks, deps.metrics, deps.carriers));
   const services = deps.services;
   if (services) {
     await app.register(

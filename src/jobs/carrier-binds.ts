@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
-import { BindPool } from '../smpp/bind-pool.js';
+import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
+import { BindStatePublisher } from './bind-state.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
 import { ReceiptMaintenance } from './receipt-maintenance.js';
@@ -20,6 +21,22 @@ export interface CarrierBinds {
   stop(): Promise<void>;
 }
 
+/** Transport settings for every carrier's pool (tests shorten them; milliseconds throughout). */
+export type CarrierBindsOptions = Pick<BindPoolOptions, 'session' | 'faultPolicy' | 'leaseMs'> & {
+  /** How often the bind state is published for /health and /metrics (default 1000). */
+  publishEveryMs?: number;
+};
+
+/** The environment's transport settings (LOA_SMPP_*, LOA_NO_BIND_PAUSE_MS, LOA_SYSTEM_ERROR_LIMIT); a test's options win. */
+function fromConfig(config: Config): Pick<BindPoolOptions, 'session' | 'faultPolicy'> {
+  const transport = config.transport;
+  if (!transport) return {};
+  return {
+    session: { timeouts: { submitResponseMs: transport.submitResponseMs, probeResponseMs: transport.probeResponseMs } },
+    faultPolicy: { noBindTimeoutMs: transport.noBindPauseMs, systemErrorLimit: transport.systemErrorLimit },
+  };
+}
+
 /**
  * A worker's binds: one BindPool per carrier (leases in Redis keep every process together within
  * the carrier's bind limit), all receipts into one ReceiptWriter. Binds come up in the background,
@@ -30,6 +47,7 @@ export async function startCarrierBinds(deps: {
   redis: Redis;
   receiptStore: ReceiptRepository;
   logger: Logger;
+  options?: CarrierBindsOptions;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;
   const log = logger.child({ component: 'carrier-binds' });
@@ -47,6 +65,10 @@ export async function startCarrierBinds(deps: {
       prefix: config.redisPrefix,
       receiptSink: receipts,
       logger,
+      ...fromConfig(config),
+      ...(deps.options?.session ? { session: deps.options.session } : {}),
+      ...(deps.options?.faultPolicy ? { faultPolicy: deps.options.faultPolicy } : {}),
+      ...(deps.options?.leaseMs ? { leaseMs: deps.options.leaseMs } : {}),
     });
     pool.on('bound', () => {
       log.info({ carrier: id, binds: pool.boundCount, allowed: pool.allowedBinds }, 'carrier bound');
@@ -68,6 +90,15 @@ export async function startCarrierBinds(deps: {
   }
   maintenance.start();
   await Promise.all(CARRIER_IDS.map((id) => pools[id].start()));
+  const state = new BindStatePublisher({
+    redis,
+    prefix: config.redisPrefix,
+    owner: pools[CARRIER_IDS[0]].owner,
+    pools,
+    logger,
+    ...(deps.options?.publishEveryMs ? { everyMs: deps.options.publishEveryMs } : {}),
+  });
+  state.start();
 
   return {
     pools,
@@ -77,6 +108,7 @@ export async function startCarrierBinds(deps: {
     async stop() {
       stopping = true;
       await Promise.all(CARRIER_IDS.map((id) => pools[id].stop()));
+      await state.stop();
       await Promise.all([receipts.close(), lateResponses.close(), maintenance.stop()]);
     },
   };

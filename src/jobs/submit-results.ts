@@ -2,7 +2,9 @@ import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { PartOutcome } from '../smpp/submitter-types.js';
 import type { MessageRepository } from '../store/message.repository.js';
+import type { RunRepository } from '../store/run.repository.js';
 import type { ReceiptRepository, SubmittedMessage } from '../store/receipt.repository.js';
+import { CarrierFaultPause } from './carrier-fault-pause.js';
 import type { LateResponseTracker } from './engine-contract.js';
 
 /** The handle of one submitted part: which message row, which part of how many. */
@@ -16,6 +18,8 @@ export interface PartRef {
 export interface SubmitWrites {
   messages: Pick<MessageRepository, 'markFailed' | 'releaseSubmitting'>;
   receipts: Pick<ReceiptRepository, 'markSubmitted'>;
+  /** Pauses the run on a carrier fault (no bind, SMSC failing): see carrier-fault-pause.ts. */
+  runs?: Pick<RunRepository, 'setState'>;
 }
 
 interface Pending {
@@ -58,6 +62,7 @@ export class SubmitResultWriter {
   private readonly pressure: () => boolean;
   private busy = false;
   private again = false;
+  private readonly faults: CarrierFaultPause | null;
 
   constructor(
     private readonly runId: number,
@@ -77,6 +82,7 @@ export class SubmitResultWriter {
     this.maxBatch = options.maxBatch ?? 2000;
     this.onWritten = options.onWritten ?? (() => undefined);
     this.pressure = options.pressure ?? (() => false);
+    this.faults = writes.runs ? new CarrierFaultPause(runId, writes.runs, logger) : null;
     this.timer = setInterval(() => this.flush(), options.flushEveryMs ?? 50);
     this.timer.unref();
   }
@@ -94,6 +100,7 @@ export class SubmitResultWriter {
     }
     if (pending.outcomes[ref.part - 1] === undefined) pending.settled += 1;
     pending.outcomes[ref.part - 1] = outcome;
+    this.faults?.onOutcome(outcome);
     if (outcome.outcome === 'ambiguous' && outcome.late) {
       this.late.expect(this.carrier, outcome.late, { runId: this.runId, messageId: ref.messageId, part: ref.part });
     }
@@ -213,7 +220,7 @@ export class SubmitResultWriter {
   /** Writes everything decided; rejects if any write failed. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    await Promise.all([this.flush(), this.faults?.settled()]);
     if (this.error !== undefined) throw this.error;
   }
 }

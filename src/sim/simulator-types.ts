@@ -75,6 +75,8 @@ export interface SimulatorStats {
   queueFull: number;
   rejected: number;
   transientErrors: number;
+  /** submit_sm that arrived while the SMSC was silent (stopAnswering): never answered, never accepted. */
+  ignoredWhileSilent: number;
   notBound: number;
   receiptsSent: number;
   receiptsAcked: number;
@@ -113,6 +115,7 @@ export function emptyStats(): SimulatorStats {
     queueFull: 0,
     rejected: 0,
     transientErrors: 0,
+    ignoredWhileSilent: 0,
     notBound: 0,
     receiptsSent: 0,
     receiptsAcked: 0,

@@ -126,6 +126,11 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.options.tps = tps;
   }
 
+  /** Changes the temporary errors answered at random (e.g. an SMSC that recovers from ESME_RSYSERR). */
+  setTransientErrors(errors: ReadonlyArray<{ status: number; ratio: number }>): void {
+    this.options.transientErrors = errors;
+  }
+
   setLatency(latencyMs: Range): void {
     this.options.latencyMs = latencyMs;
   }
@@ -147,6 +152,19 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   resumeAnswering(): void {
     this.answering = true;
     this.dispatchReceipts();
+  }
+
+  /** Fault: silent (socket open, nothing answered, binds included) for `ms`, then answering again. */
+  goSilentFor(ms: number): Promise<void> {
+    this.stopAnswering();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.resumeAnswering();
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
   }
 
   /** Fault: writes a malformed PDU on every bound connection; returns how many got one. */
@@ -269,7 +287,10 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   }
 
   private onPdu(connection: Connection, pdu: SmppPdu): void {
-    if (!this.answering) return;
+    if (!this.answering) {
+      if (pdu.command === 'submit_sm') this.stats.ignoredWhileSilent += 1;
+      return;
+    }
     if (pdu.isResponse()) {
       this.responses.set(pdu.command, (this.responses.get(pdu.command) ?? 0) + 1);
       if (pdu.command === 'deliver_sm_resp' || pdu.command === 'generic_nack') this.onReceiptAck(connection, pdu);

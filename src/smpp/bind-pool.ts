@@ -7,6 +7,8 @@ import type { CarrierId, MessageIdFormat } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
+import type { CarrierFaultPolicy } from './submitter-types.js';
+import { newTransportCounters, type TransportCounters } from './transport-counters.js';
 import { SmppSession, type DeliverAck, type DeliverSm, type LateResponse, type SessionAlert, type SessionOptions } from './session.js';
 
 /** A delivery receipt as the rest of Loa sees it, whatever the carrier wrote. */
@@ -52,8 +54,10 @@ export interface BindPoolOptions {
   maxLocalBinds?: number;
   /** Identifies this process in the lease values. */
   owner?: string;
+  /** How long the carrier may fail before its runs stop (read by the Submitter over this pool). */
+  faultPolicy?: CarrierFaultPolicy;
   /** Passed to every session. */
-  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'maxUnackedDeliveries' | 'random'>;
+  session?: Pick<SessionOptions, 'timeouts' | 'reconnect' | 'writeHighWaterBytes' | 'maxUnackedDeliveries' | 'random' | 'clock'>;
 }
 
 interface Slot {
@@ -137,6 +141,8 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
   private acquiring: Promise<void> | null = null;
   private running = false;
   private sessionList: SmppSession[] = [];
+  /** Everything this process's binds of the carrier did (for /metrics). */
+  readonly counters: TransportCounters = newTransportCounters();
 
   constructor(private readonly options: BindPoolOptions) {
     super();
@@ -162,6 +168,10 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
 
   get carrierId(): CarrierId {
     return this.options.carrier.id;
+  }
+
+  get faultPolicy(): CarrierFaultPolicy | undefined {
+    return this.options.faultPolicy;
   }
 
   /** Binds the carrier allows across all processes. */
@@ -322,6 +332,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
         window: carrier.window,
         label: `${carrier.id}/${slot.index}`,
         ...this.options.session,
+        counters: this.counters,
       },
       this.options.logger,
     );
@@ -370,6 +381,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
       return;
     }
     const carrier = this.options.carrier.id;
+    this.counters.receipts += 1;
     const receivedAt = new Date();
     const raw = withoutControlCharacters(deliver.shortMessage.toString('latin1'));
     let parsed: ReturnType<typeof parseReceipt>;

@@ -1,3 +1,4 @@
+import type { TransportCounters } from './transport-counters.js';
 import { describeStatus } from './wire.js';
 
 export type BindType = 'transceiver' | 'transmitter' | 'receiver';
@@ -21,6 +22,12 @@ export interface LinkTimeouts {
   enquireLinkIntervalMs: number;
   /** enquire_link → enquire_link_resp; past it the connection is dropped and re-made. */
   enquireLinkResponseMs: number;
+  /**
+   * After a submit's response timeout the link stops taking submits and sends an enquire_link at
+   * once; unanswered within this, the connection is dropped and re-made (issue 9 item 8: a silent
+   * SMSC costs one window, not the several a 30 s enquire_link period would let through).
+   */
+  probeResponseMs: number;
   /** unbind → unbind_resp, and the socket close after it. */
   unbindMs: number;
   /** On a graceful close, how long outstanding submits may take to be answered before unbinding. */
@@ -33,6 +40,7 @@ export const DEFAULT_TIMEOUTS: LinkTimeouts = {
   submitResponseMs: 10_000,
   enquireLinkIntervalMs: 30_000,
   enquireLinkResponseMs: 10_000,
+  probeResponseMs: 3_000,
   unbindMs: 2_000,
   drainMs: 5_000,
 };
@@ -53,6 +61,13 @@ export interface LinkOptions {
    * PostgreSQL is away: the SMSC keeps the rest.
    */
   maxUnackedDeliveries?: number;
+  /**
+   * Monotonic milliseconds for the response, probe and enquire_link deadlines (default
+   * performance.now); tests inject one to drive long timeouts without waiting for them.
+   */
+  clock?: () => number;
+  /** Bumped for every submit result (shared by the carrier's links; see BindPool.counters). */
+  counters?: TransportCounters;
 }
 
 export const DEFAULT_MAX_UNACKED_DELIVERIES = 1000;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type LinkOptions } from './link-options.js';
 import { encodeDeliverSmResp, encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
+import { newTransportCounters, type TransportCounters } from './transport-counters.js';
 import { PduWindow } from './window.js';
 import { corkUntilNextTick, INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
@@ -64,7 +65,17 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private unacked = 0;
   private readPaused = false;
   private readonly maxUnacked: number;
+  private readonly counters: TransportCounters;
+  private readonly now: () => number;
   private rebindRequested = false;
+  /** A submit timed out and the enquire_link probe has not been answered yet: no submits meanwhile. */
+  private suspect = false;
+  /**
+   * The probe was answered but no submit since: one submit at a time until one is answered. An
+   * SMSC whose front end answers enquire_link while its core is stuck then costs one PDU per
+   * response timeout, not a window.
+   */
+  private probation = false;
   private closeReason: string | null = null;
   private openSettle: { resolve(): void; reject(error: Error): void } | null = null;
   private readonly closedPromise: Promise<string>;
@@ -78,6 +89,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     super();
     this.submits = new PduWindow(options.window, options.timeouts.submitResponseMs);
     this.maxUnacked = Math.max(1, options.maxUnackedDeliveries ?? DEFAULT_MAX_UNACKED_DELIVERIES);
+    this.counters = options.counters ?? newTransportCounters();
+    this.now = options.clock ?? (() => performance.now());
     this.logger = logger.child({ bindType: options.bindType });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -93,8 +106,19 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   /** Bound, able to submit, window not full, socket not backed up and being read (responses must come back). */
   get hasCapacity(): boolean {
     return (
-      this.state === 'bound' && this.options.bindType !== 'receiver' && !this.rebindRequested && !this.congested && !this.readPaused && !this.submits.isFull
+      this.state === 'bound' &&
+      this.options.bindType !== 'receiver' &&
+      !this.rebindRequested &&
+      !this.suspect &&
+      !this.congested &&
+      !this.readPaused &&
+      (this.probation ? this.submits.size === 0 : !this.submits.isFull)
     );
+  }
+
+  /** A submit timed out and the link waits for its enquire_link probe before taking more. */
+  get isSuspect(): boolean {
+    return this.suspect;
   }
 
   /** deliver_sm received and not answered yet (their receipts are on their way to PostgreSQL). */
@@ -148,8 +172,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
    * may have got it (ambiguous) or never saw it (unsent).
    */
   submit(message: SubmitSm): Promise<SubmitResult> {
-    if (this.state !== 'bound' || this.rebindRequested || this.options.bindType === 'receiver') return Promise.resolve(UNSENT_NOT_BOUND);
-    if (this.submits.isFull) return Promise.resolve(UNSENT_WINDOW_FULL);
+    if (this.state !== 'bound' || this.rebindRequested || this.suspect || this.options.bindType === 'receiver') return Promise.resolve(UNSENT_NOT_BOUND);
+    if (this.submits.isFull || (this.probation && this.submits.size > 0)) return Promise.resolve(UNSENT_WINDOW_FULL);
     if (message.shortMessage.length > MAX_SHORT_MESSAGE_OCTETS) {
       return Promise.resolve({ kind: 'unsent', reason: 'invalid', detail: `short_message of ${message.shortMessage.length} octets exceeds ${MAX_SHORT_MESSAGE_OCTETS}` });
     }
@@ -172,7 +196,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     socket.write(buffer);
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
-      this.submits.add(sequence, { sequence, settle: resolve }, performance.now());
+      this.submits.add(sequence, { sequence, settle: resolve }, this.now());
     });
   }
 
@@ -278,11 +302,15 @@ export class SmppLink extends EventEmitter<LinkEvents> {
   private onResponse(pdu: SmppPdu): void {
     const pending = this.submits.take(pdu.sequence_number);
     if (pending) {
+      this.probation = false;
       const status = pdu.command_status;
       if (status === STATUS.ESME_ROK) {
+        this.counters.submitted += 1;
         pending.settle({ kind: 'ok', messageId: typeof pdu.message_id === 'string' ? pdu.message_id : '' });
       } else {
         if (status === STATUS.ESME_RINVBNDSTS) this.requestRebind();
+        if (status === STATUS.ESME_RTHROTTLED) this.counters.throttled += 1;
+        else this.counters.refused += 1;
         pending.settle({ kind: 'error', status });
       }
       this.afterSubmitSettled();
@@ -295,6 +323,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       return;
     }
     if (pdu.command === 'submit_sm_resp' && this.timedOut.delete(pdu.sequence_number)) {
+      // Slow, not stuck: the full window again.
+      this.probation = false;
       const status = pdu.command_status;
       const late: LateResponse = {
         connection: this.connection,
@@ -388,7 +418,8 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     this.destroy(reason);
   }
 
-  private control(pdu: SmppPdu, timeoutMs: number): Promise<SmppPdu> {
+  /** `label` names it in the pending map (the sweep drops the connection for an unanswered periodic enquire_link). */
+  private control(pdu: SmppPdu, timeoutMs: number, label: string = pdu.command): Promise<SmppPdu> {
     const raw = this.raw;
     if (!raw) return Promise.reject(new Error('not connected'));
     return new Promise<SmppPdu>((resolve, reject) => {
@@ -403,25 +434,27 @@ export class SmppLink extends EventEmitter<LinkEvents> {
         reject(new Error(`${pdu.command} not sent: socket not writable`));
         return;
       }
-      this.controls.set(pdu.sequence_number, { command: pdu.command, deadline: performance.now() + timeoutMs, resolve, reject });
+      this.controls.set(pdu.sequence_number, { command: label, deadline: this.now() + timeoutMs, resolve, reject });
     });
   }
 
   private startSweeping(): void {
-    const { submitResponseMs, enquireLinkResponseMs, bindMs } = this.options.timeouts;
-    const period = Math.max(20, Math.min(500, submitResponseMs / 10, enquireLinkResponseMs / 10, bindMs / 10));
+    const { submitResponseMs, enquireLinkResponseMs, probeResponseMs, bindMs } = this.options.timeouts;
+    const period = Math.max(20, Math.min(500, submitResponseMs / 10, enquireLinkResponseMs / 10, probeResponseMs / 10, bindMs / 10));
     this.sweepTimer = setInterval(() => this.sweep(), period);
   }
 
   private sweep(): void {
-    const now = performance.now();
+    const now = this.now();
     const expired = this.submits.takeExpired(now);
     if (expired.length > 0) {
       this.logger.warn({ count: expired.length, timeoutMs: this.options.timeouts.submitResponseMs }, 'submit_sm_resp timed out; reporting ambiguous');
+      this.counters.ambiguous += expired.length;
       for (const pending of expired) {
         this.rememberTimedOut(pending.sequence, now);
         pending.settle({ kind: 'ambiguous', reason: 'response-timeout', connection: this.connection, sequence: pending.sequence });
       }
+      this.probe();
       this.afterSubmitSettled();
     }
     for (const [sequence, forgetAt] of this.timedOut) {
@@ -435,6 +468,37 @@ export class SmppLink extends EventEmitter<LinkEvents> {
       // While we do not read (receipts waiting for PostgreSQL) the answer may well be in our buffer.
       if (control.command === 'enquire_link' && !this.readPaused) this.destroy('enquire_link not answered in time');
     }
+  }
+
+  /**
+   * The first response timeout makes the connection suspect: offering its freed slots again would
+   * only feed a dead SMSC (each PDU then ending ambiguous). It takes nothing until an
+   * enquire_link, sent at once, is answered; unanswered, the connection is dropped (its
+   * outstanding PDUs become ambiguous) and the session binds again.
+   */
+  private probe(): void {
+    if (this.suspect || this.state !== 'bound') return;
+    this.suspect = true;
+    const timeoutMs = this.options.timeouts.probeResponseMs;
+    this.logger.warn({ timeoutMs }, 'submit response timed out; no more submits on this connection until it answers an enquire_link');
+    this.control(new smpp.PDU('enquire_link'), timeoutMs, 'enquire_link probe').then(
+      () => {
+        if (this.state !== 'bound' || !this.suspect) return;
+        this.suspect = false;
+        this.probation = true;
+        this.logger.info('enquire_link answered after a submit response timeout; submitting again, one at a time until a submit is answered');
+        this.emit('capacity');
+      },
+      (error: Error) => {
+        // While reading is paused (receipts waiting for PostgreSQL) the answer may be in our buffer:
+        // no capacity is offered until reading resumes anyway; the next timeout then probes again.
+        if (this.readPaused && this.state === 'bound') {
+          this.suspect = false;
+          return;
+        }
+        this.destroy(`enquire_link probe not answered within ${timeoutMs} ms after a submit response timeout (${error.message})`);
+      },
+    );
   }
 
   private rememberTimedOut(sequence: number, now: number): void {
@@ -536,6 +600,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     this.timers.clear();
     const lost = this.submits.takeAll();
     if (lost.length > 0) this.logger.warn({ count: lost.length, reason }, 'connection lost with submits outstanding; reporting them ambiguous');
+    this.counters.ambiguous += lost.length;
     for (const pending of lost) pending.settle(AMBIGUOUS_LOST);
     this.timedOut.clear();
     const controls = [...this.controls.values()];

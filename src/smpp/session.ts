@@ -5,6 +5,7 @@ import { backoffDelay } from './backoff.js';
 import { SmppLink } from './link.js';
 import { BindRefusedError, DEFAULT_TIMEOUTS, type BindType, type LinkTimeouts, type SmppEndpoint } from './link-options.js';
 import type { DeliverAck, DeliverSm, LateResponse, SubmitResult, SubmitSm } from './link-pdus.js';
+import type { TransportCounters } from './transport-counters.js';
 import { BIND_REFUSED_STATUSES, describeStatus } from './wire.js';
 
 export type { DeliverAck, DeliverSm, LateResponse, SmppEndpoint, SubmitResult, SubmitSm, LinkTimeouts };
@@ -48,6 +49,10 @@ export interface SessionOptions {
   writeHighWaterBytes?: number;
   /** deliver_sm waiting for their ack at which a connection stops reading (LinkOptions). */
   maxUnackedDeliveries?: number;
+  /** Bumped for every submit result on this session's connections. */
+  counters?: TransportCounters;
+  /** The links' clock for their deadlines (LinkOptions.clock). */
+  clock?: () => number;
   random?: () => number;
 }
 
@@ -248,6 +253,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           timeouts: this.timeouts,
           writeHighWaterBytes: this.options.writeHighWaterBytes ?? 256 * 1024,
           ...(this.options.maxUnackedDeliveries === undefined ? {} : { maxUnackedDeliveries: this.options.maxUnackedDeliveries }),
+          ...(this.options.counters === undefined ? {} : { counters: this.options.counters }),
+          ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
         },
         this.logger,
       );

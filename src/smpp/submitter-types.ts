@@ -33,11 +33,13 @@ export function submitSmFor(part: MessagePart, addressing: Addressing): SubmitSm
 }
 
 /**
- * Why parts were returned unsent: the engine aborted the run; no bind for noBindTimeoutMs; or the
+ * Why parts were returned unsent: the engine aborted the run; no bind for noBindTimeoutMs; the
  * SMSC answered a status whose action is `stop-run` (bad source address or TON: every further
- * message would fail the same way, so the rest of the run is not sent).
+ * message would fail the same way, so the rest of the run is not sent); or the SMSC answered
+ * ESME_RSYSERR to systemErrorLimit submits in a row (`smsc-failing`: it is not taking messages).
+ * `no-bind` and `smsc-failing` are carrier faults the engine pauses the run for (with `detail`).
  */
-export type StopReason = 'aborted' | 'no-bind' | 'stop-run';
+export type StopReason = 'aborted' | 'no-bind' | 'stop-run' | 'smsc-failing';
 
 export type PartOutcome =
   | { outcome: 'submitted'; ok: true; ambiguous: false; messageId: string; rawMessageId: string; attempts: number; session: string }
@@ -52,7 +54,15 @@ export type PartOutcome =
       /** With response-timeout: what a later 'late-response' event carries for this PDU. */
       late?: { connection: number; sequence: number };
     }
-  | { outcome: 'unsent'; ok: false; ambiguous: false; reason: StopReason; attempts: number };
+  | {
+      outcome: 'unsent';
+      ok: false;
+      ambiguous: false;
+      reason: StopReason;
+      attempts: number;
+      /** What a person reads about a carrier fault (no-bind, smsc-failing), e.g. in the run's status. */
+      detail?: string;
+    };
 
 export interface SubmitHooks<R> {
   /**
@@ -78,9 +88,19 @@ export interface RunSummary {
   throttled: number;
 }
 
+/** How long a carrier may fail before the runs on it stop (the carrier's transport policy, BindPool). */
+export interface CarrierFaultPolicy {
+  /** With no bound session this long while parts wait, they are returned `unsent` (reason no-bind). */
+  noBindTimeoutMs?: number;
+  /** ESME_RSYSERR answers in a row (no success between) after which runs stop (reason smsc-failing). */
+  systemErrorLimit?: number;
+}
+
 /** Where the submitter finds bound sessions: a BindPool, or one session. */
 export interface SessionSource {
   readonly sessions: readonly SmppSession[];
+  /** The carrier's policy; the Submitter's own options take precedence. */
+  readonly faultPolicy?: CarrierFaultPolicy;
   on(event: 'bound' | 'unbound', listener: () => void): unknown;
   off(event: 'bound' | 'unbound', listener: () => void): unknown;
 }

@@ -48,9 +48,11 @@ export type { Addressing, PartOutcome, RunSummary, SessionSource, StopReason, Su
  *   `'late-response'` `{ connection, sequence, messageId, status }`: with status 0 the engine may
  *   turn the row from `ambiguous` into `submitted` with that message id (normalised per the
  *   carrier's submit format), so its receipt can match. run() may have resolved long before.
- * - `unsent`: the PDU never left this process (run aborted, no bind for noBindTimeoutMs, or the
- *   run stopped after a `stop-run` status such as ESME_RINVSRCADR): the engine may put the row
- *   back to `queued` (and, for `stop-run`, pause the run until the configuration is fixed).
+ * - `unsent`: the PDU never left this process, or the SMSC refused it and it was not retried
+ *   (run aborted, no bind for noBindTimeoutMs, the run stopped after a `stop-run` status such as
+ *   ESME_RINVSRCADR, or `smsc-failing`: systemErrorLimit ESME_RSYSERR answers in a row): the
+ *   engine puts the row back to `queued`; for `no-bind` and `smsc-failing` the outcome's `detail`
+ *   says why and the engine pauses the run (src/jobs/carrier-fault-pause.ts).
  *
  * Parts of batches never handed to beforeSend (the run stopped or failed first) get no outcome:
  * they were never marked and stay `queued`. Rows marked `submitting` but not yet sent are at most
@@ -82,8 +84,16 @@ export interface SubmitterOptions {
   bucket?: Omit<TokenBucketOptions, 'rate'>;
   /** Parts already through beforeSend and waiting, above which the next batch is not prepared. Default: 2 × window. */
   prefetchParts?: number;
-  /** With no bound session this long, waiting parts are returned `unsent` (reason no-bind). */
+  /** With no bound session this long, waiting parts are returned `unsent` (reason no-bind). Default: the source's faultPolicy, else 60 s. */
   noBindTimeoutMs?: number;
+  /**
+   * ESME_RSYSERR answers in a row, over every bind and run of the carrier, after which every run
+   * stops (parts back `unsent`, reason smsc-failing): the status table says 0x08 counts towards
+   * pausing. Default: the source's faultPolicy, else 50.
+   */
+  systemErrorLimit?: number;
+  /** Monotonic milliseconds for the no-bind watchdog (default performance.now); tests drive it. */
+  clock?: () => number;
   logger: Logger;
 }
 
@@ -109,6 +119,8 @@ interface Run<R> {
   /** Parts queued or waiting for a retry (not in flight). */
   waiting: number;
   stopped: null | StopReason;
+  /** What a person reads about why (carrier faults). */
+  stopDetail: string | undefined;
   sourceDone: boolean;
   pendingHooks: Set<Promise<void>>;
   hookError: unknown;
@@ -139,6 +151,8 @@ export class Submitter {
   private wakeAt = Number.POSITIVE_INFINITY;
   private rotation = 0;
   private unboundSince: number | null = null;
+  /** ESME_RSYSERR answers since the last accepted submit. */
+  private systemErrors = 0;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly logger: Logger;
   private readonly onTopology = (): void => this.pump();
@@ -174,6 +188,7 @@ export class Submitter {
       unsettled: 0,
       waiting: 0,
       stopped: null,
+      stopDetail: undefined,
       sourceDone: false,
       pendingHooks: new Set(),
       hookError: undefined,
@@ -205,7 +220,7 @@ export class Submitter {
         const claimed = await hooks.beforeSend(batch);
         if (run.stopped) {
           // Marked `submitting` but stopped before sending: report them unsent so the engine requeues.
-          for (const part of claimed) this.settleNew(run, part, { outcome: 'unsent', ok: false, ambiguous: false, reason: run.stopped, attempts: 0 });
+          for (const part of claimed) this.settleNew(run, part, this.unsent(anyRun, 0));
           continue;
         }
         const now = performance.now();
@@ -283,7 +298,7 @@ export class Submitter {
           const item = this.queue[this.queueHead] as Item<unknown>;
           if (item.run.stopped) {
             this.dequeue();
-            this.settleWaiting(item, { outcome: 'unsent', ok: false, ambiguous: false, reason: item.run.stopped, attempts: item.attempts });
+            this.settleWaiting(item, this.unsent(item.run, item.attempts));
             continue;
           }
           const bind = this.pickBind();
@@ -373,6 +388,7 @@ export class Submitter {
   private onSubmitResult(item: Item<unknown>, bind: Bind, result: SubmitResult): void {
     switch (result.kind) {
       case 'ok':
+        this.systemErrors = 0;
         this.settle(item, {
           outcome: 'submitted',
           ok: true,
@@ -436,6 +452,11 @@ export class Submitter {
         break;
       case 'retry':
       case 'rebind':
+        if (status === STATUS.ESME_RSYSERR && this.countSystemError(status)) {
+          // Refused, so safe to send again: back in line, where the stopped run returns it unsent.
+          this.requeue(item, now);
+          return;
+        }
         // ESME_RINVBNDSTS: the link rebinds by itself; the SMSC refused the PDU, so resending is safe.
         if (item.attempts < this.retry.maxAttempts) {
           this.requeue(item, now + backoffDelay(item.attempts - 1, this.retry.backoff));
@@ -451,6 +472,18 @@ export class Submitter {
       this.logger.error({ status, meaning: meaning.description }, 'configuration error reported by the SMSC; stopping the run');
       this.stopRun(item.run, 'stop-run');
     }
+  }
+
+  /** Counts an ESME_RSYSERR; true once the limit is reached (every run has then been stopped). */
+  private countSystemError(status: number): boolean {
+    this.systemErrors += 1;
+    const limit = this.options.systemErrorLimit ?? this.source.faultPolicy?.systemErrorLimit ?? 50;
+    if (this.systemErrors < limit) return false;
+    const name = this.options.errorMeaning(status).name;
+    const detail = `${this.options.carrier} answered ${name} (0x${status.toString(16).padStart(2, '0')}) to ${this.systemErrors} submits in a row: the SMSC is failing`;
+    if (this.systemErrors === limit) this.logger.error({ systemErrors: this.systemErrors }, 'SMSC answers system errors only; stopping the runs on this carrier');
+    for (const run of this.runs) this.stopRun(run, 'smsc-failing', detail);
+    return true;
   }
 
   private settleLocalFailure(item: Item<unknown>, status: number): void {
@@ -510,9 +543,10 @@ export class Submitter {
     }, Math.max(1, Math.ceil(wakeIn)));
   }
 
-  private stopRun(run: Run<unknown>, reason: StopReason): void {
+  private stopRun(run: Run<unknown>, reason: StopReason, detail?: string): void {
     if (run.stopped) return;
     run.stopped = reason;
+    run.stopDetail = detail;
     this.logger.warn({ reason, waiting: run.waiting }, 'run stopped; parts not yet sent are returned unsent');
     const keep: Item<unknown>[] = [];
     const drop: Item<unknown>[] = [];
@@ -529,13 +563,21 @@ export class Submitter {
       this.retries.splice(i, 1);
       drop.push(item);
     }
-    for (const item of drop) this.settleWaiting(item, { outcome: 'unsent', ok: false, ambiguous: false, reason, attempts: item.attempts });
+    for (const item of drop) this.settleWaiting(item, this.unsent(run, item.attempts));
     this.notify(run);
+  }
+
+  /** The outcome of a part a stopped run did not send. */
+  private unsent(run: Run<unknown>, attempts: number): PartOutcome {
+    const reason = run.stopped ?? 'aborted';
+    return run.stopDetail === undefined
+      ? { outcome: 'unsent', ok: false, ambiguous: false, reason, attempts }
+      : { outcome: 'unsent', ok: false, ambiguous: false, reason, attempts, detail: run.stopDetail };
   }
 
   private startWatchdog(): void {
     if (this.watchdog) return;
-    const timeoutMs = this.options.noBindTimeoutMs ?? 60_000;
+    const timeoutMs = this.options.noBindTimeoutMs ?? this.source.faultPolicy?.noBindTimeoutMs ?? 60_000;
     this.watchdog = setInterval(
       () => {
         const bound = this.source.sessions.some((session) => session.isBound);
@@ -543,11 +585,12 @@ export class Submitter {
           this.unboundSince = null;
           return;
         }
-        const now = performance.now();
+        const now = (this.options.clock ?? performance.now.bind(performance))();
         this.unboundSince ??= now;
         if (now - this.unboundSince < timeoutMs) return;
         this.logger.error({ timeoutMs, waiting: this.waiting }, 'no bound session; returning waiting parts unsent');
-        for (const run of this.runs) this.stopRun(run, 'no-bind');
+        const detail = `no bind to ${this.options.carrier} for ${Math.round(now - this.unboundSince)} ms (limit ${timeoutMs} ms)`;
+        for (const run of this.runs) this.stopRun(run, 'no-bind', detail);
       },
       Math.max(50, Math.min(1_000, timeoutMs / 4)),
     );

@@ -26,9 +26,20 @@ describe('loa service process', () => {
     const started = await sut.waitForLog((line) => line.msg === 'loa started');
     const bound = await sut.waitForLog((line) => line.component === 'carrier-binds' && line.carriers === 3);
     expect(bound).toMatchObject({ simulated: true, binds: { viettel: 1, vnpt: 1, mobifone: 1 } });
-    const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true } } });
+    // The worker publishes its binds through Redis (src/jobs/bind-state.ts): ok once all are seen.
+    let health: unknown;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const response = await fetch(`http://127.0.0.1:${String(started.port)}/health`);
+      expect(response.status).toBe(200);
+      health = await response.json();
+      if ((health as { status: string }).status === 'ok') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const carrier = { bound: 2, allowed: 2, workers: 1 };
+    expect(health).toEqual({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true } }, carriers: { viettel: carrier, vnpt: carrier, mobifone: carrier } });
+    const metrics = await (await fetch(`http://127.0.0.1:${String(started.port)}/metrics`)).text();
+    expect(metrics).toMatch(/^loa_carrier_binds\{carrier="viettel",service="loa"\} 2$/m);
+    expect(metrics).toMatch(/^loa_carrier_binds_allowed\{carrier="mobifone",service="loa"\} 2$/m);
 
     const applied = await database.store.pool.query<{ count: string }>('SELECT count(*) FROM schema_migrations');
     expect(Number(applied.rows[0]?.count)).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../../src/config.js';
 import { contentHash, validateCampaign } from '../../src/domain/campaign.js';
 import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
-import { startCarrierBinds, type CarrierBinds } from '../../src/jobs/carrier-binds.js';
+import { startCarrierBinds, type CarrierBinds, type CarrierBindsOptions } from '../../src/jobs/carrier-binds.js';
 import { startEngine, type Engine, type EngineOptions } from '../../src/jobs/engine.js';
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createRedis } from '../../src/jobs/redis.js';
@@ -28,13 +28,22 @@ export interface EngineFixture {
   engine: Engine;
   redis: Redis;
   prefix: string;
+  /** The configuration the binds and the engine run with. */
+  config: Config;
   stop(): Promise<void>;
 }
 
 /** Three simulated SMSCs, a worker's binds to them, and the engine, on a test database and Redis prefix. */
 export async function startEngineFixture(
   store: Store,
-  options: { sim?: (carrier: CarrierId) => Partial<SmscSimulatorOptions>; binds?: number; window?: number; engine?: EngineOptions } = {},
+  options: {
+    sim?: (carrier: CarrierId) => Partial<SmscSimulatorOptions>;
+    binds?: number;
+    window?: number;
+    engine?: EngineOptions;
+    /** Transport settings of the binds (timeouts, reconnect, fault policy). */
+    carrierBinds?: CarrierBindsOptions;
+  } = {},
 ): Promise<EngineFixture> {
   const sims = {} as Record<CarrierId, SmscSimulator>;
   for (const id of CARRIER_IDS) {
@@ -53,7 +62,7 @@ export async function startEngineFixture(
   ) as Config['carriers'];
   const config = { carriers, redisPrefix: prefix, carriersSource: 'file', receipts: { windowMs: 7 * 24 * 3_600_000, retentionDays: null } } as Config;
   const receipts = new ReceiptRepository(store.db, store.pool);
-  const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger: testLogger });
+  const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger: testLogger, ...(options.carrierBinds ? { options: options.carrierBinds } : {}) });
   const start = Date.now();
   while (CARRIER_IDS.some((id) => binds.pools[id].boundCount < (options.binds ?? 2))) {
     if (Date.now() - start > 10_000) throw new Error('binds did not come up');
@@ -76,6 +85,7 @@ export async function startEngineFixture(
     engine,
     redis,
     prefix,
+    config,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -7,7 +7,21 @@ export interface HealthCheck {
   check(): Promise<void>;
 }
 
+/** Each carrier's binds over every worker (published through Redis: src/jobs/bind-state.ts). */
+export interface CarrierBindsSource {
+  read(): Promise<{ carriers: Record<string, { bound: number; allowed: number; workers: number }> }>;
+}
+
 const CHECK_TIMEOUT_MS = 2000;
+
+function withinTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function runCheck(check: HealthCheck): Promise<{ name: string; ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -27,7 +41,15 @@ async function runCheck(check: HealthCheck): Promise<{ name: string; ok: boolean
 const healthResponse = {
   type: 'object',
   properties: {
-    status: { enum: ['ok', 'unavailable'] },
+    status: { enum: ['ok', 'degraded', 'unavailable'] },
+    carriers: {
+      type: 'object',
+      description: 'Binds up now over every worker / binds the carrier allows; a carrier with none makes the status degraded',
+      additionalProperties: {
+        type: 'object',
+        properties: { bound: { type: 'integer' }, allowed: { type: 'integer' }, workers: { type: 'integer' } },
+      },
+    },
     checks: {
       type: 'object',
       additionalProperties: {
@@ -38,22 +60,29 @@ const healthResponse = {
   },
 } as const;
 
-export function healthRoutes(checks: readonly HealthCheck[], metrics: Registry) {
+/**
+ * GET /health: 503 `unavailable` when PostgreSQL or Redis fails (the API cannot work); 200
+ * `degraded` when a carrier has no bind (an SMSC is down: restarting the API would not help);
+ * 200 `ok` otherwise.
+ */
+export function healthRoutes(checks: readonly HealthCheck[], metrics: Registry, carriers?: CarrierBindsSource) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.get(
       '/health',
       {
         schema: {
-          summary: 'Liveness and dependencies: 503 names the dependency that failed',
+          summary: 'Liveness and dependencies: 503 names the dependency that failed; degraded (200) names no carrier bind',
           tags: ['operations'],
           response: { 200: healthResponse, 503: healthResponse },
         },
       },
       async (_request, reply) => {
-        const results = await Promise.all(checks.map(runCheck));
+        const [results, binds] = await Promise.all([Promise.all(checks.map(runCheck)), carriers ? withinTimeout(carriers.read()).catch(() => null) : null]);
         const ok = results.every((r) => r.ok);
         const byName = Object.fromEntries(results.map(({ name, ...rest }) => [name, rest]));
-        return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: byName });
+        if (!ok) return reply.status(503).send({ status: 'unavailable', checks: byName, ...(binds ? { carriers: binds.carriers } : {}) });
+        const unbound = binds ? Object.values(binds.carriers).some((carrier) => carrier.bound === 0) : false;
+        return reply.status(200).send({ status: unbound ? 'degraded' : 'ok', checks: byName, ...(binds ? { carriers: binds.carriers } : {}) });
       },
     );
     app.get(
