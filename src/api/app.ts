@@ -11,6 +11,8 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { runRoutes } from './routes/runs.js';
+import { loudspeakerPollRoutes } from './routes/loudspeakers-poll.js';
+import { loudspeakerRoutes } from './routes/loudspeakers.js';
 import { screenPollRoutes } from './routes/screens-poll.js';
 import { screenRoutes } from './routes/screens.js';
 
@@ -62,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (screens) {
           await v1.register(screenRoutes(screens.registry, screens.playlists));
           await v1.register(screenPollRoutes(screens.registry, screens.playlists, screens.changes, { maxWaitSeconds: screens.maxWaitSeconds }));
+          await v1.register(loudspeakerRoutes(screens.loudspeakers, screens.audio));
+          await v1.register(loudspeakerPollRoutes(screens.loudspeakers, screens.playlists, screens.changes, { maxWaitSeconds: screens.maxWaitSeconds }));
         }
       },
       { prefix: '/v1' },
