@@ -159,7 +159,7 @@ export function scheduleDay(dayStart: number, device: AirtimeDevice, items: read
   for (const item of normal) {
     for (let play = 0; play < item.repetitions; play += 1) {
       const need = item.ms + GAP_MS;
-      const candidates = rooms.filter((room) => room.end - room.start - room.used >= need && room.start < item.validTo && room.end > item.validFrom && room.end - Math.max(room.start, item.validFrom) >= need);
+      const candidates = rooms.filter((room) => room.end - room.start - room.used >= need && Math.min(room.end, item.validTo) - Math.max(room.start, item.validFrom) >= need);
       if (candidates.length === 0) {
         unplaced.set(item.id, (unplaced.get(item.id) ?? 0) + 1);
         continue;
@@ -179,6 +179,11 @@ export function scheduleDay(dayStart: number, device: AirtimeDevice, items: read
     for (const { item } of room.placed) {
       // An item valid only from mid-window starts no earlier than its validity.
       const start = Math.max(Math.round(cursor), item.validFrom);
+      // Spacing can push a late play past its item's end: it is then not aired, and said so.
+      if (start + item.ms > item.validTo) {
+        unplaced.set(item.id, (unplaced.get(item.id) ?? 0) + 1);
+        continue;
+      }
       slots.push({ item: item.id, start, ms: item.ms, priority: 'normal' });
       cursor = start + item.ms + GAP_MS + spacing;
     }
