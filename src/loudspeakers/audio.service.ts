@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../errors.js';
+import { UnavailableError, ValidationError } from '../errors.js';
+import { AudioToolError } from './audio-tools.js';
 import type { AudioClipRepository } from '../store/audio-clip.repository.js';
 import { AudioRejected, type SpeechRenderer } from './speech-renderer.js';
 import { speechText } from './speech-engine.js';
@@ -42,7 +43,7 @@ export class AudioService {
   }
 
   private async renderSpeech(hash: string, text: string, voice: string): Promise<ClipRef> {
-    const rendered = await this.deps.renderer.speak(text, voice);
+    const rendered = await this.deps.renderer.speak(text, voice).catch(unavailable);
     await this.deps.clips.put({ hash, content_type: rendered.contentType, bytes: rendered.bytes, duration_ms: rendered.durationMs, source: 'speech', text: speechText(text) });
     return { hash, durationMs: rendered.durationMs };
   }
@@ -57,7 +58,7 @@ export class AudioService {
       rendered = await this.deps.renderer.upload(bytes);
     } catch (error) {
       if (error instanceof AudioRejected) throw new ValidationError(error.message, [{ path: 'body', message: error.message }]);
-      throw error;
+      return unavailable(error);
     }
     await this.deps.clips.put({ hash, content_type: rendered.contentType, bytes: rendered.bytes, duration_ms: rendered.durationMs, source: 'upload', text: null });
     return { hash, durationMs: rendered.durationMs, cached: false };
@@ -72,4 +73,10 @@ export class AudioService {
     const clip = await this.deps.clips.get(hash);
     return clip ? { bytes: clip.bytes, contentType: clip.content_type } : undefined;
   }
+}
+
+/** The audio tools missing or broken on this machine: the service is unavailable, not the input wrong. */
+function unavailable(error: unknown): never {
+  if (error instanceof AudioToolError) throw new UnavailableError(`audio cannot be rendered here: ${error.message}`);
+  throw error;
 }

@@ -149,6 +149,10 @@ describe('loudspeakers API', () => {
       const notAudio = await app.inject({ method: 'POST', url: '/v1/loudspeakers/audio', headers: { ...admin(), 'content-type': 'application/octet-stream' }, payload: Buffer.from('ID3 not really an mp3') });
       expect(notAudio.statusCode, notAudio.body).toBe(400);
       expect(notAudio.json<{ message: string }>().message).toMatch(/WAV/);
+      const broken = wav(3, 0.5).subarray(0, 60);
+      broken.writeUInt32LE(10_000_000, 40); // says it holds far more than it does
+      const truncated = await app.inject({ method: 'POST', url: '/v1/loudspeakers/audio', headers: { ...admin(), 'content-type': 'audio/wav' }, payload: broken });
+      expect(truncated.statusCode, truncated.body).toBe(400);
       const silent = await app.inject({ method: 'POST', url: '/v1/loudspeakers/audio', headers: { ...admin(), 'content-type': 'audio/wav' }, payload: wav(3, 0) });
       expect(silent.statusCode, silent.body).toBe(400);
       expect(silent.json<{ message: string }>().message).toMatch(/silent/);
