@@ -7,7 +7,7 @@ import { buildApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import type { ApiServices } from '../../src/services/index.js';
-import { campaignYaml } from '../factories.js';
+import { audienceCsv, campaignYaml } from '../factories.js';
 import { expectOneLine, runLoa } from '../helpers/cli.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
@@ -91,12 +91,23 @@ describe('loa speak, loa loudspeakers, loa validate (loudspeakers)', () => {
     expect(bad.stderr).toContain('--airtime: "5h30" is not a window');
   });
 
-  it('validate shows each loudspeaker item with its length, and refuses text and audio together', async () => {
+  it('validate and preview show each loudspeaker item with its length; text and audio together are refused', async () => {
     const good = join(work, 'good.yaml');
     writeFileSync(good, campaignYaml({ id: 'an-binh-loa', loudspeakers: [{ targets: { areas: { commune: ['31117'] } }, text: NOTICE, repetitions: 3 }] }));
     const ok = await runLoa(['validate', good], { LOA_LANG: 'en' });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/loudspeakers:\n {4}"Xã An Bình thông báo: .*…", \d+\.\d s, 3× a day, to commune 31117/);
+
+    const audience = join(work, 'audience.csv');
+    writeFileSync(audience, audienceCsv([{ msisdn: '0912345678' }, { msisdn: '0987654321' }]));
+    const preview = await runLoa(['preview', good, '--audience', audience, '--json']);
+    expect(preview.code, preview.stderr).toBe(0);
+    const [item] = (JSON.parse(preview.stdout) as { loudspeakers: Array<{ index: number; durationMs: number; repetitions: number; dailySeconds: number }> }).loudspeakers;
+    expect(item).toMatchObject({ index: 0, repetitions: 3 });
+    expect(item!.durationMs).toBeGreaterThan(3000);
+    expect(item!.dailySeconds).toBeCloseTo((item!.durationMs * 3) / 1000, 1);
+    const previewText = await runLoa(['preview', good, '--audience', audience], { LOA_LANG: 'vi' });
+    expect(previewText.stdout).toMatch(/loa truyền thanh:\n {4}"Xã An Bình .*", \d+\.\d giây, 3 lần\/ngày, tới commune 31117/);
 
     const both = join(work, 'both.yaml');
     writeFileSync(both, campaignYaml({ id: 'an-binh-loa', loudspeakers: [{ targets: { ids: ['a'] }, text: NOTICE, audio: 'a'.repeat(64) }] }));
