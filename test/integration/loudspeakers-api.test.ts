@@ -227,6 +227,21 @@ describe('loudspeakers API', () => {
     });
   });
 
+  describe('run control', () => {
+    it('an operator’s cancel takes the run’s broadcasts off the loudspeakers at once, waking the long-poll', async () => {
+      const runId = await launch('an-binh-cancel', { loudspeakers: [{ targets: { ids: ['an-binh-ap-2'] }, text: 'Thông báo sẽ bị hủy.', repetitions: 1 }] });
+      const before = await schedule('an-binh-ap-2');
+      expect(before.slots.some((slot) => slot.runId === runId)).toBe(true);
+      const held = app.inject({ method: 'GET', url: '/v1/loudspeakers/an-binh-ap-2/playlist?wait=20', headers: { ...speakerAuth('an-binh-ap-2'), 'if-none-match': `"${before.version}"` } });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const cancelled = await app.inject({ method: 'POST', url: `/v1/runs/${runId}/cancel`, headers: admin() });
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      const after = (await held).json<LoudspeakerSchedule>();
+      expect(after.version).not.toBe(before.version);
+      expect(after.slots.some((slot) => slot.runId === runId)).toBe(false);
+    });
+  });
+
   describe('token isolation', () => {
     it('a loudspeaker token reads only its own loudspeaker; a screen token and an API key read none', async () => {
       const cases = [
