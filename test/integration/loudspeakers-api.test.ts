@@ -1,9 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { simulatorCarriers } from '../../src/config.js';
 import { wallTimeOf } from '../../src/domain/time-zone.js';
+import { decodeOpus, levelsOf, withScratch } from '../../src/loudspeakers/audio-tools.js';
 import { createRunStatusReader } from '../../src/jobs/engine.js';
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import type { LoudspeakerSchedule } from '../../src/loudspeakers/loudspeaker-adapter.js';
@@ -161,6 +164,13 @@ describe('loudspeakers API', () => {
       const clip = quiet.json<{ hash: string; durationMs: number }>();
       expect(clip.durationMs).toBeGreaterThan(2900);
       expect(clip.durationMs).toBeLessThan(3200);
+      // Normalised: the quiet tone (−43 dBFS RMS) comes back near the −18 dBFS target, decoded from the stored Opus.
+      const stored = await app.inject({ method: 'GET', url: `/v1/loudspeakers/audio/${clip.hash}`, headers: admin() });
+      expect(await rmsDbOfOpus(stored.rawPayload)).toBeGreaterThan(-21);
+      // Bodies past fastify's 1 MB default are taken (a minute of WAV is 2.6 MB).
+      const minute = await app.inject({ method: 'POST', url: '/v1/loudspeakers/audio', headers: { ...admin(), 'content-type': 'audio/wav' }, payload: wav(60, 0.3) });
+      expect(minute.statusCode, minute.body).toBe(201);
+      expect(minute.json<{ durationMs: number }>().durationMs).toBeGreaterThan(59_000);
     });
   });
 
@@ -303,6 +313,15 @@ describe('loudspeakers API', () => {
     });
   });
 });
+
+/** RMS level (dBFS) of an Ogg Opus clip, decoded with opusdec and measured with sox. */
+async function rmsDbOfOpus(bytes: Buffer): Promise<number> {
+  return withScratch(async (dir) => {
+    await writeFile(join(dir, 'clip.opus'), bytes);
+    await decodeOpus(join(dir, 'clip.opus'), join(dir, 'clip.wav'));
+    return (await levelsOf(join(dir, 'clip.wav'))).rmsDb;
+  });
+}
 
 /** A mono 16-bit 22.05 kHz WAV of `seconds` of a 440 Hz tone at `amplitude` (0–1). */
 function wav(seconds: number, amplitude: number): Buffer {
