@@ -422,6 +422,7 @@ export const en: Record<MessageKey, string> = {
   'loudspeakers.add.airtime': 'a daily airtime window in local time, e.g. 05:30-06:30 (repeat for more)',
   'loudspeakers.add.blackout': 'a daily window it must stay silent, e.g. 07:00-11:00 for school hours or 21:00-05:00 for the night (repeat)',
   'loudspeakers.add.pollInterval': 'seconds between schedule polls (default 60)',
+  'loudspeakers.add.pushUrl': 'URL the schedule is pushed to (IP/4G controllers that do not poll)',
   'loudspeakers.add.badWindow': '{option}: "{value}" is not a window HH:MM-HH:MM (e.g. 05:30-06:30)',
   'loudspeakers.list.description': 'registered loudspeaker clusters, their windows and status (online, offline)',
   'loudspeakers.token.description': 'issue a new token for a loudspeaker cluster; the old one stops working at once',

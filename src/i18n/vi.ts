@@ -424,6 +424,7 @@ export const vi = {
   'loudspeakers.add.airtime': 'một khung giờ phát hằng ngày theo giờ địa phương, ví dụ 05:30-06:30 (lặp lại để thêm)',
   'loudspeakers.add.blackout': 'một khung giờ phải im lặng, ví dụ 07:00-11:00 giờ học hoặc 21:00-05:00 ban đêm (lặp lại)',
   'loudspeakers.add.pollInterval': 'số giây giữa hai lần hỏi lịch phát (mặc định 60)',
+  'loudspeakers.add.pushUrl': 'URL nhận lịch phát được đẩy tới (bộ điều khiển IP/4G không tự hỏi)',
   'loudspeakers.add.badWindow': '{option}: "{value}" không phải khung giờ HH:MM-HH:MM (ví dụ 05:30-06:30)',
   'loudspeakers.list.description': 'các cụm loa đã đăng ký, khung giờ và trạng thái (trực tuyến, mất kết nối)',
   'loudspeakers.token.description': 'cấp mã truy cập mới cho một cụm loa; mã cũ hết hiệu lực ngay',

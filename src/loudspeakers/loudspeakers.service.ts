@@ -32,6 +32,8 @@ export interface NewLoudspeakerInput {
   blackout?: DailyWindow[];
   timeZone?: string;
   pollInterval?: number;
+  /** A controller that takes pushes: its schedule is POSTed, signed, whenever it changes. */
+  pushUrl?: string;
 }
 
 export interface LoudspeakerView {
@@ -47,6 +49,8 @@ export interface LoudspeakerView {
   blackout: DailyWindow[];
   timeZone: string;
   pollInterval: number;
+  pushUrl: string | null;
+  pushedVersion: number | null;
   version: number;
   lastSeen: string | null;
   status: 'online' | 'offline' | 'never';
@@ -90,6 +94,8 @@ export class LoudspeakerService {
       blackout: screen.blackout,
       timeZone: screen.time_zone,
       pollInterval: screen.poll_interval,
+      pushUrl: screen.push_url,
+      pushedVersion: screen.pushed_version,
       version: screen.version,
       lastSeen: screen.last_seen?.toISOString() ?? null,
       status: screenStatus(screen.last_seen, screen.poll_interval, this.now()),
@@ -115,6 +121,7 @@ export class LoudspeakerService {
       ...(input.hamlet !== undefined ? { hamlet: input.hamlet } : {}),
       ...(input.location !== undefined ? { location: input.location } : {}),
       ...(input.timeZone !== undefined ? { timeZone: input.timeZone } : {}),
+      ...(input.pushUrl !== undefined ? { pushUrl: input.pushUrl } : {}),
     };
     const { token } = await this.deps.registry.add(registered, actor);
     return { loudspeaker: this.view((await this.deps.screens.get(input.id))!), token };

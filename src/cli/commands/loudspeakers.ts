@@ -15,6 +15,7 @@ interface AddOptions {
   airtime: string[];
   blackout?: string[];
   pollInterval?: string;
+  pushUrl?: string;
   json?: boolean;
 }
 
@@ -51,6 +52,7 @@ export function register(program: Command, t: Translate): void {
     .option('--location <text>', t('loudspeakers.add.location'))
     .option('--tag <tag>', t('loudspeakers.add.tag'), collect)
     .option('--poll-interval <seconds>', t('loudspeakers.add.pollInterval'))
+    .option('--push-url <url>', t('loudspeakers.add.pushUrl'))
     .option('--json', t('option.json'))
     .action(async (options: AddOptions) => {
       const { api, t: tr } = cliContext();
@@ -65,6 +67,7 @@ export function register(program: Command, t: Translate): void {
         ...(options.location ? { location: options.location } : {}),
         ...(options.tag ? { tags: options.tag } : {}),
         ...(options.pollInterval ? { pollInterval: Number(options.pollInterval) } : {}),
+        ...(options.pushUrl ? { pushUrl: options.pushUrl } : {}),
       };
       const result = await api.post<{ loudspeaker: LoudspeakerView; token: string }>('/v1/loudspeakers', { body });
       if (options.json) return printJson(result);
