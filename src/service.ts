@@ -145,7 +145,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       stops.push(async () => services.screens?.playlists.stop());
       if (services.screens) {
         const pushes = new PushDispatcher(
-          { screens: new ScreenRepository(store.db), playlists: services.screens.playlists, changes: playlistChanges, redis, logger },
+          { screens: new ScreenRepository(store.db), playlists: services.screens.playlists, changes: playlistChanges, redis, logger, loudspeakers: services.screens.loudspeakers },
           { leasePrefix: config.redisPrefix },
         );
         pushes.start();

@@ -13,6 +13,8 @@ import { keyRoutes } from './routes/keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { registerRateLimit, type RateLimitSettings } from './rate-limit.js';
 import { runRoutes } from './routes/runs.js';
+import { loudspeakerPollRoutes } from './routes/loudspeakers-poll.js';
+import { loudspeakerRoutes } from './routes/loudspeakers.js';
 import { screenPollRoutes } from './routes/screens-poll.js';
 import { screenRoutes } from './routes/screens.js';
 
@@ -72,6 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (screens) {
           await v1.register(screenRoutes(screens.registry, screens.playlists));
           await v1.register(screenPollRoutes(screens.registry, screens.playlists, screens.changes, { maxWaitSeconds: screens.maxWaitSeconds }));
+          await v1.register(loudspeakerRoutes(screens.loudspeakers, screens.audio));
+          await v1.register(loudspeakerPollRoutes(screens.loudspeakers, screens.playlists, screens.changes, { maxWaitSeconds: screens.maxWaitSeconds }));
         }
       },
       { prefix: '/v1' },

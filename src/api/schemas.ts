@@ -118,6 +118,18 @@ export const runStatus = {
         byScreen: { type: 'array', items: { type: 'object', properties: { screenId: { type: 'string' }, plays: { type: 'integer' }, seconds: { type: 'number' } } } },
       },
     },
+    loudspeakers: {
+      type: 'object',
+      description: 'proof of broadcast on commune loudspeakers: broadcasts and minutes (summed play lengths) per commune',
+      properties: {
+        broadcasts: { type: 'integer' },
+        minutes: { type: 'number' },
+        byCommune: {
+          type: 'array',
+          items: { type: 'object', properties: { province: { type: ['string', 'null'] }, commune: { type: ['string', 'null'] }, broadcasts: { type: 'integer' }, minutes: { type: 'number' } } },
+        },
+      },
+    },
     asOf: { ...isoTime, description: 'when these counts were read: late receipts may still move ambiguous/unknown' },
   },
 } as const;

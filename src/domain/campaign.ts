@@ -45,6 +45,18 @@ export interface ScreenItem {
   duration: number;
 }
 
+/** One `loudspeakers:` item (issue 11): exactly one of `text` (read out) and `audio` (an uploaded clip's sha256). */
+export interface LoudspeakerItem {
+  targets: { ids?: string[]; tags?: string[]; areas?: { province?: string[]; commune?: string[]; hamlet?: string[] } };
+  text?: string;
+  audio?: string;
+  voice: 'vi' | 'vi-vn-x-central' | 'vi-vn-x-south';
+  /** Broadcasts per day; urgent: times repeated at once. */
+  repetitions: number;
+  /** ISO 8601 duration from the run's start; default the campaign's validity. */
+  validity?: string;
+}
+
 export interface Campaign {
   id: string;
   name: string;
@@ -69,6 +81,8 @@ export interface Campaign {
   /** ISO 8601 duration. */
   validity: string;
   screens: ScreenItem[];
+  /** Absent rather than empty by default, so campaigns written before issue 11 keep their content hash. */
+  loudspeakers?: LoudspeakerItem[];
 }
 
 /**
@@ -118,6 +132,7 @@ export const CAMPAIGN_ISSUE_KEYS = [
   'rruleBadValue',
   'rruleNoFreq',
   'rruleCountUntil',
+  'loudspeakerTextOrAudio',
 ] as const;
 export type CampaignIssueKey = (typeof CAMPAIGN_ISSUE_KEYS)[number];
 export type IssueParams = Readonly<Record<string, string | number>>;
@@ -291,6 +306,13 @@ function semanticIssues(data: unknown): RawIssue[] {
   }
 
   if (isRecord(data.schedule)) issues.push(...scheduleIssues(data.schedule));
+  if (Array.isArray(data.loudspeakers)) {
+    data.loudspeakers.forEach((item, index) => {
+      if (isRecord(item) && (item.text === undefined) === (item.audio === undefined)) {
+        issues.push({ segments: ['loudspeakers', index], message: 'needs exactly one of text (read out) and audio (an uploaded recording)', key: 'loudspeakerTextOrAudio' });
+      }
+    });
+  }
   return issues;
 }
 

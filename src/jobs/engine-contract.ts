@@ -53,6 +53,8 @@ export interface RunStatus {
   communes: Array<{ province: string | null; commune: string | null; counts: Partial<Record<MessageState, number>> }>;
   /** Proof of play on screens: this run's plays per screen, and the campaign's plays over all its runs. */
   screens: { plays: number; seconds: number; campaignPlays: number; byScreen: Array<{ screenId: string; plays: number; seconds: number }> };
+  /** Proof of broadcast on commune loudspeakers (issue 11): broadcasts and minutes per commune, from plays. */
+  loudspeakers?: { broadcasts: number; minutes: number; byCommune: Array<{ province: string | null; commune: string | null; broadcasts: number; minutes: number }> };
   /** When these counts were read: late responses and receipts may still move ambiguous/unknown after completion. */
   asOf: string;
 }

@@ -23,7 +23,7 @@ export class RunStatusService implements RunStatusReader {
       /** Segments/s the carrier grants (the ETA when nothing was sent in the last 10 s). */
       grantedTps: (carrier: CarrierId) => number;
       /** Proof of play (plays is indexed by item, playlist_items by run). */
-      plays: Pick<ScreenRepository, 'playCounts' | 'campaignPlayCount'>;
+      plays: Pick<ScreenRepository, 'playCounts' | 'campaignPlayCount'> & Partial<Pick<ScreenRepository, 'broadcastsByCommune'>>;
     },
   ) {}
 
@@ -32,12 +32,13 @@ export class RunStatusService implements RunStatusReader {
     const loaded = await this.deps.runs.getWithVersion(runId);
     if (!loaded) return undefined;
     const { run } = loaded;
-    const [rows, communes, recent, plays, campaignPlays] = await Promise.all([
+    const [rows, communes, recent, plays, campaignPlays, broadcasts] = await Promise.all([
       this.deps.counts.byCarrierAndState(runId),
       this.deps.counts.byCommune(runId),
       this.deps.counts.submittedSince(runId, RATE_WINDOW_SECONDS),
       this.deps.plays.playCounts(runId),
       this.deps.plays.campaignPlayCount(loaded.campaignId),
+      this.deps.plays.broadcastsByCommune?.(runId) ?? Promise.resolve([]),
     ]);
     const totals = zeroCounts();
     const perCarrier = new Map<CarrierId, { counts: Record<MessageState, number>; waitingSegments: number }>();
@@ -90,6 +91,11 @@ export class RunStatusService implements RunStatusReader {
         seconds: plays.reduce((n, screen) => n + screen.seconds, 0),
         campaignPlays,
         byScreen: plays.map(({ screenId, plays: count, seconds }) => ({ screenId, plays: count, seconds })),
+      },
+      loudspeakers: {
+        broadcasts: broadcasts.reduce((n, commune) => n + commune.broadcasts, 0),
+        minutes: broadcasts.reduce((n, commune) => n + commune.minutes, 0),
+        byCommune: broadcasts,
       },
       asOf,
     };

@@ -24,7 +24,7 @@ interface CachedScreen {
   viewUntil?: number;
 }
 
-interface Loaded {
+export interface Loaded {
   screen: Screen;
   stored: StoredItem[];
 }
@@ -97,9 +97,17 @@ export class PlaylistService {
       validFrom: run.scheduled_for,
       validTo,
     }));
+    return this.addRunEntries(run.id, entries);
+  }
+
+  /**
+   * A run's playlist entries (screens' or loudspeakers'): stored once per (run, entry), then the
+   * versions of exactly the devices they target bumped and every process told.
+   */
+  async addRunEntries(runId: number, entries: readonly RunPlaylistEntry[]): Promise<string[]> {
     const added = await this.deps.screens.addRunItems(entries);
     if (added === 0) return [];
-    return this.bumpRun(run.id);
+    return this.bumpRun(runId);
   }
 
   /** Run control calls this when a run is paused or cancelled: its items leave every playlist. */
@@ -128,9 +136,15 @@ export class PlaylistService {
     await this.deps.changes.publish([id]);
   }
 
-  /** The screen's playlist now; served from memory until a change message or the cache lifetime. */
-  async playlist(screenId: string): Promise<Playlist | undefined> {
-    const now = this.now();
+  /**
+   * The device's row and unexpired items from the same cache the playlists use (loudspeakers
+   * compute their timed schedule from these, issue 11); the same object until it is reloaded.
+   */
+  async device(screenId: string): Promise<Loaded | undefined> {
+    return this.cached(screenId, this.now());
+  }
+
+  private async cached(screenId: string, now: Date): Promise<CachedScreen | undefined> {
     const at = now.getTime();
     let cached = this.cache.get(screenId);
     if (!cached || at - cached.loadedAt > CACHE_MS || cached.loadedAt > at) {
@@ -142,6 +156,15 @@ export class PlaylistService {
       cached = { ...loaded, loadedAt: at };
       this.cache.set(screenId, cached);
     }
+    return cached;
+  }
+
+  /** The screen's playlist now; served from memory until a change message or the cache lifetime. */
+  async playlist(screenId: string): Promise<Playlist | undefined> {
+    const now = this.now();
+    const at = now.getTime();
+    const cached = await this.cached(screenId, now);
+    if (!cached) return undefined;
     // The 304 path: the same playlist until its deadline, computed once.
     if (cached.view && at >= cached.viewFrom! && at < cached.viewUntil!) return { ...cached.view, now: now.toISOString() };
     const { screen, stored } = cached;

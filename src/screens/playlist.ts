@@ -10,6 +10,10 @@ export interface StoredItem {
   priority: 'normal' | 'urgent';
   valid_from: Date;
   valid_to: Date;
+  /** Loudspeaker items (issue 11): the clip, its length and plays per day; null on screen items. */
+  audio_hash?: string | null;
+  audio_ms?: number | null;
+  repetitions?: number | null;
 }
 
 export interface ComputedPlaylist {

@@ -1,11 +1,21 @@
 import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LOUDSPEAKER_KINDS } from '../../adapters/loudspeakers/index.js';
 import { screenAdapter } from '../../adapters/screens/index.js';
+import type { LoudspeakerSchedule } from '../loudspeakers/loudspeaker-adapter.js';
 import type { Logger } from '../logger.js';
 import type { ScreenRepository } from '../store/screen.repository.js';
 import type { PlaylistChanges } from './playlist-changes.js';
 import type { PlaylistService } from './playlist.service.js';
-import type { Playlist } from './screen-adapter.js';
+import type { Rendering } from './screen-adapter.js';
+
+/** What is pushed: a screen's playlist or a loudspeaker's schedule, rendered, with what the headers and deadline need. */
+interface Pushed {
+  version: string;
+  now: string;
+  deadline: string | null;
+  rendering: Rendering;
+}
 
 export interface PushOptions {
   /** First retry delay; doubles up to maxBackoffMs while the controller is down. */
@@ -42,7 +52,15 @@ export class PushDispatcher {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly deps: { screens: ScreenRepository; playlists: PlaylistService; changes: PlaylistChanges; redis: Redis; logger?: Logger },
+    private readonly deps: {
+      screens: ScreenRepository;
+      playlists: PlaylistService;
+      changes: PlaylistChanges;
+      redis: Redis;
+      logger?: Logger;
+      /** Loudspeakers (issue 11) are pushed their timed schedule rather than a screen playlist. */
+      loudspeakers?: { schedule(id: string): Promise<LoudspeakerSchedule | undefined> };
+    },
     private readonly options: PushOptions,
   ) {}
 
@@ -87,12 +105,12 @@ export class PushDispatcher {
       while (!this.stopped) {
         // Every attempt sends the playlist as it is now: a controller back from an outage gets
         // the latest version only.
-        const playlist = await this.deps.playlists.playlist(screenId);
-        if (!playlist || playlist.version === this.delivered.get(screenId)) break;
-        if (await this.post(screen.push_url, screen.token_hash, screen.kind, playlist)) {
-          this.delivered.set(screenId, playlist.version);
-          await this.deps.screens.recordPushed(screenId, Number(playlist.version.split('.')[0]));
-          this.scheduleDeadline(screenId, playlist);
+        const pushed = await this.current(screenId, screen.kind);
+        if (!pushed || pushed.version === this.delivered.get(screenId)) break;
+        if (await this.post(screen.push_url, screen.token_hash, screenId, pushed)) {
+          this.delivered.set(screenId, pushed.version);
+          await this.deps.screens.recordPushed(screenId, Number(pushed.version.split('.')[0]));
+          this.scheduleDeadline(screenId, pushed);
           backoff = this.options.minBackoffMs ?? 1000;
           continue; // re-check: a change during the request means one more push
         }
@@ -105,8 +123,20 @@ export class PushDispatcher {
     }
   }
 
+  private async current(screenId: string, kind: string): Promise<Pushed | undefined> {
+    const json = (value: unknown): Rendering => ({ contentType: 'application/json; charset=utf-8', body: JSON.stringify(value) });
+    if (this.deps.loudspeakers && LOUDSPEAKER_KINDS.includes(kind)) {
+      const schedule = await this.deps.loudspeakers.schedule(screenId);
+      return schedule && { version: schedule.version, now: schedule.now, deadline: schedule.deadline, rendering: json(schedule) };
+    }
+    const playlist = await this.deps.playlists.playlist(screenId);
+    if (!playlist) return undefined;
+    const rendering = screenAdapter(kind)?.pushBody?.(playlist) ?? json(playlist);
+    return { version: playlist.version, now: playlist.now, deadline: playlist.deadline, rendering };
+  }
+
   /** The playlist changes by itself at its deadline: push again then. */
-  private scheduleDeadline(screenId: string, playlist: Playlist): void {
+  private scheduleDeadline(screenId: string, playlist: Pick<Pushed, 'now' | 'deadline'>): void {
     const previous = this.deadlines.get(screenId);
     if (previous) clearTimeout(previous);
     if (!playlist.deadline) return;
@@ -115,17 +145,16 @@ export class PushDispatcher {
     this.deadlines.set(screenId, setTimeout(() => this.kick(screenId), Math.max(0, wait)).unref());
   }
 
-  private async post(url: string, secret: string, kind: string, playlist: Playlist): Promise<boolean> {
-    const adapter = screenAdapter(kind);
-    const rendering = adapter?.pushBody?.(playlist) ?? { contentType: 'application/json; charset=utf-8', body: JSON.stringify(playlist) };
+  private async post(url: string, secret: string, screenId: string, pushed: Pushed): Promise<boolean> {
+    const { rendering } = pushed;
     const timestamp = new Date().toISOString();
     try {
       const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': rendering.contentType,
-          'x-loa-screen': playlist.screen.id,
-          'x-loa-version': playlist.version,
+          'x-loa-screen': screenId,
+          'x-loa-version': pushed.version,
           'x-loa-timestamp': timestamp,
           'x-loa-signature': pushSignature(secret, timestamp, rendering.body),
         },

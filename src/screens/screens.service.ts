@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LOUDSPEAKER_KINDS } from '../../adapters/loudspeakers/index.js';
 import { SCREEN_KINDS } from '../../adapters/screens/index.js';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { AuditRepository } from '../store/audit.repository.js';
@@ -18,7 +19,15 @@ export interface NewScreenInput {
   languages?: string[];
   pollInterval?: number;
   pushUrl?: string;
+  /** Loudspeakers (issue 11). */
+  hamlet?: string;
+  airtime?: Array<{ from: string; to: string }>;
+  blackout?: Array<{ from: string; to: string }>;
+  timeZone?: string;
 }
+
+/** Every kind the registry holds: screens and loudspeaker clusters, one adapter each. */
+export const DEVICE_KINDS: readonly string[] = [...SCREEN_KINDS, ...LOUDSPEAKER_KINDS];
 
 /** A screen as the registry shows it: never its token or the token's hash. */
 export interface ScreenView {
@@ -86,8 +95,8 @@ export class ScreenService {
   }
 
   async add(input: NewScreenInput, actor: string): Promise<{ screen: ScreenView; token: string }> {
-    if (!SCREEN_KINDS.includes(input.kind)) {
-      throw new ValidationError(`there is no screen kind '${input.kind}'`, [{ path: 'kind', message: `one of ${SCREEN_KINDS.join(', ')}` }]);
+    if (!DEVICE_KINDS.includes(input.kind)) {
+      throw new ValidationError(`there is no screen kind '${input.kind}'`, [{ path: 'kind', message: `one of ${DEVICE_KINDS.join(', ')}` }]);
     }
     if (await this.deps.screens.get(input.id)) throw new ConflictError(`screen '${input.id}' already exists`);
     const token = screenToken();
@@ -103,6 +112,10 @@ export class ScreenService {
       languages: input.languages ?? ['vi', 'en'],
       ...(input.pollInterval !== undefined ? { pollInterval: input.pollInterval } : {}),
       pushUrl: input.pushUrl ?? null,
+      hamlet: input.hamlet ?? null,
+      ...(input.airtime ? { airtime: input.airtime } : {}),
+      ...(input.blackout ? { blackout: input.blackout } : {}),
+      ...(input.timeZone ? { timeZone: input.timeZone } : {}),
     });
     // A controller that takes pushes gets its (maybe already non-empty) playlist at once.
     if (screen.push_url) await this.deps.playlists.screenChanged(screen.id);

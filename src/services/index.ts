@@ -10,6 +10,11 @@ import { ScreenRepository } from '../store/screen.repository.js';
 import type { PlaylistChanges } from '../screens/playlist-changes.js';
 import { PlaylistService } from '../screens/playlist.service.js';
 import { ScreenService } from '../screens/screens.service.js';
+import { AudioService } from '../loudspeakers/audio.service.js';
+import { LoudspeakerService } from '../loudspeakers/loudspeakers.service.js';
+import { EspeakEngine, type SpeechEngine } from '../loudspeakers/speech-engine.js';
+import { SpeechRenderer } from '../loudspeakers/speech-renderer.js';
+import { AudioClipRepository } from '../store/audio-clip.repository.js';
 import { ApiKeyService } from './api-keys.service.js';
 import { AreaScopeService } from './area-scope.service.js';
 import { AreaScopeRepository } from '../store/area-scope.repository.js';
@@ -41,6 +46,9 @@ export interface ScreenServices {
   changes: PlaylistChanges;
   /** Longest `?wait=` a long-poll may ask for (LOA_SCREENS_MAX_WAIT_SECONDS). */
   maxWaitSeconds: number;
+  /** Loudspeaker clusters (issue 11), devices of the same registry. */
+  loudspeakers: LoudspeakerService;
+  audio: AudioService;
 }
 
 /** The engine's side of a launch: the API creates runs and reads their progress through these. */
@@ -62,7 +70,7 @@ function resumerOf(engine: EngineParts): RunResumer {
 export function createApiServices(
   store: Store,
   engine: EngineParts,
-  options: { clock?: () => Date; logger?: Logger; playlistChanges?: PlaylistChanges; maxWaitSeconds?: number } = {},
+  options: { clock?: () => Date; logger?: Logger; playlistChanges?: PlaylistChanges; maxWaitSeconds?: number; speechEngine?: SpeechEngine } = {},
 ): ApiServices {
   const audit = new AuditRepository(store.db);
   const campaigns = new CampaignRepository(store.db);
@@ -81,7 +89,7 @@ export function createApiServices(
       lists: new AudienceRepository(store.db, store.pool),
       launcher: engine.launcher,
       clock: options.clock ?? (() => new Date()),
-      ...(screens ? { playlists: screens.playlists } : {}),
+      ...(screens ? { playlists: screens.playlists, loudspeakers: screens.loudspeakers } : {}),
     }),
     runs: new RunQueryService(runs, engine.statusReader),
     runControl: new RunControlService({
@@ -108,9 +116,12 @@ export function createApiServices(
 
 const silentLogger = createLogger('silent');
 
-function screenServices(store: Store, audit: AuditRepository, changes: PlaylistChanges, options: { clock?: () => Date; maxWaitSeconds?: number }): ScreenServices {
+function screenServices(store: Store, audit: AuditRepository, changes: PlaylistChanges, options: { clock?: () => Date; maxWaitSeconds?: number; speechEngine?: SpeechEngine }): ScreenServices {
   const repository = new ScreenRepository(store.db);
   const clock = options.clock ? { clock: options.clock } : {};
   const playlists = new PlaylistService({ screens: repository, changes, ...clock });
-  return { registry: new ScreenService({ screens: repository, audit, playlists, ...clock }), playlists, changes, maxWaitSeconds: options.maxWaitSeconds ?? 60 };
+  const registry = new ScreenService({ screens: repository, audit, playlists, ...clock });
+  const audio = new AudioService({ clips: new AudioClipRepository(store.db), renderer: new SpeechRenderer(options.speechEngine ?? new EspeakEngine()) });
+  const loudspeakers = new LoudspeakerService({ registry, screens: repository, playlists, audio, ...clock });
+  return { registry, playlists, changes, maxWaitSeconds: options.maxWaitSeconds ?? 60, loudspeakers, audio };
 }

@@ -248,6 +248,27 @@ export interface ScreensTable {
   push_url: Generated<string | null>;
   pushed_version: ColumnType<number | null, number | null | undefined, number | null>;
   token_rotated_at: NullableTimestamp;
+  // 0010_loudspeakers.sql
+  hamlet: Generated<string | null>;
+  airtime: ColumnType<AirtimeWindowJson[], string | undefined, string>;
+  blackout: ColumnType<AirtimeWindowJson[], string | undefined, string>;
+  time_zone: Generated<string>;
+}
+
+/** A local daily window (0010_loudspeakers.sql): `to` before `from` crosses midnight. */
+export interface AirtimeWindowJson {
+  from: string;
+  to: string;
+}
+
+export interface AudioClipsTable {
+  hash: string;
+  content_type: string;
+  bytes: Buffer;
+  duration_ms: number;
+  source: 'speech' | 'upload';
+  text: string | null;
+  created_at: CreatedAt;
 }
 
 export interface PlaylistItemsTable {
@@ -269,6 +290,11 @@ export interface PlaylistItemsTable {
   target_communes: Generated<string[] | null>;
   withdrawn_at: NullableTimestamp;
   entry: Generated<number | null>;
+  // 0010_loudspeakers.sql
+  audio_hash: Generated<string | null>;
+  audio_ms: Generated<number | null>;
+  repetitions: Generated<number | null>;
+  target_hamlets: Generated<string[] | null>;
 }
 
 export interface PlaysTable {
@@ -323,6 +349,7 @@ export interface Database {
   screens: ScreensTable;
   playlist_items: PlaylistItemsTable;
   plays: PlaysTable;
+  audio_clips: AudioClipsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
 }
@@ -339,5 +366,6 @@ export type Subscriber = Selectable<SubscribersTable>;
 export type Screen = Selectable<ScreensTable>;
 export type PlaylistItem = Selectable<PlaylistItemsTable>;
 export type Play = Selectable<PlaysTable>;
+export type AudioClip = Selectable<AudioClipsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type AuditEntry = Selectable<AuditLogTable>;

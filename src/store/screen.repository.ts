@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { CampaignPriority, Database, PlaylistItem, Screen } from './database.js';
+import type { AirtimeWindowJson, CampaignPriority, Database, PlaylistItem, Screen } from './database.js';
 
 export interface NewScreen {
   id: string;
@@ -16,6 +16,11 @@ export interface NewScreen {
   /** Seconds between polls. */
   pollInterval?: number;
   pushUrl?: string | null;
+  /** Loudspeakers (issue 11): hamlet, daily airtime and blackout windows, their time zone. */
+  hamlet?: string | null;
+  airtime?: readonly AirtimeWindowJson[];
+  blackout?: readonly AirtimeWindowJson[];
+  timeZone?: string;
 }
 
 /** One `screens:` entry of a launched run, with the window its run gives it. */
@@ -23,12 +28,14 @@ export interface RunPlaylistEntry {
   entry: number;
   campaignId: string;
   runId: number;
-  targets: { ids?: readonly string[]; kinds?: readonly string[]; tags?: readonly string[]; provinces?: readonly string[]; communes?: readonly string[] };
+  targets: { ids?: readonly string[]; kinds?: readonly string[]; tags?: readonly string[]; provinces?: readonly string[]; communes?: readonly string[]; hamlets?: readonly string[] };
   texts: Record<string, string>;
   duration: number;
   priority: CampaignPriority;
   validFrom: Date;
   validTo: Date;
+  /** Loudspeaker items (issue 11): the clip read out, its length and plays per day. */
+  audio?: { hash: string; ms: number; repetitions: number };
 }
 
 export interface ScreenVersion {
@@ -36,9 +43,14 @@ export interface ScreenVersion {
   version: number;
 }
 
-/** A screen matches an item when it matches every criterion the item gives (NULL = any). */
+/**
+ * A screen matches an item when it matches every criterion the item gives (NULL = any). Items
+ * with audio go to loudspeakers only, items without to screens only (issue 11).
+ */
 const MATCHES = sql<boolean>`(
-  (i.screen_id IS NULL OR i.screen_id = s.id)
+  ((i.audio_hash IS NOT NULL) = (s.kind = 'loudspeaker'))
+  AND (i.target_hamlets IS NULL OR s.hamlet = ANY (i.target_hamlets))
+  AND (i.screen_id IS NULL OR i.screen_id = s.id)
   AND (i.target_ids IS NULL OR s.id = ANY (i.target_ids))
   AND (i.target_kinds IS NULL OR s.kind = ANY (i.target_kinds))
   AND (i.target_tags IS NULL OR s.tags && i.target_tags)
@@ -86,6 +98,10 @@ export class ScreenRepository {
         languages: [...(screen.languages ?? ['vi'])],
         poll_interval: screen.pollInterval ?? 60,
         push_url: screen.pushUrl ?? null,
+        hamlet: screen.hamlet ?? null,
+        airtime: JSON.stringify(screen.airtime ?? []),
+        blackout: JSON.stringify(screen.blackout ?? []),
+        ...(screen.timeZone ? { time_zone: screen.timeZone } : {}),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -143,6 +159,10 @@ export class ScreenRepository {
           priority: entry.priority,
           valid_from: entry.validFrom,
           valid_to: entry.validTo,
+          target_hamlets: list(entry.targets.hamlets),
+          audio_hash: entry.audio?.hash ?? null,
+          audio_ms: entry.audio?.ms ?? null,
+          repetitions: entry.audio?.repetitions ?? null,
         })),
       )
       .onConflict((oc) => oc.columns(['run_id', 'entry']).where('run_id', 'is not', null).where('entry', 'is not', null).doNothing())
@@ -210,14 +230,41 @@ export class ScreenRepository {
       SELECT p.screen_id AS "screenId", i.campaign_id AS "campaignId", count(*)::int AS plays,
              coalesce(sum(extract(epoch FROM p.played_to - p.played_from)), 0)::float8 AS seconds
       FROM plays p JOIN playlist_items i ON i.id = p.item_id
-      WHERE i.run_id = ${runId} GROUP BY p.screen_id, i.campaign_id ORDER BY p.screen_id`.execute(this.db);
+      WHERE i.run_id = ${runId} AND i.audio_hash IS NULL GROUP BY p.screen_id, i.campaign_id ORDER BY p.screen_id`.execute(this.db);
+    return rows;
+  }
+
+  /**
+   * Loudspeaker broadcasts of a run per commune (issue 11 item 6): plays on screens of kind
+   * 'loudspeaker', minutes = their summed lengths. The reports read the same join.
+   */
+  async broadcastsByCommune(runId: number): Promise<Array<{ province: string | null; commune: string | null; broadcasts: number; minutes: number }>> {
+    const { rows } = await sql<{ province: string | null; commune: string | null; broadcasts: number; minutes: number }>`
+      SELECT s.province, s.commune, count(*)::int AS broadcasts,
+             coalesce(sum(extract(epoch FROM p.played_to - p.played_from)), 0)::float8 / 60 AS minutes
+      FROM plays p JOIN playlist_items i ON i.id = p.item_id JOIN screens s ON s.id = p.screen_id
+      WHERE i.run_id = ${runId} AND s.kind = 'loudspeaker'
+      GROUP BY s.province, s.commune ORDER BY s.province NULLS LAST, s.commune NULLS LAST`.execute(this.db);
+    return rows;
+  }
+
+  /** The loudspeakers an item with these targets would reach (launch checks each can air it). */
+  async loudspeakersMatching(targets: RunPlaylistEntry['targets']): Promise<Screen[]> {
+    const list = (values?: readonly string[]) => (values && values.length > 0 ? [...values] : null);
+    const { rows } = await sql<Screen>`SELECT s.* FROM screens s WHERE s.kind = 'loudspeaker'
+      AND (${list(targets.ids)}::text[] IS NULL OR s.id = ANY (${list(targets.ids)}::text[]))
+      AND (${list(targets.tags)}::text[] IS NULL OR s.tags && ${list(targets.tags)}::text[])
+      AND (${list(targets.provinces)}::text[] IS NULL OR s.province = ANY (${list(targets.provinces)}::text[]))
+      AND (${list(targets.communes)}::text[] IS NULL OR s.commune = ANY (${list(targets.communes)}::text[]))
+      AND (${list(targets.hamlets)}::text[] IS NULL OR s.hamlet = ANY (${list(targets.hamlets)}::text[]))
+      ORDER BY s.id`.execute(this.db);
     return rows;
   }
 
   /** Plays of every run of a campaign (run status shows them beside the run's own). */
   async campaignPlayCount(campaignId: string): Promise<number> {
     const { rows } = await sql<{ plays: number }>`
-      SELECT count(*)::int AS plays FROM plays p JOIN playlist_items i ON i.id = p.item_id WHERE i.campaign_id = ${campaignId}`.execute(this.db);
+      SELECT count(*)::int AS plays FROM plays p JOIN playlist_items i ON i.id = p.item_id WHERE i.campaign_id = ${campaignId} AND i.audio_hash IS NULL`.execute(this.db);
     return rows[0]?.plays ?? 0;
   }
 

@@ -42,6 +42,7 @@ describe('store schema', () => {
       ORDER BY 1`.execute(database.store.db);
     expect(rows.map((row) => row.name)).toEqual([
       'api_keys',
+      'audio_clips',
       'audit_log',
       'campaign_versions',
       'campaigns',

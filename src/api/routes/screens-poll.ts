@@ -13,13 +13,13 @@ import { screenParams } from './screens.js';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const screenToken = [{ screenToken: [] }];
 
-const COOKIE = 'loa_screen';
+export const COOKIE = 'loa_screen';
 
 /**
  * The screen's token: `Authorization: Bearer`, `?token=` for feed readers that cannot set
  * headers, or the cookie the web player got for it on its first load.
  */
-function tokenOf(request: FastifyRequest<{ Querystring: { token?: string } }>): string | undefined {
+export function tokenOf(request: FastifyRequest<{ Querystring: { token?: string } }>): string | undefined {
   const header = request.headers.authorization;
   const bearerToken = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
   return bearerToken ?? request.query.token ?? cookieToken(request.headers.cookie);

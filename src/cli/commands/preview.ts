@@ -7,6 +7,9 @@ import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
 import { readHeader as readColumns } from '../../domain/csv-columns.js';
 import { validatePortabilityEntry } from '../../domain/portability.js';
 import { Router } from '../../domain/routing.js';
+import { EspeakEngine } from '../../loudspeakers/speech-engine.js';
+import { SpeechRenderer } from '../../loudspeakers/speech-renderer.js';
+import { loudspeakerLines } from '../../loudspeakers/validate-lines.js';
 import { translator, type MessageKey, type PluralKey, type Translate } from '../../i18n/index.js';
 import { CsvSyntaxError, forEachCsvRecord } from '../../csv-records.js';
 import { loadCampaignFile } from './validate.js';
@@ -255,6 +258,11 @@ export function register(program: Command, t: Translate = translator(loadLanguag
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatPreview(report, options.audience, t));
+      // Loudspeaker items (issue 11): each clip's length and daily airtime, rendered as the service will.
+      const speakers = await loudspeakerLines(campaign, new SpeechRenderer(new EspeakEngine()), t);
+      for (const problem of speakers.problems) process.stderr.write(`${file}: ${problem}\n`);
+      if (speakers.problems.length > 0) process.exitCode = 1;
+      if (options.json) process.stdout.write(`${JSON.stringify(speakers.items.length > 0 ? { ...report, loudspeakers: speakers.items } : report, null, 2)}\n`);
+      else process.stdout.write(formatPreview(report, options.audience, t) + (speakers.lines.length > 0 ? `${speakers.lines.join('\n')}\n` : ''));
     });
 }

@@ -27,6 +27,12 @@ export function describeStatus(status: RunStatus, language: Language, t: Transla
     const { plays, seconds, campaignPlays, byScreen } = status.screens;
     lines.push(t('status.screens', { plays, screens: byScreen.length, minutes: Math.round(seconds / 60), campaignPlays }));
   }
+  if (status.loudspeakers && status.loudspeakers.broadcasts > 0) {
+    lines.push(t('loudspeakers.status.total', { broadcasts: status.loudspeakers.broadcasts, communes: status.loudspeakers.byCommune.length, minutes: status.loudspeakers.minutes.toFixed(1) }));
+    for (const row of status.loudspeakers.byCommune) {
+      lines.push(`  ${t('loudspeakers.status.commune', { commune: row.commune ?? '?', broadcasts: row.broadcasts, minutes: row.minutes.toFixed(1) })}`);
+    }
+  }
   lines.push(t('status.asOf', { at: time(status.asOf) }), t('time.zoneNote'));
   return lines;
 }

@@ -11,6 +11,9 @@ import { DomainError } from '../../domain/errors.js';
 import { expandOccurrences, formatLocalTime } from '../../domain/schedule.js';
 import { DEFAULT_TIME_ZONE } from '../../domain/time-zone.js';
 import { translator, type Translate } from '../../i18n/index.js';
+import { EspeakEngine } from '../../loudspeakers/speech-engine.js';
+import { SpeechRenderer } from '../../loudspeakers/speech-renderer.js';
+import { loudspeakerLines } from '../../loudspeakers/validate-lines.js';
 
 /** `FILE:line:column: path: message`, the shape editors and CI annotate; worded by `t` when given. */
 export function formatIssue(file: string, issue: CampaignIssue, t?: Translate): string {
@@ -142,6 +145,12 @@ export async function validateFiles(files: readonly string[], options: ValidateO
     if (!campaign) continue;
     try {
       process.stdout.write(summary(file, campaign, t));
+      const speakers = await loudspeakerLines(campaign, new SpeechRenderer(new EspeakEngine()), t);
+      if (speakers.lines.length > 0) process.stdout.write(`${speakers.lines.join('\n')}\n`);
+      if (speakers.problems.length > 0) {
+        for (const problem of speakers.problems) process.stderr.write(`${file}: ${problem}\n`);
+        continue;
+      }
       const warnings = campaignWarnings(campaign, { now: options.now ?? new Date(), maxParts, ucs2Allowed });
       for (const warning of warnings) process.stderr.write(`${t('validate.warning', { file, message: describeWarning(warning, campaign, t) })}\n`);
       if (options.strict && warnings.length > 0) process.stderr.write(`${t('validate.strictFailed', { file, count: warnings.length })}\n`);
