@@ -37,6 +37,8 @@ export interface Fixtures {
   outRun: number;
   inScreen: string;
   outScreen: string;
+  inLoudspeaker: string;
+  outLoudspeaker: string;
   inList: string;
   outList: string;
 }
@@ -132,6 +134,10 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
   tokens.screen = String(screen.token);
   await ok({ method: 'POST', url: '/v1/screens', headers: admin, payload: { id: 'out-led', name: 'LED Rạch Giá', kind: 'led', province: '91', commune: '30280' } });
 
+  const airtime = [{ from: '05:30', to: '06:30' }];
+  await ok({ method: 'POST', url: '/v1/loudspeakers', headers: admin, payload: { id: 'in-loa', name: 'Loa ấp Bình Nhựt', province: '92', commune: '31117', airtime } });
+  await ok({ method: 'POST', url: '/v1/loudspeakers', headers: admin, payload: { id: 'out-loa', name: 'Loa Rạch Giá', province: '91', commune: '30280', airtime } });
+
   const served = options.rateLimit ? await build(options.rateLimit) : seeding;
   if (served !== seeding) await seeding.close();
 
@@ -141,7 +147,7 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
     services,
     tokens,
     keyIds: Object.values(keys).map((key) => key.id),
-    fixtures: { inCampaign: 'in-campaign', outCampaign: 'out-campaign', inRun, outRun, inScreen: 'in-led', outScreen: 'out-led', inList: 'in-list', outList: 'out-list' },
+    fixtures: { inCampaign: 'in-campaign', outCampaign: 'out-campaign', inRun, outRun, inScreen: 'in-led', outScreen: 'out-led', inLoudspeaker: 'in-loa', outLoudspeaker: 'out-loa', inList: 'in-list', outList: 'out-list' },
     headers,
     lastError: () => lastError,
     async refreshScreenToken() {

@@ -20,9 +20,13 @@ const writer: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 's
 /** Department-wide registers: operators change them, scoped keys may not. */
 const departmentWriter: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 403, screen: 401, none: 401 };
 const operatorReader: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 'scope', screen: 401, none: 401 };
+/** Operator tools bound to no area (rendering speech, clips by content hash): a scoped operator key uses them too. */
+const operatorTool: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 'allow', screen: 401, none: 401 };
 const adminOnly: Row = { admin: 'allow', operator: 403, viewer: 403, scoped: 403, screen: 401, none: 401 };
 /** A screen's controller: its own token only; API keys are not screen tokens. */
 const screenOnly: Row = { admin: 401, operator: 401, viewer: 401, scoped: 401, screen: 'allow', none: 401 };
+/** Another device's own routes: a screen's token opens no loudspeaker (the cluster's own token: loudspeakers-api.test.ts). */
+const otherDevice: Row = { admin: 401, operator: 401, viewer: 401, scoped: 401, screen: 401, none: 401 };
 const open: Row = { admin: 'allow', operator: 'allow', viewer: 'allow', scoped: 'allow', screen: 'allow', none: 'allow' };
 
 const MATRIX: Record<string, Row> = {
@@ -57,6 +61,18 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/screens/{id}/player': screenOnly,
   'GET /v1/screens/{id}/events': screenOnly,
   'POST /v1/screens/{id}/plays': screenOnly,
+  'GET /v1/loudspeakers': operatorReader,
+  'GET /v1/loudspeakers/{id}': operatorReader,
+  'POST /v1/loudspeakers': adminOnly,
+  'POST /v1/loudspeakers/{id}/token': adminOnly,
+  'POST /v1/loudspeakers/speech': operatorTool,
+  'POST /v1/loudspeakers/audio': operatorTool,
+  'GET /v1/loudspeakers/audio/{hash}': operatorTool,
+  'GET /v1/loudspeakers/{id}/playlist': otherDevice,
+  'GET /v1/loudspeakers/{id}/audio/{hash}': otherDevice,
+  'GET /v1/loudspeakers/{id}/player': otherDevice,
+  'GET /v1/loudspeakers/{id}/events': otherDevice,
+  'POST /v1/loudspeakers/{id}/plays': otherDevice,
 };
 
 type Side = 'in' | 'out';
@@ -103,6 +119,7 @@ describe('route-by-role matrix', () => {
     const run = side === 'in' ? f.inRun : f.outRun;
     const campaign = side === 'in' ? f.inCampaign : f.outCampaign;
     const screen = side === 'in' ? f.inScreen : f.outScreen;
+    const loudspeaker = side === 'in' ? f.inLoudspeaker : f.outLoudspeaker;
     const list = side === 'in' ? f.inList : f.outList;
     const areas = side === 'in' ? { province: ['92'], commune: ['31117'] } : { province: ['92'] };
     const fresh = `matrix-${(serial += 1)}`;
@@ -135,11 +152,19 @@ describe('route-by-role matrix', () => {
         return { url: '/v1/screens', headers: JSON_TYPE, body: JSON.stringify({ id: fresh, name: fresh, kind: 'led', province: '92', commune: '31117' }) };
       case 'POST /v1/screens/{id}/plays':
         return { url: `/v1/screens/${screen}/plays`, headers: JSON_TYPE, body: JSON.stringify({ plays: [] }) };
+      case 'POST /v1/loudspeakers':
+        return { url: '/v1/loudspeakers', headers: JSON_TYPE, body: JSON.stringify({ id: fresh, name: fresh, province: '92', commune: '31117', airtime: [{ from: '17:00', to: '18:30' }] }) };
+      case 'POST /v1/loudspeakers/speech':
+        return { url: '/v1/loudspeakers/speech', headers: JSON_TYPE, body: JSON.stringify({ text: 'Thông báo.' }) };
+      case 'POST /v1/loudspeakers/audio':
+        return { url: '/v1/loudspeakers/audio', headers: { 'content-type': 'audio/wav' }, body: 'not a recording' };
+      case 'POST /v1/loudspeakers/{id}/plays':
+        return { url: `/v1/loudspeakers/${loudspeaker}/plays`, headers: JSON_TYPE, body: JSON.stringify({ plays: [] }) };
       default: {
         const [, path = ''] = key.split(' ');
-        const ids: Record<string, string> = { runs: String(run), campaigns: campaign, screens: screen, lists: list };
+        const ids: Record<string, string> = { runs: String(run), campaigns: campaign, screens: screen, loudspeakers: loudspeaker, lists: list };
         const resource = path.split('/')[2] ?? '';
-        return { url: path.replace('{id}', ids[resource] ?? '1') };
+        return { url: path.replace('{id}', ids[resource] ?? '1').replace('{hash}', '0'.repeat(64)) };
       }
     }
   }
@@ -205,6 +230,7 @@ describe('route-by-role matrix', () => {
     if (path.endsWith('/runs')) return [f.inRun, f.outRun];
     if (path.endsWith('/campaigns')) return [f.inCampaign, f.outCampaign];
     if (path.endsWith('/screens')) return [f.inScreen, f.outScreen];
+    if (path.endsWith('/loudspeakers')) return [f.inLoudspeaker, f.outLoudspeaker];
     if (path.endsWith('/lists')) return [f.inList, f.outList];
     throw new Error(`no fixtures for the listing ${path}: add them to listed()`);
   }

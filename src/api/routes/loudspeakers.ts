@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AudioService } from '../../loudspeakers/audio.service.js';
 import type { LoudspeakerService, NewLoudspeakerInput } from '../../loudspeakers/loudspeakers.service.js';
 import { MAX_AUDIO_BYTES } from '../../loudspeakers/speech-renderer.js';
-import { actorOf } from '../auth.js';
+import { actorOf, principalOf } from '../auth.js';
 import { authErrors, bearer, errorBody, isoTime } from '../schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -55,14 +55,19 @@ export function loudspeakerRoutes(loudspeakers: LoudspeakerService, audio: Audio
     // Recordings arrive as raw bytes; the renderer checks what they really are (never the header alone).
     app.addContentTypeParser(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/flac', 'audio/ogg', 'audio/opus', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: MAX_AUDIO_BYTES }, (_request, body, done) => done(null, body));
 
-    app.get('/loudspeakers', { onRequest: operator, schema: { summary: 'Registered loudspeaker clusters with their status', tags, security: bearer, response: { 200: { type: 'array', items: loudspeakerView }, ...authErrors } } }, async () =>
-      loudspeakers.list(),
+    // A key scoped to areas sees the clusters placed in them, as for screens (the same registry).
+    app.get('/loudspeakers', { onRequest: operator, schema: { summary: 'Registered loudspeaker clusters with their status', tags, security: bearer, response: { 200: { type: 'array', items: loudspeakerView }, ...authErrors } } }, async (request) =>
+      app.scopes.filterScreens(principalOf(request), await loudspeakers.list()),
     );
 
     app.get<{ Params: { id: string } }>(
       '/loudspeakers/:id',
       { onRequest: operator, schema: { summary: 'One loudspeaker cluster', tags, security: bearer, params: loudspeakerParams, response: { 200: loudspeakerView, ...authErrors, 404: errorBody } } },
-      async (request) => loudspeakers.get(request.params.id),
+      async (request) => {
+        const loudspeaker = await loudspeakers.get(request.params.id);
+        app.scopes.assertScreenVisible(principalOf(request), loudspeaker);
+        return loudspeaker;
+      },
     );
 
     app.post<{ Body: NewLoudspeakerInput }>(
