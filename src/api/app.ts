@@ -10,6 +10,7 @@ import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type HealthCheck } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { reportRoutes } from './routes/reports.js';
 import { runRoutes } from './routes/runs.js';
 import { screenPollRoutes } from './routes/screens-poll.js';
 import { screenRoutes } from './routes/screens.js';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await v1.register(keyRoutes(services.apiKeys));
         await v1.register(campaignRoutes(services.campaigns, services.launches));
         await v1.register(runRoutes(services.runs, services.runControl));
+        await v1.register(reportRoutes(services.reports));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);
         const screens = services.screens;
         if (screens) {
