@@ -338,20 +338,21 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
 
 /** A screenshot is not blank: drawn back in the page, it has dark pixels (text, chart lines). */
 async function expectNotBlank(page: Page, png: Buffer): Promise<void> {
-  const dark = await page.evaluate(async (data) => {
+  // Run in the page (a string: the test's TypeScript has no DOM types).
+  const dark = (await page.evaluate(`(async () => {
     const image = new Image();
-    image.src = `data:image/png;base64,${data}`;
+    image.src = 'data:image/png;base64,${png.toString('base64')}';
     await image.decode();
     const canvas = document.createElement('canvas');
     canvas.width = image.width;
     canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
+    const context = canvas.getContext('2d');
     context.drawImage(image, 0, 0);
     const pixels = context.getImageData(0, 0, image.width, image.height).data;
     let count = 0;
-    for (let i = 0; i < pixels.length; i += 4) if (pixels[i]! + pixels[i + 1]! + pixels[i + 2]! < 300) count += 1;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] + pixels[i + 1] + pixels[i + 2] < 300) count += 1;
     return { count, total: pixels.length / 4 };
-  }, png.toString('base64'));
+  })()`)) as { count: number; total: number };
   expect(dark.count).toBeGreaterThan(1000);
   expect(dark.count).toBeLessThan(dark.total);
 }
