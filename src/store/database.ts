@@ -298,6 +298,57 @@ export interface AuditLogTable {
   details: JsonbWithDefault<JsonObject>;
 }
 
+// 0011_reports.sql (issue 12): read and written through src/reports/report.repository.ts.
+export interface ReportAreaGroupsTable {
+  id: string;
+  name: string;
+  province: string | null;
+  communes: string[];
+  organisation: string | null;
+  compiler_name: string | null;
+  compiler_phone: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ReportEntriesTable {
+  id: Generated<number>;
+  /** 'YYYY-MM-DD' */
+  day: string;
+  /** 'all', 'province:<code>' or 'group:<id>' */
+  area: string;
+  channel: string;
+  count: number;
+  /** numeric: a string when read */
+  minutes: string | null;
+  text: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ReportDeliveriesTable {
+  id: Generated<number>;
+  area: string;
+  day: string;
+  state: 'sending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  claimed_until: NullableTimestamp;
+  recipients: string[];
+  message_id: string | null;
+  sent_at: NullableTimestamp;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ReportDeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: Timestamp;
+  ok: boolean;
+  error: string | null;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   campaigns: CampaignsTable;
@@ -323,6 +374,10 @@ export interface Database {
   plays: PlaysTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  report_area_groups: ReportAreaGroupsTable;
+  report_entries: ReportEntriesTable;
+  report_deliveries: ReportDeliveriesTable;
+  report_delivery_attempts: ReportDeliveryAttemptsTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;
