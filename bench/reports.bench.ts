@@ -63,6 +63,11 @@ export async function run(report: Report): Promise<void> {
       html = runReportHtml(built, 'vi').length;
     });
     report({ bench: 'reports.run', value: Math.round(runMs), unit: 'ms', messages: RUN_ROWS, htmlBytes: html, goalMs: 1000 });
+    // The parts: the counters (every count of the report) and the one scan (timeline, error codes).
+    const countersMs = await median(() => repository.counters([big]));
+    const scanMs = await median(() => repository.scanRun(big, new Date(Date.now() - 600_000), 10));
+    report({ bench: 'reports.run.counters', value: Math.round(countersMs), unit: 'ms', messages: RUN_ROWS });
+    report({ bench: 'reports.run.scan', value: Math.round(scanMs), unit: 'ms', messages: RUN_ROWS });
 
     for (let i = 0; i < DAILY_RUNS; i += 1) {
       const id = (await runs.createIfAbsent({ campaignVersionId: versionId, occurrenceId: `day-${i}`, scheduledFor: new Date(), launchedBy: 'bench' })).run.id;

@@ -28,6 +28,11 @@ export interface CounterRow {
   segments: number;
 }
 
+export interface RunScan {
+  timeline: Array<{ kind: 'submitted' | 'delivered'; bucket: number; count: number }>;
+  errors: Array<{ carrier: CarrierId | null; state: MessageState; submitStatus: number | null; errorCode: string | null; count: number }>;
+}
+
 export interface PlayRow {
   screenId: string;
   screenName: string;
@@ -153,17 +158,36 @@ export class ReportRepository {
   }
 
   /**
-   * Submitted and delivered messages per time bucket of `bucketSeconds` from `from`: one pass over
-   * the run's partition (the counters are compacted and keep no history).
+   * One pass over the run's partition (the counters are compacted and keep no history): submitted
+   * and delivered messages per time bucket of `bucketSeconds` from `from`, and the SMSC refusals
+   * (submit_status) and receipt error codes per carrier and state. GROUPING SETS makes it one scan;
+   * date_part (double precision) rather than extract (numeric since PostgreSQL 14) keeps it cheap.
    */
-  async timeline(runId: number, from: Date, bucketSeconds: number): Promise<Array<{ kind: 'submitted' | 'delivered'; bucket: number; count: number }>> {
-    const { rows } = await sql<{ kind: 'submitted' | 'delivered'; bucket: number; count: number }>`
-      SELECT e.kind, greatest(0, floor(extract(epoch FROM e.t - ${from}::timestamptz) / ${bucketSeconds}))::int AS bucket, count(*)::int AS count
-      FROM messages m
-      CROSS JOIN LATERAL (VALUES ('submitted', m.submitted_at), ('delivered', CASE WHEN m.state = 'delivered' THEN m.done_at END)) AS e(kind, t)
-      WHERE m.run_id = ${runId} AND e.t IS NOT NULL
-      GROUP BY 1, 2 ORDER BY 2, 1`.execute(this.db);
-    return rows;
+  async scanRun(runId: number, from: Date, bucketSeconds: number): Promise<RunScan> {
+    const origin = from.getTime() / 1000;
+    const { rows } = await sql<{ sb: number | null; db: number | null; carrier: CarrierId | null; state: MessageState | null; submitStatus: number | null; errorCode: string | null; set: number; count: number }>`
+      SELECT sb, db, carrier, state, "submitStatus", "errorCode", GROUPING(sb, db) AS set, count(*)::int AS count
+      FROM (
+        -- greatest() ignores NULL: a message never submitted must stay NULL, not fall in bucket 0.
+        SELECT CASE WHEN submitted_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', submitted_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS sb,
+               CASE WHEN state = 'delivered' AND done_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', done_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS db,
+               carrier, CASE WHEN state = 'delivered' THEN NULL ELSE state END AS state,
+               CASE WHEN state = 'delivered' THEN NULL ELSE submit_status END AS "submitStatus",
+               CASE WHEN state = 'delivered' THEN NULL ELSE error_code END AS "errorCode"
+        FROM messages WHERE run_id = ${runId}
+      ) m
+      GROUP BY GROUPING SETS ((sb), (db), (carrier, state, "submitStatus", "errorCode"))`.execute(this.db);
+    const scan: RunScan = { timeline: [], errors: [] };
+    for (const row of rows) {
+      // GROUPING(sb, db): 1 = grouped by sb only, 2 = by db only, 3 = neither (the error set).
+      if (row.set === 1 && row.sb !== null) scan.timeline.push({ kind: 'submitted', bucket: row.sb, count: row.count });
+      else if (row.set === 2 && row.db !== null) scan.timeline.push({ kind: 'delivered', bucket: row.db, count: row.count });
+      else if (row.set === 3 && row.state !== null && (row.submitStatus !== null || row.errorCode !== null)) {
+        scan.errors.push({ carrier: row.carrier, state: row.state, submitStatus: row.submitStatus, errorCode: row.errorCode, count: row.count });
+      }
+    }
+    scan.errors.sort((a, b) => b.count - a.count);
+    return scan;
   }
 
   /** The run's last submit or delivery time (the timeline's end when the run has not finished). */
@@ -171,15 +195,6 @@ export class ReportRepository {
     const { rows } = await sql<{ at: Date | null }>`
       SELECT max(greatest(submitted_at, done_at)) AS at FROM messages WHERE run_id = ${runId}`.execute(this.db);
     return rows[0]?.at ?? null;
-  }
-
-  /** SMSC refusals (submit_status) and receipt error codes, per carrier and state. */
-  async errorCodes(runId: number): Promise<Array<{ carrier: CarrierId | null; state: MessageState; submitStatus: number | null; errorCode: string | null; count: number }>> {
-    const { rows } = await sql<{ carrier: CarrierId | null; state: MessageState; submitStatus: number | null; errorCode: string | null; count: number }>`
-      SELECT carrier, state, submit_status AS "submitStatus", error_code AS "errorCode", count(*)::int AS count
-      FROM messages WHERE run_id = ${runId} AND (submit_status IS NOT NULL OR error_code IS NOT NULL) AND state <> 'delivered'
-      GROUP BY 1, 2, 3, 4 ORDER BY count(*) DESC LIMIT 100`.execute(this.db);
-    return rows;
   }
 
   /** Plays of the run's playlist items, per screen. */

@@ -81,16 +81,18 @@ export async function buildRunReport(repository: ReportRepository, runId: number
   const run = await repository.run(runId);
   if (!run) throw new NotFoundError(`run ${runId}`);
   const start = run.startedAt ?? run.scheduledFor;
-  const [counters, errors, plays, control, last] = await Promise.all([
+  // A finished run's timeline ends when it finished; a running one's at its last submit or receipt.
+  const last = run.finishedAt ?? (await repository.lastActivity(runId)) ?? now;
+  const end = new Date(Math.max(start.getTime() + 1000, last.getTime()));
+  const bucketSeconds = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / 1000 / TIMELINE_POINTS));
+  const [counters, scan, plays, control] = await Promise.all([
     repository.counters([runId]),
-    repository.errorCodes(runId),
+    repository.scanRun(runId, start, bucketSeconds),
     repository.runPlays(runId),
     repository.runControlHistory(runId),
-    run.finishedAt ? Promise.resolve(run.finishedAt) : repository.lastActivity(runId),
   ]);
-  const end = new Date(Math.max(start.getTime() + 1000, (last ?? now).getTime()));
-  const bucketSeconds = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / 1000 / TIMELINE_POINTS));
-  const events = await repository.timeline(runId, start, bucketSeconds);
+  const events = scan.timeline;
+  const errors = scan.errors;
 
   const totals = zeroCounts();
   const perCarrier = new Map<CarrierId, { counts: StateCounts; segments: number; ambiguousSegments: number }>();
