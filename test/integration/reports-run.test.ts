@@ -22,8 +22,8 @@ const REACHED = ['31117', '31120'];
 const REFUSED_COMMUNE = '31150';
 const PER_CARRIER = 120;
 
-function today(): string {
-  const wall = wallTimeOf(new Date(), 'Asia/Ho_Chi_Minh');
+function localDay(at: Date): string {
+  const wall = wallTimeOf(at, 'Asia/Ho_Chi_Minh');
   return `${wall.year}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
 }
 
@@ -37,7 +37,7 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
   let operatorToken: string;
   let viewerToken: string;
   const refused = new Set<string>();
-  const day = today();
+  let day = '';
 
   const count = async (query: ReturnType<typeof sql<{ n: number }>>) => (await query.execute(database.store.db)).rows[0]?.n ?? 0;
 
@@ -66,7 +66,8 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
       audience: { lists: ['mixed'] },
     });
     await fixture.engine.queues.enqueueCompile(runId);
-    await waitForStatus(fixture.engine, runId, (s) => s.state === 'completed', 60_000);
+    const done = await waitForStatus(fixture.engine, runId, (s) => s.state === 'completed', 60_000);
+    day = localDay(new Date(done.startedAt!));
 
     // A LED screen that played the run's item, one that never connected, and two loudspeakers
     // (rows as the loudspeakers helper writes them: screens.kind = 'loudspeaker', plays).
@@ -78,15 +79,13 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
       ('loa-2', 'Loa ấp 2', 'loudspeaker', 'x4', '92', '31118', now()),
       ('loa-far', 'Loa tỉnh khác', 'loudspeaker', 'x5', '94', '99999', now())`.execute(db);
     const item = await sql<{ id: number }>`INSERT INTO playlist_items (campaign_id, run_id, texts, duration, valid_from, valid_to)
-      VALUES ('bao-cao-test', ${runId}, '{"vi":"Đeo khẩu trang nơi công cộng"}', 30, now() - interval '1 hour', now() + interval '1 day') RETURNING id`.execute(db);
+      VALUES ('bao-cao-test', ${runId}, '{"vi":"Đeo khẩu trang nơi công cộng"}', 30, now() - interval '1 day', now() + interval '1 day') RETURNING id`.execute(db);
     const itemId = item.rows[0]!.id;
-    await sql`INSERT INTO plays (screen_id, item_id, played_from, played_to) VALUES
-      ('led-ninh-kieu', ${itemId}, now() - interval '10 minutes', now() - interval '9 minutes 30 seconds'),
-      ('led-ninh-kieu', ${itemId}, now() - interval '8 minutes', now() - interval '7 minutes 30 seconds'),
-      ('loa-1', ${itemId}, now() - interval '6 minutes', now() - interval '4 minutes 30 seconds'),
-      ('loa-1', ${itemId}, now() - interval '4 minutes', now() - interval '3 minutes 30 seconds'),
-      ('loa-2', ${itemId}, now() - interval '3 minutes', now() - interval '2 minutes'),
-      ('loa-far', ${itemId}, now() - interval '3 minutes', now() - interval '1 minutes')`.execute(db);
+    // Plays just after the run started, so they fall on its day (Vietnam time) whenever the test runs.
+    await sql`INSERT INTO plays (screen_id, item_id, played_from, played_to)
+      SELECT v.screen_id, ${itemId}, r.started_at + v.f * interval '1 second', r.started_at + v.t * interval '1 second'
+      FROM runs r, (VALUES ('led-ninh-kieu', 1, 31), ('led-ninh-kieu', 40, 70), ('loa-1', 80, 170), ('loa-1', 200, 230), ('loa-2', 1, 61), ('loa-far', 1, 121)) AS v(screen_id, f, t)
+      WHERE r.id = ${runId}`.execute(db);
     // An operator's pause, as run control records it.
     await new AuditRepository(db).record({ actor: 'key:1:test', action: 'run.pause', subject: `run:${runId}`, details: { runId } });
 
@@ -251,6 +250,31 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect(report.area.label).toBe('Quận Ninh Kiều');
     expect((await get(`/v1/reports/daily?date=${day}&area=group:nowhere`)).status).toBe(404);
     expect((await get(`/v1/reports/daily?date=${day}&area=${encodeURIComponent('<script>')}`)).status).toBe(400);
+  });
+
+  it('answers hostile report input with 4xx, never 500', async () => {
+    const admin = (await services.apiKeys.create({ role: 'admin', name: 'reports-hostile' }, 'test')).token;
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then((r) => r.status);
+    const statuses = [
+      await call('POST', '/v1/reports/entries', { date: day, channel: 'web', count: 1, text: 'nul\u0000byte' }),
+      await call('POST', '/v1/reports/entries', { date: day, channel: 'web', count: 1, text: 'x', area: 'group:does-not-exist' }),
+      await call('POST', '/v1/reports/entries', { date: '9999-99-99', channel: 'web', count: 1.5, text: 'x' }),
+      await call('POST', '/v1/reports/entries', { date: day, channel: 'fax', count: -1, text: '' }),
+      await call('PUT', '/v1/reports/areas/x', { name: 'n\u0000', communes: ['31117'] }),
+      await call('PUT', '/v1/reports/areas/dup', { name: 'Trùng', communes: ['31117', '31117'] }),
+      await call('PUT', '/v1/reports/areas/BAD', { name: 'x', communes: [] }),
+      await call('DELETE', '/v1/reports/areas/nowhere'),
+      await call('DELETE', '/v1/reports/entries/999999'),
+      await call('GET', '/v1/reports/daily'),
+      await call('GET', `/v1/reports/daily?date=${day}&compiler=${encodeURIComponent('a\u0000b')}`),
+      await call('GET', `/v1/reports/daily?date=0000-01-01`),
+      await call('GET', `/v1/reports/daily?date=${day}&area=province:${'9'.repeat(40)}`),
+      await call('GET', '/v1/reports/runs/0'),
+      await call('GET', '/v1/reports/runs/99999999999999999999'),
+      await call('GET', `/v1/reports/entries?date=${day}&area=group:zz`),
+    ];
+    expect(statuses).toEqual([400, 404, 400, 400, 400, 409, 400, 404, 404, 400, 400, 400, 400, 400, 400, 200]);
   });
 
   it('the HTML reports render in Chromium with their chart and Vietnamese text intact', async () => {

@@ -6,6 +6,8 @@ import { authErrors, bearer, errorBody, idParams, isoTime } from '../schemas.js'
 import { actor } from './actor.js';
 
 const CHANNELS = ['web', 'newspaper', 'radio', 'television', 'loudspeaker', 'screen', 'other'] as const;
+/** Text PostgreSQL can store: no NUL character (it would be a 500 from the driver, not a 400). */
+const NO_NUL = '^[^\\u0000]*$';
 const day = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, Vietnam time' } as const;
 const area = { type: 'string', maxLength: 80, description: 'all (default), a province code, province:<code> or group:<id>' } as const;
 const renderQuery = {
@@ -41,7 +43,7 @@ const entryView = {
 } as const;
 
 const groupId = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 64 } as const;
-const nullableText = { type: ['string', 'null'], maxLength: 200 } as const;
+const nullableText = { type: ['string', 'null'], maxLength: 200, pattern: NO_NUL } as const;
 const groupView = {
   type: 'object',
   properties: {
@@ -104,7 +106,7 @@ export function reportRoutes(reports: ReportService) {
             type: 'object',
             additionalProperties: false,
             required: ['date'],
-            properties: { date: day, area, ...renderQuery, compiler: { type: 'string', minLength: 1, maxLength: 120 }, phone: { type: 'string', minLength: 1, maxLength: 40 } },
+            properties: { date: day, area, ...renderQuery, compiler: { type: 'string', minLength: 1, maxLength: 120, pattern: NO_NUL }, phone: { type: 'string', minLength: 1, maxLength: 40, pattern: NO_NUL } },
           },
           response: { 200: reportResponse('the daily report'), 400: errorBody, ...authErrors, 404: errorBody },
         },
@@ -149,7 +151,7 @@ export function reportRoutes(reports: ReportService) {
               channel: { type: 'string', enum: [...CHANNELS] },
               count: { type: 'integer', minimum: 0, maximum: 1_000_000 },
               minutes: { type: 'number', minimum: 0, maximum: 1_000_000 },
-              text: { type: 'string', minLength: 1, maxLength: 2000 },
+              text: { type: 'string', minLength: 1, maxLength: 2000, pattern: NO_NUL },
             },
           },
           response: { 201: entryView, 400: errorBody, ...authErrors, 404: errorBody },
@@ -189,12 +191,12 @@ export function reportRoutes(reports: ReportService) {
             additionalProperties: false,
             required: ['name', 'communes'],
             properties: {
-              name: { type: 'string', minLength: 1, maxLength: 200 },
+              name: { type: 'string', minLength: 1, maxLength: 200, pattern: NO_NUL },
               province: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_-]{1,32}$' },
               communes: { type: 'array', minItems: 1, maxItems: 5000, items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } },
               organisation: nullableText,
               compilerName: nullableText,
-              compilerPhone: { type: ['string', 'null'], maxLength: 40 },
+              compilerPhone: { type: ['string', 'null'], maxLength: 40, pattern: NO_NUL },
             },
           },
           response: { 200: groupView, 201: groupView, 400: errorBody, ...authErrors, 409: errorBody },
