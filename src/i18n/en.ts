@@ -519,6 +519,7 @@ export const en: Record<MessageKey, string> = {
   'report.event.runStillPaused': 'Run {run} ("{campaign}") is still paused: {why}',
   'report.event.highFailure': 'Run {run} ("{campaign}"), {carrier}: {failed}/{final} messages not delivered ({rate})',
   'report.event.ambiguous': 'Run {run} ("{campaign}"), {carrier}: {count} messages may or may not have been sent (not resent)',
+  'report.event.waiting': 'Run {run} ("{campaign}", {state}), {carrier}: {count} messages still waiting when the report was made (the carrier may have no bind)',
   'report.event.screenOffline': '{kind} "{screen}" ({id}) offline, last seen {at}',
   'report.event.screenNever': '{kind} "{screen}" ({id}) has never connected',
   'report.event.reportNotSent': 'The report of {day} could not be e-mailed after {attempts} attempts: {error}',

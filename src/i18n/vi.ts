@@ -521,6 +521,7 @@ export const vi = {
   'report.event.runStillPaused': 'Lần gửi {run} ("{campaign}") vẫn đang tạm dừng: {why}',
   'report.event.highFailure': 'Lần gửi {run} ("{campaign}"), {carrier}: {failed}/{final} tin không đến được ({rate})',
   'report.event.ambiguous': 'Lần gửi {run} ("{campaign}"), {carrier}: {count} tin không chắc đã gửi (không gửi lại)',
+  'report.event.waiting': 'Lần gửi {run} ("{campaign}", {state}), {carrier}: {count} tin còn chờ gửi lúc lập báo cáo (nhà mạng có thể mất kết nối)',
   'report.event.screenOffline': '{kind} "{screen}" ({id}) mất kết nối, lần cuối {at}',
   'report.event.screenNever': '{kind} "{screen}" ({id}) chưa từng kết nối',
   'report.event.reportNotSent': 'Báo cáo ngày {day} chưa gửi được qua thư điện tử sau {attempts} lần thử: {error}',

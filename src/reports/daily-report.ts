@@ -24,6 +24,7 @@ export type AbnormalEvent =
   | { type: 'run-still-paused'; runId: number; campaign: string; code: string | null; reason: string | null }
   | { type: 'high-failure-rate'; runId: number; campaign: string; carrier: CarrierId; failed: number; final: number; rate: number }
   | { type: 'ambiguous'; runId: number; campaign: string; carrier: CarrierId; count: number }
+  | { type: 'messages-waiting'; runId: number; campaign: string; carrier: CarrierId; count: number; runState: string }
   | { type: 'screen-offline'; screenId: string; name: string; kind: string; commune: string | null; lastSeen: string | null }
   | { type: 'report-not-sent'; day: string; attempts: number; lastError: string | null; sentAt: string | null };
 
@@ -198,6 +199,10 @@ export async function buildDailyReport(
     const failed = failedOf(counts);
     if (final > 0 && failed / final >= HIGH_FAILURE_RATE) events.push({ type: 'high-failure-rate', runId, campaign: campaignOf(runId), carrier, failed, final, rate: failed / final });
     if (counts.ambiguous > 0) events.push({ type: 'ambiguous', runId, campaign: campaignOf(runId), carrier, count: counts.ambiguous });
+    // What exists of "a carrier without a bind": its messages still waiting in a run that is sending.
+    const waiting = counts.queued + counts.submitting;
+    const state = runById.get(runId)?.state ?? '';
+    if (waiting > 0 && (state === 'running' || state === 'paused')) events.push({ type: 'messages-waiting', runId, campaign: campaignOf(runId), carrier, count: waiting, runState: state });
   }
   for (const screen of screens) {
     const offline = !screen.lastSeen || asOf.getTime() - screen.lastSeen.getTime() > 3 * screen.pollInterval * 1000;

@@ -124,6 +124,8 @@ export function eventText(event: AbnormalEvent, t: Translate, f: ReturnType<type
       return t('report.event.highFailure', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), failed: f.n(event.failed), final: f.n(event.final), rate: f.pct(event.rate) });
     case 'ambiguous':
       return t('report.event.ambiguous', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), count: f.n(event.count) });
+    case 'messages-waiting':
+      return t('report.event.waiting', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), count: f.n(event.count), state: t(`state.${event.runState}` as MessageKey) });
     case 'screen-offline':
       return t(event.lastSeen ? 'report.event.screenOffline' : 'report.event.screenNever', { screen: event.name, id: event.screenId, kind: kindName(event.kind, t), at: f.time(event.lastSeen) });
     case 'report-not-sent':

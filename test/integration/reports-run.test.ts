@@ -12,9 +12,9 @@ import { createMetricsRegistry } from '../../src/metrics.js';
 import type { DailyReport } from '../../src/reports/daily-report.js';
 import type { RunReport } from '../../src/reports/run-report.js';
 import { createApiServices, type ApiServices } from '../../src/services/index.js';
-import { AuditRepository } from '../../src/store/index.js';
+import { AuditRepository, MessageRepository } from '../../src/store/index.js';
 import { runLoa } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, seedRun as seedDbRun, type TestDatabase } from '../helpers/db.js';
 import { seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
 
 /** Viettel and VNPT subscribers over three communes of province 92; commune 31150's are all refused by VNPT. */
@@ -357,6 +357,19 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect(noRun.code).toBe(1);
     const noKey = await runLoa(['report', 'run', String(runId)], { LOA_URL: url, LOA_TOKEN: 'wrong' });
     expect(noKey.code).toBe(4);
+  });
+
+  it('a carrier whose messages still wait in a sending run is an abnormal event (what exists of "no bind")', async () => {
+    const waiting = await seedDbRun(database.store, 'now:waiting');
+    await new MessageRepository(database.store.db, database.store.pool).copyQueued(
+      waiting,
+      Array.from({ length: 7 }, (_, i) => ({ msisdn: subscriber('viettel', 900_000 + i), carrier: 'viettel' as const, province: '92', commune: '31117', partsTotal: 1 })),
+    );
+    await sql`UPDATE runs SET state = 'running', started_at = (SELECT started_at FROM runs WHERE id = ${runId}) WHERE id = ${waiting}`.execute(database.store.db);
+    const report = (await get<DailyReport>(`/v1/reports/daily?date=${day}&area=92`)).body;
+    expect(report.events).toContainEqual(expect.objectContaining({ type: 'messages-waiting', runId: waiting, carrier: 'viettel', count: 7, runState: 'running' }));
+    const html = (await get<string>(`/v1/reports/daily?date=${day}&area=92&format=html`)).text;
+    expect(html).toContain('7 tin còn chờ gửi');
   });
 });
 
