@@ -96,4 +96,49 @@ export function register(program: Command, t: Translate): void {
       if (options.json) printJson(entry);
       else printLines([tr('report.note.added', { id: entry.id, day: entry.day, area: entry.area })]);
     });
+
+  report
+    .command('areas')
+    .description(t('report.areas.description'))
+    .option('--json', t('option.json'))
+    .action(async (options: { json?: boolean }) => {
+      const { api } = cliContext();
+      const groups = await api.get<AreaGroupView[]>('/v1/reports/areas');
+      if (options.json) return printJson(groups);
+      printLines(groups.map((g) => `group:${g.id}  ${g.name}  (${g.province ? `${g.province}: ` : ''}${g.communes.join(', ')})`));
+    });
+
+  report
+    .command('area')
+    .description(t('report.area.description'))
+    .argument('<id>', t('report.area.idArgument'))
+    .requiredOption('--name <name>', t('report.area.nameOption'))
+    .requiredOption('--communes <codes>', t('report.area.communesOption'))
+    .option('--province <code>', t('report.area.provinceOption'))
+    .option('--organisation <name>', t('report.area.organisationOption'))
+    .option('--compiler <name>', t('report.daily.compilerOption'))
+    .option('--phone <phone>', t('report.daily.phoneOption'))
+    .option('--json', t('option.json'))
+    .action(async (id: string, options: { name: string; communes: string; province?: string; organisation?: string; compiler?: string; phone?: string; json?: boolean }) => {
+      const { api, t: tr } = cliContext();
+      const group = await api.put<AreaGroupView>(`/v1/reports/areas/${encodeURIComponent(id)}`, {
+        body: {
+          name: options.name,
+          communes: options.communes.split(',').map((code) => code.trim()).filter(Boolean),
+          province: options.province ?? null,
+          organisation: options.organisation ?? null,
+          compilerName: options.compiler ?? null,
+          compilerPhone: options.phone ?? null,
+        },
+      });
+      if (options.json) printJson(group);
+      else printLines([tr('report.area.saved', { id: group.id, name: group.name, count: group.communes.length })]);
+    });
+}
+
+interface AreaGroupView {
+  id: string;
+  name: string;
+  province: string | null;
+  communes: string[];
 }
