@@ -524,6 +524,7 @@ export const en: Record<MessageKey, string> = {
   'report.daily.compiler': 'Compiled by',
   'report.daily.phone': 'Phone',
   'report.event.runPaused': 'Run {run} ("{campaign}") paused at {at}: {why}',
+  'report.event.pausedBy': 'paused by {actor}',
   'report.event.runStillPaused': 'Run {run} ("{campaign}") is still paused: {why}',
   'report.event.highFailure': 'Run {run} ("{campaign}"), {carrier}: {failed}/{final} messages not delivered ({rate})',
   'report.event.ambiguous': 'Run {run} ("{campaign}"), {carrier}: {count} messages may or may not have been sent (not resent)',

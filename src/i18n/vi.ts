@@ -526,6 +526,7 @@ export const vi = {
   'report.daily.compiler': 'Họ và tên người tổng hợp báo cáo',
   'report.daily.phone': 'Số điện thoại',
   'report.event.runPaused': 'Lần gửi {run} ("{campaign}") tạm dừng lúc {at}: {why}',
+  'report.event.pausedBy': 'do {actor} dừng',
   'report.event.runStillPaused': 'Lần gửi {run} ("{campaign}") vẫn đang tạm dừng: {why}',
   'report.event.highFailure': 'Lần gửi {run} ("{campaign}"), {carrier}: {failed}/{final} tin không đến được ({rate})',
   'report.event.ambiguous': 'Lần gửi {run} ("{campaign}"), {carrier}: {count} tin không chắc đã gửi (không gửi lại)',

@@ -33,7 +33,9 @@ export function lineChartSvg(input: { title: string; xLabels: readonly string[];
   }
   const labelEvery = Math.max(1, Math.ceil(input.xLabels.length / 6));
   input.xLabels.forEach((label, i) => {
-    if (i % labelEvery === 0) parts.push(`<text x="${x(i).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle" fill="#333">${escape(label)}</text>`);
+    // The last label ends at the axis' end rather than running off the picture.
+    const anchor = i === input.xLabels.length - 1 && i > 0 ? 'end' : i === 0 && input.xLabels.length > 1 ? 'start' : 'middle';
+    if (i % labelEvery === 0 || i === input.xLabels.length - 1) parts.push(`<text x="${x(i).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="${anchor}" fill="#333">${escape(label)}</text>`);
   });
   parts.push(`<line x1="${pad.left}" x2="${pad.left}" y1="${pad.top}" y2="${pad.top + plotH}" stroke="#333"/>`);
   parts.push(`<line x1="${pad.left}" x2="${width - pad.right}" y1="${pad.top + plotH}" y2="${pad.top + plotH}" stroke="#333"/>`);

@@ -20,7 +20,7 @@ export interface SmsCarrierLine {
 }
 
 export type AbnormalEvent =
-  | { type: 'run-paused'; runId: number; campaign: string; at: string; code: string | null; reason: string | null }
+  | { type: 'run-paused'; runId: number; campaign: string; at: string; actor: string; code: string | null; reason: string | null }
   | { type: 'run-still-paused'; runId: number; campaign: string; code: string | null; reason: string | null }
   | { type: 'high-failure-rate'; runId: number; campaign: string; carrier: CarrierId; failed: number; final: number; rate: number }
   | { type: 'ambiguous'; runId: number; campaign: string; carrier: CarrierId; count: number }
@@ -187,7 +187,7 @@ export async function buildDailyReport(
   for (const run of pausedRuns) if (run) runById.set(run.id, run);
   for (const pause of pauses) {
     if (!touched.has(pause.runId)) continue;
-    events.push({ type: 'run-paused', runId: pause.runId, campaign: campaignOf(pause.runId), at: pause.at.toISOString(), code: pause.code, reason: pause.reason });
+    events.push({ type: 'run-paused', runId: pause.runId, campaign: campaignOf(pause.runId), at: pause.at.toISOString(), actor: pause.actor, code: pause.code, reason: pause.reason });
   }
   for (const run of runById.values()) {
     if (run.state === 'paused' && (runsWithMessages.has(run.id) || touched.has(run.id)) && !pauses.some((p) => p.runId === run.id)) {

@@ -117,9 +117,10 @@ export function runReportCsv(report: RunReport): string {
 export function eventText(event: AbnormalEvent, t: Translate, f: ReturnType<typeof formatters>): string {
   switch (event.type) {
     case 'run-paused':
-      return t('report.event.runPaused', { run: event.runId, campaign: event.campaign, at: f.time(event.at), why: pauseWhy(event.code, event.reason, t) });
+      // An operator's pause records no reason: name who paused it instead.
+      return t('report.event.runPaused', { run: event.runId, campaign: event.campaign, at: f.time(event.at), why: pauseWhy(event.code, event.reason, t) || t('report.event.pausedBy', { actor: event.actor }) });
     case 'run-still-paused':
-      return t('report.event.runStillPaused', { run: event.runId, campaign: event.campaign, why: pauseWhy(event.code, event.reason, t) });
+      return t('report.event.runStillPaused', { run: event.runId, campaign: event.campaign, why: pauseWhy(event.code, event.reason, t) || t('report.none') });
     case 'high-failure-rate':
       return t('report.event.highFailure', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), failed: f.n(event.failed), final: f.n(event.final), rate: f.pct(event.rate) });
     case 'ambiguous':

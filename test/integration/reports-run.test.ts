@@ -310,6 +310,7 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
         expect(dailyText).toContain(heading);
       }
       expect(dailyText).toContain('Màn hình bến xe');
+      expect(dailyText).toMatch(/tạm dừng lúc [0-9:/ ]+: do key:1:test dừng/);
       await expectNotBlank(page, await page.screenshot({ fullPage: true }));
       const english = await get<string>(`/v1/reports/daily?date=${day}&area=92&format=html&lang=en`);
       await page.setContent(english.text);
