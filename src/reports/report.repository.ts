@@ -190,13 +190,6 @@ export class ReportRepository {
     return scan;
   }
 
-  /** The run's last submit or delivery time (the timeline's end when the run has not finished). */
-  async lastActivity(runId: number): Promise<Date | null> {
-    const { rows } = await sql<{ at: Date | null }>`
-      SELECT max(greatest(submitted_at, done_at)) AS at FROM messages WHERE run_id = ${runId}`.execute(this.db);
-    return rows[0]?.at ?? null;
-  }
-
   /** Plays of the run's playlist items, per screen. */
   async runPlays(runId: number): Promise<PlayRow[]> {
     return this.playsWhere(sql`i.run_id = ${runId}`);

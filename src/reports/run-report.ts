@@ -81,8 +81,8 @@ export async function buildRunReport(repository: ReportRepository, runId: number
   const run = await repository.run(runId);
   if (!run) throw new NotFoundError(`run ${runId}`);
   const start = run.startedAt ?? run.scheduledFor;
-  // A finished run's timeline ends when it finished; a running one's at its last submit or receipt.
-  const last = run.finishedAt ?? (await repository.lastActivity(runId)) ?? now;
+  // A finished run's timeline ends when it finished; an unfinished one's now (no second scan for its last event).
+  const last = run.finishedAt ?? now;
   const end = new Date(Math.max(start.getTime() + 1000, last.getTime()));
   const bucketSeconds = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / 1000 / TIMELINE_POINTS));
   const [counters, scan, plays, control] = await Promise.all([
