@@ -381,6 +381,29 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     const html = (await get<string>(`/v1/reports/daily?date=${day}&area=92&format=html`)).text;
     expect(html).toContain('7 tin còn chờ gửi');
   });
+
+  it('run report: ambiguous and unknown are shown apart, per carrier, and still add up to the audience', async () => {
+    const uncertain = await seedDbRun(database.store, 'now:uncertain');
+    await new MessageRepository(database.store.db, database.store.pool).copyQueued(
+      uncertain,
+      Array.from({ length: 30 }, (_, i) => ({ msisdn: subscriber(i % 2 ? 'viettel' : 'mobifone', 950_000 + i), carrier: i % 2 ? ('viettel' as const) : ('mobifone' as const), province: '92', commune: '31117', partsTotal: 2 })),
+    );
+    // As the reconciler and the sweeper leave them: submitting rows of a dead worker, no receipt within validity.
+    await sql`UPDATE messages SET state = (CASE WHEN id % 3 = 0 THEN 'ambiguous' WHEN id % 3 = 1 THEN 'unknown' ELSE 'delivered' END)::message_state,
+      submitted_at = CASE WHEN id % 3 = 0 THEN NULL ELSE now() END, done_at = now() WHERE run_id = ${uncertain}`.execute(database.store.db);
+    const report = (await get<RunReport>(`/v1/reports/runs/${uncertain}`)).body;
+    const rows = (await sql<{ carrier: 'viettel' | 'mobifone'; state: string; n: number }>`
+      SELECT carrier, state, count(*)::int AS n FROM messages WHERE run_id = ${uncertain} AND state IN ('ambiguous', 'unknown') GROUP BY 1, 2`.execute(database.store.db)).rows;
+    const expected = { ambiguous: {} as Record<string, number>, unknown: {} as Record<string, number> };
+    for (const row of rows) expected[row.state as 'ambiguous' | 'unknown'][row.carrier] = row.n;
+    expect(report.uncertain).toEqual(expected);
+    expect(report.total).toBe(30);
+    // Ambiguous segments are not counted as billed; they are shown as possibly billed.
+    const viettel = report.carriers.find((c) => c.carrier === 'viettel')!;
+    expect(viettel.ambiguousSegments).toBe(2 * (expected.ambiguous.viettel ?? 0));
+    expect(viettel.segments).toBe(2 * (viettel.counts.delivered + viettel.counts.unknown));
+    expect(report.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(20);
+  });
 });
 
 /** A screenshot is not blank: drawn back in the page, it has dark pixels (text, chart lines). */
