@@ -7,6 +7,7 @@ import type { ReportConfig } from '../../src/config.js';
 import { JobQueues } from '../../src/jobs/queues.js';
 import { createRedis } from '../../src/jobs/redis.js';
 import { startScheduler, type RunningScheduler } from '../../src/jobs/scheduler-role.js';
+import { DailyReportMailer } from '../../src/reports/daily-mailer.js';
 import { buildDailyReport } from '../../src/reports/daily-report.js';
 import { ReportRepository } from '../../src/reports/report.repository.js';
 import { ReportService } from '../../src/reports/reports.service.js';
@@ -167,6 +168,23 @@ describe('the daily report e-mail, on schedule', () => {
       expect(delivery).toMatchObject({ state: 'sent', attempts: 1 });
     } finally {
       await sut.stop();
+    }
+  });
+
+  it('two schedulers ticking at once send the report once', async () => {
+    const repository = new ReportRepository(database.store.db);
+    const reports = new ReportService(repository, { organisation: null, compilerName: null, compilerPhone: null, timeZone: 'Asia/Ho_Chi_Minh' });
+    const mailers = [0, 1].map(() => new DailyReportMailer({ reports, repository, config: config(['all']), logger: testLogger }));
+    smtp.received.length = 0;
+    try {
+      const now = new Date('2026-11-29T15:30:00+07:00');
+      const outcomes = (await Promise.all(mailers.map((m) => m.tick(now)))).flat();
+      expect(outcomes).toEqual([{ area: 'all', day: '2026-11-29', ok: true }]);
+      expect(smtp.received).toHaveLength(1);
+      expect((await Promise.all(mailers.map((m) => m.tick(new Date('2026-11-29T23:59:00+07:00'))))).flat()).toEqual([]);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      for (const mailer of mailers) mailer.close();
     }
   });
 
