@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
 import { ConfigError, loadReportConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
 import { ValidationError } from '../../src/errors.js';
 import { parseArea, parseDay, previousDay } from '../../src/reports/area.js';
 import { lineChartSvg } from '../../src/reports/chart.js';
@@ -20,6 +22,16 @@ describe(loadReportConfig.name, () => {
       LOA_REPORT_LANG: 'en',
     });
     expect(config).toMatchObject({ time: { hour: 14, minute: 30 }, areas: ['province:92', 'group:ninh-kieu'], recipients: ['sottht@cantho.gov.vn', 'phongttbcxb@cantho.gov.vn'], language: 'en' });
+  });
+
+  it('never logs the SMTP URL (it carries the password)', () => {
+    let text = '';
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => ((text += chunk.toString()), done()) }));
+    const config = loadReportConfig({ LOA_REPORT_AREAS: 'all', LOA_REPORT_RECIPIENTS: 'a@b.vn', LOA_SMTP_URL: 'smtp://loa:s3cr3t-pw@mail:25' });
+    logger.info({ config: { reports: config } }, 'configured');
+    logger.info(config, 'configured');
+    expect(text).toContain('configured');
+    expect(text).not.toContain('s3cr3t-pw');
   });
 
   it.each([
