@@ -160,34 +160,45 @@ export class ReportRepository {
   /**
    * One pass over the run's partition (the counters are compacted and keep no history): submitted
    * and delivered messages per time bucket of `bucketSeconds` from `from`, and the SMSC refusals
-   * (submit_status) and receipt error codes per carrier and state. GROUPING SETS makes it one scan;
-   * date_part (double precision) rather than extract (numeric since PostgreSQL 14) keeps it cheap.
+   * (submit_status) and receipt error codes per carrier and state. One plain GROUP BY over all six
+   * keys (a few thousand groups at most), folded here: it can run as a parallel aggregate, which
+   * GROUPING SETS cannot; date_part (double precision) rather than extract (numeric since
+   * PostgreSQL 14) keeps the per-row work small.
    */
   async scanRun(runId: number, from: Date, bucketSeconds: number): Promise<RunScan> {
     const origin = from.getTime() / 1000;
-    const { rows } = await sql<{ sb: number | null; db: number | null; carrier: CarrierId | null; state: MessageState | null; submitStatus: number | null; errorCode: string | null; set: number; count: number }>`
-      SELECT sb, db, carrier, state, "submitStatus", "errorCode", GROUPING(sb, db) AS set, count(*)::int AS count
-      FROM (
+    const { rows } = await sql<{ sb: number | null; db: number | null; carrier: CarrierId | null; state: MessageState | null; submitStatus: number | null; errorCode: string | null; count: number }>`
+      SELECT
         -- greatest() ignores NULL: a message never submitted must stay NULL, not fall in bucket 0.
-        SELECT CASE WHEN submitted_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', submitted_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS sb,
-               CASE WHEN state = 'delivered' AND done_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', done_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS db,
-               carrier, CASE WHEN state = 'delivered' THEN NULL ELSE state END AS state,
-               CASE WHEN state = 'delivered' THEN NULL ELSE submit_status END AS "submitStatus",
-               CASE WHEN state = 'delivered' THEN NULL ELSE error_code END AS "errorCode"
-        FROM messages WHERE run_id = ${runId}
-      ) m
-      GROUP BY GROUPING SETS ((sb), (db), (carrier, state, "submitStatus", "errorCode"))`.execute(this.db);
-    const scan: RunScan = { timeline: [], errors: [] };
+        CASE WHEN submitted_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', submitted_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS sb,
+        CASE WHEN state = 'delivered' AND done_at IS NOT NULL THEN greatest(0, floor((date_part('epoch', done_at) - ${origin}::float8) / ${bucketSeconds}::float8))::int END AS db,
+        carrier,
+        CASE WHEN state = 'delivered' THEN NULL ELSE state END AS state,
+        CASE WHEN state = 'delivered' THEN NULL ELSE submit_status END AS "submitStatus",
+        CASE WHEN state = 'delivered' THEN NULL ELSE error_code END AS "errorCode",
+        count(*)::int AS count
+      FROM messages WHERE run_id = ${runId}
+      GROUP BY 1, 2, 3, 4, 5, 6`.execute(this.db);
+    const submitted = new Map<number, number>();
+    const delivered = new Map<number, number>();
+    const errors = new Map<string, RunScan['errors'][number]>();
     for (const row of rows) {
-      // GROUPING(sb, db): 1 = grouped by sb only, 2 = by db only, 3 = neither (the error set).
-      if (row.set === 1 && row.sb !== null) scan.timeline.push({ kind: 'submitted', bucket: row.sb, count: row.count });
-      else if (row.set === 2 && row.db !== null) scan.timeline.push({ kind: 'delivered', bucket: row.db, count: row.count });
-      else if (row.set === 3 && row.state !== null && (row.submitStatus !== null || row.errorCode !== null)) {
-        scan.errors.push({ carrier: row.carrier, state: row.state, submitStatus: row.submitStatus, errorCode: row.errorCode, count: row.count });
+      if (row.sb !== null) submitted.set(row.sb, (submitted.get(row.sb) ?? 0) + row.count);
+      if (row.db !== null) delivered.set(row.db, (delivered.get(row.db) ?? 0) + row.count);
+      if (row.state !== null && (row.submitStatus !== null || row.errorCode !== null)) {
+        const key = `${row.carrier}\u0000${row.state}\u0000${row.submitStatus}\u0000${row.errorCode}`;
+        const entry = errors.get(key) ?? { carrier: row.carrier, state: row.state, submitStatus: row.submitStatus, errorCode: row.errorCode, count: 0 };
+        entry.count += row.count;
+        errors.set(key, entry);
       }
     }
-    scan.errors.sort((a, b) => b.count - a.count);
-    return scan;
+    return {
+      timeline: [
+        ...[...submitted].map(([bucket, count]) => ({ kind: 'submitted' as const, bucket, count })),
+        ...[...delivered].map(([bucket, count]) => ({ kind: 'delivered' as const, bucket, count })),
+      ],
+      errors: [...errors.values()].sort((a, b) => b.count - a.count),
+    };
   }
 
   /** Plays of the run's playlist items, per screen. */
