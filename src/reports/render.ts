@@ -89,7 +89,7 @@ ${report.smppErrors.map((e) => `<tr><td>${escape(carrierName(e.carrier))}</td><t
 ${report.receiptErrors.map((e) => `<tr><td>${escape(carrierName(e.carrier))}</td><td>${escape(t('report.run.receiptCode', { code: e.code, state: e.state }))}</td><td>${escape(t('report.run.receiptMeaning'))}</td><td class="n">${f.n(e.count)}</td></tr>`).join('\n')}</table>`}
 <h2>${escape(t('report.run.screens'))}</h2>
 <p>${escape(t('report.run.screensLine', { plays: f.n(report.screens.plays), screens: f.n(report.screens.byScreen.length), minutes: f.n(report.screens.seconds / 60) }))}</p>
-${report.control.length > 0 ? `<h2>${escape(t('report.run.control'))}</h2><ul>${report.control.map((c) => `<li>${escape(f.time(c.at))}: ${escape(c.action)} (${escape(c.actor)})${c.reason ? ` — ${escape(c.reason)}` : ''}</li>`).join('')}</ul>` : ''}
+${report.control.length > 0 ? `<h2>${escape(t('report.run.control'))}</h2><ul>${report.control.map((c) => `<li>${escape(f.time(c.at))}: ${escape(actionName(c.action, t))} (${escape(c.actor)})${c.reason ? ` — ${escape(c.reason)}` : ''}</li>`).join('')}</ul>` : ''}
 <p class="meta">${escape(t('report.generatedAt', { at: f.time(report.generatedAt) }))}</p>`;
   return page(language, t('report.run.title', { run: report.runId }), body);
 }
@@ -137,6 +137,13 @@ export function eventText(event: AbnormalEvent, t: Translate, f: ReturnType<type
 function pauseWhy(code: string | null, reason: string | null, t: Translate): string {
   const who = code && ['operator', 'quiet-hours', 'auto'].includes(code) ? t(`status.pausedBy.${code}` as MessageKey) : (code ?? '');
   return [who, reason].filter(Boolean).join(': ');
+}
+
+/** run.pause → "tạm dừng"; an action without a catalogue entry stays as recorded. */
+function actionName(action: string, t: Translate): string {
+  const key = `report.action.${action}` as MessageKey;
+  const text = t(key);
+  return text === key ? action : text;
 }
 
 function kindName(kind: string, t: Translate): string {

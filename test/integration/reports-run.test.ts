@@ -301,6 +301,7 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
       expect(runText).toContain('Báo cáo lần gửi số');
       expect(runText).toContain('Đeo khẩu trang nơi công cộng');
       expect(runText).toContain('Tỉ lệ đến máy');
+      expect(runText).toMatch(/: tạm dừng \(key:1:test\)/);
       await expectNotBlank(page, await page.screenshot({ fullPage: true }));
 
       const daily = await get<string>(`/v1/reports/daily?date=${day}&area=92&format=html`);
