@@ -58,10 +58,17 @@ export async function run(report: Report): Promise<void> {
     await messages.copyQueued(big, recipients(RUN_ROWS));
     await finish(store, big);
     let html = 0;
-    const runMs = await median(async () => {
+    const buildHtml = async () => {
       const built = await buildRunReport(repository, big);
       html = runReportHtml(built, 'vi').length;
+    };
+    // The first report of a finished run scans its messages once; later ones reuse the kept scan.
+    const firstMs = await median(async () => {
+      await sql`DELETE FROM report_run_scans`.execute(store.db);
+      await buildHtml();
     });
+    report({ bench: 'reports.run.first', value: Math.round(firstMs), unit: 'ms', messages: RUN_ROWS, htmlBytes: html, goalMs: 1000 });
+    const runMs = await median(buildHtml);
     report({ bench: 'reports.run', value: Math.round(runMs), unit: 'ms', messages: RUN_ROWS, htmlBytes: html, goalMs: 1000 });
     // The parts: the counters (every count of the report) and the one scan (timeline, error codes).
     const countersMs = await median(() => repository.counters([big]));

@@ -201,6 +201,17 @@ export class ReportRepository {
     };
   }
 
+  /** A finished run's scan kept with the counters' signature at the time (0011). */
+  async cachedScan(runId: number, signature: string): Promise<RunScan | undefined> {
+    const { rows } = await sql<{ scan: RunScan }>`SELECT scan FROM report_run_scans WHERE run_id = ${runId} AND signature = ${signature}`.execute(this.db);
+    return rows[0]?.scan;
+  }
+
+  async keepScan(runId: number, signature: string, scan: RunScan): Promise<void> {
+    await sql`INSERT INTO report_run_scans (run_id, signature, scan) VALUES (${runId}, ${signature}, ${JSON.stringify(scan)}::jsonb)
+      ON CONFLICT (run_id) DO UPDATE SET signature = EXCLUDED.signature, scan = EXCLUDED.scan, computed_at = now()`.execute(this.db);
+  }
+
   /** Plays of the run's playlist items, per screen. */
   async runPlays(runId: number): Promise<PlayRow[]> {
     return this.playsWhere(sql`i.run_id = ${runId}`);

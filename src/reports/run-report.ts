@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { CARRIER_PROFILES } from '../../adapters/carriers/index.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 import { NotFoundError } from '../errors.js';
 import type { RunState } from '../store/database.js';
-import type { ReportRepository } from './report.repository.js';
+import type { CounterRow, ReportRepository, RunRow, RunScan } from './report.repository.js';
 import { ACCEPTED_STATES, acceptedOf, failedOf, sumCounts, zeroCounts, type StateCounts } from './states.js';
 
 /** At most this many points on the timeline chart. */
@@ -85,12 +86,8 @@ export async function buildRunReport(repository: ReportRepository, runId: number
   const last = run.finishedAt ?? now;
   const end = new Date(Math.max(start.getTime() + 1000, last.getTime()));
   const bucketSeconds = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / 1000 / TIMELINE_POINTS));
-  const [counters, scan, plays, control] = await Promise.all([
-    repository.counters([runId]),
-    repository.scanRun(runId, start, bucketSeconds),
-    repository.runPlays(runId),
-    repository.runControlHistory(runId),
-  ]);
+  const [counters, plays, control] = await Promise.all([repository.counters([runId]), repository.runPlays(runId), repository.runControlHistory(runId)]);
+  const scan = await scanOnce(repository, run, counters, start, bucketSeconds);
   const events = scan.timeline;
   const errors = scan.errors;
 
@@ -172,6 +169,25 @@ export async function buildRunReport(repository: ReportRepository, runId: number
     control: control.map((c) => ({ at: c.at.toISOString(), action: c.action, actor: c.actor, code: c.code, reason: c.reason })),
     generatedAt: now.toISOString(),
   };
+}
+
+/**
+ * The scan of a finished run is kept with the counters it agreed with: while they are unchanged the
+ * messages are too (every state change moves a counter), so the kept scan is reused; a late receipt
+ * changes them and the next report scans again. A run still sending is always scanned.
+ */
+async function scanOnce(repository: ReportRepository, run: RunRow, counters: readonly CounterRow[], start: Date, bucketSeconds: number): Promise<RunScan> {
+  const finished = run.finishedAt !== null && ['completed', 'cancelled', 'failed'].includes(run.state);
+  if (!finished) return repository.scanRun(run.id, start, bucketSeconds);
+  const signature = createHash('sha256')
+    .update(`${start.toISOString()}|${bucketSeconds}|`)
+    .update(counters.map((c) => `${c.carrier}:${c.province}:${c.commune}:${c.state}:${c.count}`).sort().join(','))
+    .digest('hex');
+  const kept = await repository.cachedScan(run.id, signature);
+  if (kept) return kept;
+  const scan = await repository.scanRun(run.id, start, bucketSeconds);
+  await repository.keepScan(run.id, signature, scan);
+  return scan;
 }
 
 function mergeByScreen(plays: ReadonlyArray<{ screenId: string; screenName: string; kind: string; plays: number; seconds: number }>) {

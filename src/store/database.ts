@@ -349,6 +349,13 @@ export interface ReportDeliveryAttemptsTable {
   error: string | null;
 }
 
+export interface ReportRunScansTable {
+  run_id: number;
+  signature: string;
+  scan: Jsonb<JsonObject>;
+  computed_at: CreatedAt;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   campaigns: CampaignsTable;
@@ -378,6 +385,7 @@ export interface Database {
   report_entries: ReportEntriesTable;
   report_deliveries: ReportDeliveriesTable;
   report_delivery_attempts: ReportDeliveryAttemptsTable;
+  report_run_scans: ReportRunScansTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;

@@ -404,6 +404,18 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect(viettel.ambiguousSegments).toBe(2 * (expected.ambiguous.viettel ?? 0));
     expect(viettel.segments).toBe(2 * (viettel.counts.delivered + viettel.counts.unknown));
     expect(report.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(20);
+
+    // Finished: its scan is kept, and a late receipt (unknown → delivered) makes the next report scan again.
+    await sql`UPDATE runs SET state = 'completed', started_at = now() - interval '1 minute', finished_at = now() WHERE id = ${uncertain}`.execute(database.store.db);
+    const first = (await get<RunReport>(`/v1/reports/runs/${uncertain}`)).body;
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM report_run_scans WHERE run_id = ${uncertain}`)).toBe(1);
+    expect((await get<RunReport>(`/v1/reports/runs/${uncertain}`)).body.timeline).toEqual(first.timeline);
+    await sql`UPDATE messages SET state = 'delivered', done_at = now() WHERE run_id = ${uncertain} AND id = (SELECT min(id) FROM messages WHERE run_id = ${uncertain} AND state = 'unknown')`.execute(database.store.db);
+    const late = (await get<RunReport>(`/v1/reports/runs/${uncertain}`)).body;
+    const delivered = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE run_id = ${uncertain} AND state = 'delivered'`);
+    expect(late.totals.delivered).toBe(delivered);
+    expect(late.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
+    expect(first.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered - 1);
   });
 });
 

@@ -58,6 +58,7 @@ describe('store schema', () => {
       'report_deliveries',
       'report_delivery_attempts',
       'report_entries',
+      'report_run_scans',
       'run_counts',
       'runs',
       'schedule_occurrences',

@@ -67,3 +67,15 @@ CREATE INDEX report_delivery_attempts_delivery ON report_delivery_attempts (deli
 
 -- The daily report looks plays up by the day they were played.
 CREATE INDEX IF NOT EXISTS plays_played_from ON plays (played_from);
+
+-- ---------------------------------------------------------------- run report scans
+-- The one part of a run report the counters cannot give (timeline, error codes) costs a scan of the
+-- run's messages. For a finished run it is kept here with the counters' state as it was then
+-- (`signature`): a later report reuses it while the counters are unchanged, and scans again after
+-- a late receipt moved a message (the counters then differ).
+CREATE TABLE report_run_scans (
+  run_id          bigint PRIMARY KEY,
+  signature       text NOT NULL,
+  scan            jsonb NOT NULL,
+  computed_at     timestamptz NOT NULL DEFAULT now()
+);
