@@ -79,6 +79,7 @@ export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConf
   receipts: ReceiptConfig;
   scheduler: SchedulerConfig;
   transport: TransportConfig;
+  reports: ReportConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -170,6 +171,18 @@ const envProperties = {
   LOA_SMPP_PROBE_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 3_000 },
   LOA_NO_BIND_PAUSE_MS: { type: 'integer', minimum: 100, default: 300_000 },
   LOA_SYSTEM_ERROR_LIMIT: { type: 'integer', minimum: 1, default: 50 },
+  // The daily report's e-mail (loadReportConfig).
+  LOA_REPORT_TIME: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '15:00' },
+  LOA_REPORT_TIME_ZONE: { type: 'string', minLength: 1, default: 'Asia/Ho_Chi_Minh' },
+  LOA_REPORT_AREAS: { type: 'string', pattern: '^\\s*[A-Za-z0-9:_-]+(\\s*,\\s*[A-Za-z0-9:_-]+)*\\s*$' },
+  LOA_REPORT_RECIPIENTS: { type: 'string', pattern: '^\\s*[^\\s@,]+@[^\\s@,]+(\\s*,\\s*[^\\s@,]+@[^\\s@,]+)*\\s*$' },
+  LOA_REPORT_FROM: { type: 'string', minLength: 3, default: 'Loa <loa@localhost>' },
+  LOA_REPORT_LANG: { enum: ['vi', 'en'], default: 'vi' },
+  LOA_REPORT_ORGANISATION: { type: 'string', minLength: 1 },
+  LOA_REPORT_COMPILER_NAME: { type: 'string', minLength: 1 },
+  LOA_REPORT_COMPILER_PHONE: { type: 'string', minLength: 1 },
+  LOA_REPORT_RETRY_MS: { type: 'integer', minimum: 1000, default: 300_000 },
+  LOA_SMTP_URL: { type: 'string', pattern: '^smtps?://' },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -201,6 +214,17 @@ interface EnvVars {
   LOA_SMPP_PROBE_TIMEOUT_MS: number;
   LOA_NO_BIND_PAUSE_MS: number;
   LOA_SYSTEM_ERROR_LIMIT: number;
+  LOA_REPORT_TIME: string;
+  LOA_REPORT_TIME_ZONE: string;
+  LOA_REPORT_AREAS?: string;
+  LOA_REPORT_RECIPIENTS?: string;
+  LOA_REPORT_FROM: string;
+  LOA_REPORT_LANG: Language;
+  LOA_REPORT_ORGANISATION?: string;
+  LOA_REPORT_COMPILER_NAME?: string;
+  LOA_REPORT_COMPILER_PHONE?: string;
+  LOA_REPORT_RETRY_MS: number;
+  LOA_SMTP_URL?: string;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
@@ -550,8 +574,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const receipts = part(() => loadReceiptConfig(env));
   const scheduler = part(() => loadSchedulerConfig(env));
   const transport = part(() => loadTransportConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !transport) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, transport });
+  const reports = part(() => loadReportConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !transport || !reports) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, transport, reports });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -634,4 +659,58 @@ export interface SchedulerConfig {
 export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): SchedulerConfig {
   const vars = readEnv(env, ['LOA_ALERT_WEBHOOK', 'LOA_SCHEDULER_LEASE_MS', 'LOA_SCHEDULER_TICK_MS', 'LOA_SCHEDULER_LOOKBACK_MS']);
   return { alertWebhook: vars.LOA_ALERT_WEBHOOK ?? null, leaseMs: vars.LOA_SCHEDULER_LEASE_MS, tickMs: vars.LOA_SCHEDULER_TICK_MS, lookbackMs: vars.LOA_SCHEDULER_LOOKBACK_MS };
+}
+
+/** The daily quick report (issue 12): its defaults and its scheduled e-mail (README, Reports). */
+export interface ReportConfig {
+  /** LOA_REPORT_TIME (default 15:00) in LOA_REPORT_TIME_ZONE (default Asia/Ho_Chi_Minh): when the day's report is e-mailed. */
+  time: { hour: number; minute: number };
+  timeZone: string;
+  /** LOA_REPORT_AREAS: the areas whose report is e-mailed (`province:92`, `group:ninh-kieu`, `all`); none: no e-mail. */
+  areas: string[];
+  /** LOA_REPORT_RECIPIENTS: comma-separated addresses. */
+  recipients: string[];
+  /** LOA_SMTP_URL: `smtp(s)://user:password@host:port`; needed when areas are set. Never logged. */
+  smtpUrl: string | null;
+  from: string;
+  language: Language;
+  /** Defaults for the report's heading and signature when an area group names none. */
+  organisation: string | null;
+  compilerName: string | null;
+  compilerPhone: string | null;
+  /** LOA_REPORT_RETRY_MS (default 5 min): wait before a failed send is tried again. */
+  retryMs: number;
+}
+
+export function loadReportConfig(env: NodeJS.ProcessEnv = process.env): ReportConfig {
+  const vars = readEnv(env, [
+    'LOA_REPORT_TIME', 'LOA_REPORT_TIME_ZONE', 'LOA_REPORT_AREAS', 'LOA_REPORT_RECIPIENTS', 'LOA_REPORT_FROM', 'LOA_REPORT_LANG',
+    'LOA_REPORT_ORGANISATION', 'LOA_REPORT_COMPILER_NAME', 'LOA_REPORT_COMPILER_PHONE', 'LOA_REPORT_RETRY_MS', 'LOA_SMTP_URL',
+  ]);
+  const list = (text: string | undefined) => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const areas = list(vars.LOA_REPORT_AREAS);
+  const recipients = list(vars.LOA_REPORT_RECIPIENTS);
+  const problems: VariableProblem[] = [];
+  if (areas.length > 0 && recipients.length === 0) problems.push(variableProblem('LOA_REPORT_RECIPIENTS', 'empty', {}, 'is needed when LOA_REPORT_AREAS is set (who gets the daily report)'));
+  if (areas.length > 0 && !vars.LOA_SMTP_URL) problems.push(variableProblem('LOA_SMTP_URL', 'empty', {}, 'is needed when LOA_REPORT_AREAS is set (the SMTP server that sends the daily report)'));
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: vars.LOA_REPORT_TIME_ZONE });
+  } catch {
+    problems.push(variableProblem('LOA_REPORT_TIME_ZONE', 'pattern', { pattern: 'Area/City' }, `'${vars.LOA_REPORT_TIME_ZONE}' is not a time zone (e.g. Asia/Ho_Chi_Minh)`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const [hour, minute] = vars.LOA_REPORT_TIME.split(':').map(Number) as [number, number];
+  return {
+    time: { hour, minute },
+    timeZone: vars.LOA_REPORT_TIME_ZONE,
+    areas,
+    recipients,
+    smtpUrl: vars.LOA_SMTP_URL ?? null,
+    from: vars.LOA_REPORT_FROM,
+    language: vars.LOA_REPORT_LANG,
+    organisation: vars.LOA_REPORT_ORGANISATION ?? null,
+    compilerName: vars.LOA_REPORT_COMPILER_NAME ?? null,
+    compilerPhone: vars.LOA_REPORT_COMPILER_PHONE ?? null,
+    retryMs: vars.LOA_REPORT_RETRY_MS,
+  };
 }

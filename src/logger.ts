@@ -3,7 +3,7 @@ import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
-const SECRET_KEYS = ['password', 'token', 'apiKey', 'secret', 'authorization', 'keyHash', 'tokenHash'];
+const SECRET_KEYS = ['password', 'token', 'apiKey', 'secret', 'authorization', 'keyHash', 'tokenHash', 'smtpUrl'];
 
 /** Paths down to five levels (pino paths have no `**`): `bind.password`, `config.carriers.viettel.binds[0].password`. */
 function pathsFor(keys: string[]): string[] {

@@ -122,7 +122,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
     }
 
     if (has(role, 'scheduler')) {
-      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger });
+      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports });
       stops.push(() => scheduler.stop());
     }
 
@@ -141,7 +141,8 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         await playlistChanges.stop();
         subscriber.disconnect();
       });
-      const services = createApiServices(store, engine, { logger, playlistChanges, maxWaitSeconds: config.screensMaxWaitSeconds });
+      const { organisation, compilerName, compilerPhone, timeZone } = config.reports;
+      const services = createApiServices(store, engine, { logger, playlistChanges, maxWaitSeconds: config.screensMaxWaitSeconds, reportDefaults: { organisation, compilerName, compilerPhone, timeZone } });
       stops.push(async () => services.screens?.playlists.stop());
       if (services.screens) {
         const pushes = new PushDispatcher(

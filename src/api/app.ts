@@ -12,6 +12,7 @@ import { healthRoutes, type CarrierBindsSource, type HealthCheck } from './route
 import { keyRoutes } from './routes/keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { registerRateLimit, type RateLimitSettings } from './rate-limit.js';
+import { reportRoutes } from './routes/reports.js';
 import { runRoutes } from './routes/runs.js';
 import { loudspeakerPollRoutes } from './routes/loudspeakers-poll.js';
 import { loudspeakerRoutes } from './routes/loudspeakers.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await v1.register(auditRoutes(services.audit));
         await v1.register(campaignRoutes(services.campaigns, services.launches));
         await v1.register(runRoutes(services.runs, services.runControl));
+        await v1.register(reportRoutes(services.reports));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);
         const screens = services.screens;
         if (screens) {

@@ -1,4 +1,4 @@
-import type { SchedulerConfig } from '../config.js';
+import type { ReportConfig, SchedulerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AlertWebhook } from '../services/alert-webhook.js';
 import { RunControlService, type RunControlListener } from '../services/run-control.service.js';
@@ -7,12 +7,17 @@ import type { Store } from '../store/db.js';
 import { RunControlRepository } from '../store/run-control.repository.js';
 import { RunRepository } from '../store/run.repository.js';
 import { ScheduleRepository } from '../store/schedule.repository.js';
+import { DailyReportMailer } from '../reports/daily-mailer.js';
+import { ReportRepository } from '../reports/report.repository.js';
+import { ReportService } from '../reports/reports.service.js';
 import type { JobQueues } from './queues.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 export interface RunningScheduler {
   readonly scheduler: Scheduler;
   readonly control: RunControlService;
+  /** The daily report's e-mail, when LOA_REPORT_AREAS names areas. */
+  readonly reports: DailyReportMailer | undefined;
   stop(): Promise<void>;
 }
 
@@ -29,6 +34,8 @@ export function startScheduler(deps: {
   clock?: () => Date;
   listeners?: readonly RunControlListener[];
   options?: SchedulerOptions;
+  /** The daily report's e-mail (LOA_REPORT_*); nothing is mailed without areas. */
+  reports?: ReportConfig;
 }): RunningScheduler {
   const { store, launcher, config, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -38,8 +45,9 @@ export function startScheduler(deps: {
   const alerts = config.alertWebhook ? new AlertWebhook(config.alertWebhook, logger) : undefined;
   const control = new RunControlService({ runs, control: controlStore, audit, resumer: launcher, ...(alerts ? { alerts } : {}), clock, logger });
   for (const listener of deps.listeners ?? []) control.addListener(listener);
+  const mailer = deps.reports && deps.reports.areas.length > 0 ? createMailer(store, deps.reports, logger, clock) : undefined;
   const scheduler = new Scheduler(
-    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger },
+    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger, afterTick: mailer ? [(now) => mailer.tick(now)] : [] },
     { leaseMs: config.leaseMs, tickMs: config.tickMs, lookbackMs: config.lookbackMs, ...deps.options },
   );
   scheduler.start();
@@ -47,10 +55,19 @@ export function startScheduler(deps: {
   return {
     scheduler,
     control,
+    reports: mailer,
     async stop() {
       await scheduler.stop();
+      await mailer?.settled();
+      mailer?.close();
       await alerts?.drain();
       await launcher.close();
     },
   };
+}
+
+function createMailer(store: Store, config: ReportConfig, logger: Logger, clock: () => Date): DailyReportMailer {
+  const repository = new ReportRepository(store.db);
+  const reports = new ReportService(repository, { organisation: config.organisation, compilerName: config.compilerName, compilerPhone: config.compilerPhone, timeZone: config.timeZone }, clock);
+  return new DailyReportMailer({ reports, repository, config, logger });
 }

@@ -75,6 +75,8 @@ export class Scheduler {
       launcher: RunLauncher;
       clock: () => Date;
       logger: Logger;
+      /** Work the leader starts after each tick, not awaited (the daily report's e-mail, issue 12). */
+      afterTick?: ReadonlyArray<(now: Date) => Promise<unknown>>;
     },
     private readonly options: SchedulerOptions = {},
   ) {
@@ -135,6 +137,7 @@ export class Scheduler {
     await this.enqueueDue(now, result);
     await this.applyQuietHours(now, result);
     await this.deps.control.announceAutomaticPauses();
+    for (const work of this.deps.afterTick ?? []) void work(now).catch((error: unknown) => this.logger.warn({ err: error }, 'after-tick work failed; the next tick retries'));
     return result;
   }
 

@@ -24,6 +24,9 @@ import { RunControlService, type RunResumer } from './run-control.service.js';
 import { RunQueryService } from './runs.service.js';
 import { RunControlRepository } from '../store/run-control.repository.js';
 import type { Logger } from '../logger.js';
+import { ReportRepository } from '../reports/report.repository.js';
+import { ReportService, type ReportDefaults } from '../reports/reports.service.js';
+import { DEFAULT_TIME_ZONE } from '../domain/time-zone.js';
 
 /** What the /v1 API calls; each route plugin takes the one service it needs (AppDeps.services). */
 export interface ApiServices {
@@ -38,6 +41,8 @@ export interface ApiServices {
   runControl: RunControlService;
   /** Screens (issue 10), when the process has a PlaylistChanges channel. */
   screens?: ScreenServices;
+  /** Run and daily reports (issue 12). */
+  reports: ReportService;
 }
 
 export interface ScreenServices {
@@ -70,7 +75,7 @@ function resumerOf(engine: EngineParts): RunResumer {
 export function createApiServices(
   store: Store,
   engine: EngineParts,
-  options: { clock?: () => Date; logger?: Logger; playlistChanges?: PlaylistChanges; maxWaitSeconds?: number; speechEngine?: SpeechEngine } = {},
+  options: { clock?: () => Date; logger?: Logger; playlistChanges?: PlaylistChanges; maxWaitSeconds?: number; speechEngine?: SpeechEngine; reportDefaults?: ReportDefaults } = {},
 ): ApiServices {
   const audit = new AuditRepository(store.db);
   const campaigns = new CampaignRepository(store.db);
@@ -92,6 +97,11 @@ export function createApiServices(
       ...(screens ? { playlists: screens.playlists, loudspeakers: screens.loudspeakers } : {}),
     }),
     runs: new RunQueryService(runs, engine.statusReader),
+    reports: new ReportService(
+      new ReportRepository(store.db),
+      options.reportDefaults ?? { organisation: null, compilerName: null, compilerPhone: null, timeZone: DEFAULT_TIME_ZONE },
+      options.clock ?? (() => new Date()),
+    ),
     runControl: new RunControlService({
       runs,
       control: new RunControlRepository(store.db),

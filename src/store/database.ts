@@ -326,6 +326,64 @@ export interface AuditLogTable {
   details: JsonbWithDefault<JsonObject>;
 }
 
+// 0011_reports.sql (issue 12): read and written through src/reports/report.repository.ts.
+export interface ReportAreaGroupsTable {
+  id: string;
+  name: string;
+  province: string | null;
+  communes: string[];
+  organisation: string | null;
+  compiler_name: string | null;
+  compiler_phone: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ReportEntriesTable {
+  id: Generated<number>;
+  /** 'YYYY-MM-DD' */
+  day: string;
+  /** 'all', 'province:<code>' or 'group:<id>' */
+  area: string;
+  channel: string;
+  count: number;
+  /** numeric: a string when read */
+  minutes: string | null;
+  text: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ReportDeliveriesTable {
+  id: Generated<number>;
+  area: string;
+  day: string;
+  state: 'sending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  claimed_until: NullableTimestamp;
+  recipients: string[];
+  message_id: string | null;
+  sent_at: NullableTimestamp;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ReportDeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: Timestamp;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface ReportRunScansTable {
+  run_id: number;
+  signature: string;
+  scan: Jsonb<JsonObject>;
+  computed_at: CreatedAt;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   campaigns: CampaignsTable;
@@ -352,6 +410,11 @@ export interface Database {
   audio_clips: AudioClipsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  report_area_groups: ReportAreaGroupsTable;
+  report_entries: ReportEntriesTable;
+  report_deliveries: ReportDeliveriesTable;
+  report_delivery_attempts: ReportDeliveryAttemptsTable;
+  report_run_scans: ReportRunScansTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;

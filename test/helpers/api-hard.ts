@@ -39,6 +39,10 @@ export interface Fixtures {
   outScreen: string;
   inLoudspeaker: string;
   outLoudspeaker: string;
+  inGroup: string;
+  outGroup: string;
+  inEntry: number;
+  outEntry: number;
   inList: string;
   outList: string;
 }
@@ -138,6 +142,13 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
   await ok({ method: 'POST', url: '/v1/loudspeakers', headers: admin, payload: { id: 'in-loa', name: 'Loa ấp Bình Nhựt', province: '92', commune: '31117', airtime } });
   await ok({ method: 'POST', url: '/v1/loudspeakers', headers: admin, payload: { id: 'out-loa', name: 'Loa Rạch Giá', province: '91', commune: '30280', airtime } });
 
+  // Report areas and manual entries inside and outside the scope.
+  await ok({ method: 'PUT', url: '/v1/reports/areas/in-group', headers: admin, payload: { name: 'Ninh Kiều', province: '92', communes: ['31117'] } });
+  await ok({ method: 'PUT', url: '/v1/reports/areas/out-group', headers: admin, payload: { name: 'Rạch Giá', province: '91', communes: ['30280'] } });
+  const entry = (area: string) => ok({ method: 'POST', url: '/v1/reports/entries', headers: admin, payload: { date: '2026-11-26', area, channel: 'web', count: 1, text: 'Bài đăng cổng thông tin' } });
+  const inEntry = Number((await entry('group:in-group')).id);
+  const outEntry = Number((await entry('group:out-group')).id);
+
   const served = options.rateLimit ? await build(options.rateLimit) : seeding;
   if (served !== seeding) await seeding.close();
 
@@ -147,7 +158,7 @@ export async function startHardenedApi(options: { rateLimit?: RateLimitSettings 
     services,
     tokens,
     keyIds: Object.values(keys).map((key) => key.id),
-    fixtures: { inCampaign: 'in-campaign', outCampaign: 'out-campaign', inRun, outRun, inScreen: 'in-led', outScreen: 'out-led', inLoudspeaker: 'in-loa', outLoudspeaker: 'out-loa', inList: 'in-list', outList: 'out-list' },
+    fixtures: { inCampaign: 'in-campaign', outCampaign: 'out-campaign', inRun, outRun, inScreen: 'in-led', outScreen: 'out-led', inLoudspeaker: 'in-loa', outLoudspeaker: 'out-loa', inGroup: 'in-group', outGroup: 'out-group', inEntry, outEntry, inList: 'in-list', outList: 'out-list' },
     headers,
     lastError: () => lastError,
     async refreshScreenToken() {

@@ -61,6 +61,14 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/screens/{id}/player': screenOnly,
   'GET /v1/screens/{id}/events': screenOnly,
   'POST /v1/screens/{id}/plays': screenOnly,
+  'GET /v1/reports/runs/{id}': reader,
+  'GET /v1/reports/daily': reader,
+  'GET /v1/reports/entries': reader,
+  'POST /v1/reports/entries': writer,
+  'DELETE /v1/reports/entries/{id}': writer,
+  'GET /v1/reports/areas': reader,
+  'PUT /v1/reports/areas/{id}': adminOnly,
+  'DELETE /v1/reports/areas/{id}': adminOnly,
   'GET /v1/loudspeakers': operatorReader,
   'GET /v1/loudspeakers/{id}': operatorReader,
   'POST /v1/loudspeakers': adminOnly,
@@ -74,6 +82,9 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/loudspeakers/{id}/events': otherDevice,
   'POST /v1/loudspeakers/{id}/plays': otherDevice,
 };
+
+/** GET routes without a path parameter that answer for the area in their query, not listings. */
+const QUERIED = new Set(['/v1/reports/daily', '/v1/reports/entries']);
 
 type Side = 'in' | 'out';
 interface Call {
@@ -120,6 +131,7 @@ describe('route-by-role matrix', () => {
     const campaign = side === 'in' ? f.inCampaign : f.outCampaign;
     const screen = side === 'in' ? f.inScreen : f.outScreen;
     const loudspeaker = side === 'in' ? f.inLoudspeaker : f.outLoudspeaker;
+    const reportArea = `group:${side === 'in' ? f.inGroup : f.outGroup}`;
     const list = side === 'in' ? f.inList : f.outList;
     const areas = side === 'in' ? { province: ['92'], commune: ['31117'] } : { province: ['92'] };
     const fresh = `matrix-${(serial += 1)}`;
@@ -152,6 +164,20 @@ describe('route-by-role matrix', () => {
         return { url: '/v1/screens', headers: JSON_TYPE, body: JSON.stringify({ id: fresh, name: fresh, kind: 'led', province: '92', commune: '31117' }) };
       case 'POST /v1/screens/{id}/plays':
         return { url: `/v1/screens/${screen}/plays`, headers: JSON_TYPE, body: JSON.stringify({ plays: [] }) };
+      case 'GET /v1/reports/runs/{id}':
+        return { url: `/v1/reports/runs/${run}` };
+      case 'GET /v1/reports/daily':
+        return { url: `/v1/reports/daily?date=2026-11-26&area=${reportArea}` };
+      case 'GET /v1/reports/entries':
+        return { url: `/v1/reports/entries?date=2026-11-26&area=${reportArea}` };
+      case 'POST /v1/reports/entries':
+        return { url: '/v1/reports/entries', headers: JSON_TYPE, body: JSON.stringify({ date: '2026-11-26', area: reportArea, channel: 'web', count: 2, text: fresh }) };
+      case 'DELETE /v1/reports/entries/{id}':
+        return { url: `/v1/reports/entries/${side === 'in' ? f.inEntry : f.outEntry}` };
+      case 'PUT /v1/reports/areas/{id}':
+        return { url: `/v1/reports/areas/${fresh}`, headers: JSON_TYPE, body: JSON.stringify({ name: fresh, province: '92', communes: ['31117'] }) };
+      case 'DELETE /v1/reports/areas/{id}':
+        return { url: `/v1/reports/areas/${fresh}` };
       case 'POST /v1/loudspeakers':
         return { url: '/v1/loudspeakers', headers: JSON_TYPE, body: JSON.stringify({ id: fresh, name: fresh, province: '92', commune: '31117', airtime: [{ from: '17:00', to: '18:30' }] }) };
       case 'POST /v1/loudspeakers/speech':
@@ -202,7 +228,7 @@ describe('route-by-role matrix', () => {
       // Weakest first, so a destructive success (a cancel, a deletion) comes after the refusals.
       for (const caller of ['none', 'screen', 'viewer', 'scoped', 'operator', 'admin'] as const) {
         const expected = row[caller];
-        if (expected === 'scope' && op.method === 'GET' && !op.path.includes('{')) {
+        if (expected === 'scope' && op.method === 'GET' && !op.path.includes('{') && !QUERIED.has(op.path)) {
           // A listing: what is inside the areas is in it, what is outside is not.
           const { status, ids } = await send(key, caller, 'in');
           const [inside, outside] = listed(op.path);
@@ -231,6 +257,7 @@ describe('route-by-role matrix', () => {
     if (path.endsWith('/campaigns')) return [f.inCampaign, f.outCampaign];
     if (path.endsWith('/screens')) return [f.inScreen, f.outScreen];
     if (path.endsWith('/loudspeakers')) return [f.inLoudspeaker, f.outLoudspeaker];
+    if (path.endsWith('/reports/areas')) return [f.inGroup, f.outGroup];
     if (path.endsWith('/lists')) return [f.inList, f.outList];
     throw new Error(`no fixtures for the listing ${path}: add them to listed()`);
   }

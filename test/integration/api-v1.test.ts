@@ -424,19 +424,27 @@ describe('/v1 API', () => {
         .sort();
       expect(operations).toEqual([
         'DELETE /v1/keys/{id}',
+        'DELETE /v1/reports/areas/{id}',
+        'DELETE /v1/reports/entries/{id}',
         'GET /v1/audit',
         'GET /v1/campaigns',
         'GET /v1/campaigns/{id}',
         'GET /v1/keys',
+        'GET /v1/reports/areas',
+        'GET /v1/reports/daily',
+        'GET /v1/reports/entries',
+        'GET /v1/reports/runs/{id}',
         'GET /v1/runs',
         'GET /v1/runs/{id}',
         'POST /v1/campaigns',
         'POST /v1/campaigns/{id}/launch',
         'POST /v1/keys',
+        'POST /v1/reports/entries',
         'POST /v1/runs/{id}/cancel',
         'POST /v1/runs/{id}/pause',
         'POST /v1/runs/{id}/resume',
         'PUT /v1/campaigns/{id}',
+        'PUT /v1/reports/areas/{id}',
       ]);
       for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
         for (const [method, operation] of Object.entries(methods)) {

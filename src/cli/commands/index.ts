@@ -6,6 +6,7 @@ import { register as loudspeakers } from './loudspeakers.js';
 import { register as launch } from './launch.js';
 import { register as migrate } from './migrate.js';
 import { register as preview } from './preview.js';
+import { register as report } from './report.js';
 import { register as runControl } from './run-control.js';
 import { register as runs } from './runs.js';
 import { register as screens } from './screens.js';
@@ -16,4 +17,4 @@ import { register as status } from './status.js';
 import { register as validate } from './validate.js';
 
 /** Every `loa` subcommand; each module adds itself to the program, its help in the reader's language (`t`). */
-export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience, screens, loudspeakers, speak];
+export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience, screens, loudspeakers, speak, report];
