@@ -76,6 +76,7 @@ export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConf
   shutdownTimeoutMs: number;
   receipts: ReceiptConfig;
   scheduler: SchedulerConfig;
+  recovery: RecoveryConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -160,6 +161,8 @@ const envProperties = {
   LOA_SCHEDULER_LEASE_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_TICK_MS: { type: 'integer', minimum: 10, default: 1000 },
   LOA_SCHEDULER_LOOKBACK_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
+  LOA_WORKER_LEASE_MS: { type: 'integer', minimum: 300, default: 30_000 },
+  LOA_RECONCILE_EVERY_MS: { type: 'integer', minimum: 100, default: 15_000 },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -184,6 +187,8 @@ interface EnvVars {
   LOA_SCHEDULER_LEASE_MS: number;
   LOA_SCHEDULER_TICK_MS: number;
   LOA_SCHEDULER_LOOKBACK_MS: number;
+  LOA_WORKER_LEASE_MS: number;
+  LOA_RECONCILE_EVERY_MS: number;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
@@ -526,8 +531,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const carriers = part(() => loadCarriersConfig(env));
   const receipts = part(() => loadReceiptConfig(env));
   const scheduler = part(() => loadSchedulerConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler });
+  const recovery = part(() => loadRecoveryConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !recovery) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, recovery });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -588,4 +594,17 @@ export interface SchedulerConfig {
 export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): SchedulerConfig {
   const vars = readEnv(env, ['LOA_ALERT_WEBHOOK', 'LOA_SCHEDULER_LEASE_MS', 'LOA_SCHEDULER_TICK_MS', 'LOA_SCHEDULER_LOOKBACK_MS']);
   return { alertWebhook: vars.LOA_ALERT_WEBHOOK ?? null, leaseMs: vars.LOA_SCHEDULER_LEASE_MS, tickMs: vars.LOA_SCHEDULER_TICK_MS, lookbackMs: vars.LOA_SCHEDULER_LOOKBACK_MS };
+}
+
+/** How a worker's failures are recovered from (issue 9, item 4): src/jobs/reconciler.ts. */
+export interface RecoveryConfig {
+  /** LOA_WORKER_LEASE_MS (default 30000): a worker that stops renewing its lease is taken for dead after this long, and its `submitting` rows decided. */
+  workerLeaseMs: number;
+  /** LOA_RECONCILE_EVERY_MS (default 15000): how often the reconciler decides orphaned rows and looks for stalled runs. */
+  reconcileEveryMs: number;
+}
+
+export function loadRecoveryConfig(env: NodeJS.ProcessEnv = process.env): RecoveryConfig {
+  const vars = readEnv(env, ['LOA_WORKER_LEASE_MS', 'LOA_RECONCILE_EVERY_MS']);
+  return { workerLeaseMs: vars.LOA_WORKER_LEASE_MS, reconcileEveryMs: vars.LOA_RECONCILE_EVERY_MS };
 }

@@ -17,6 +17,9 @@ import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
 import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
+import { RecoveryRepository } from '../store/recovery.repository.js';
+import { Reconciler, type ReconcilerOptions } from './reconciler.js';
+import { RedisSentinel } from './redis.js';
 import { RunStatusService } from './run-status.js';
 import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
 import { SubmitWorker, type SubmitWorkerOptions } from './submit.worker.js';
@@ -41,14 +44,18 @@ export interface EngineOptions {
   submit?: SubmitWorkerOptions;
   sweeper?: RunSweeperOptions;
   workers?: WorkerOptions;
+  /** How long a worker lease lasts unrenewed (renewed every third of it): how soon a dead worker's rows are decided. */
   leaseMs?: number;
+  reconciler?: ReconcilerOptions;
 }
 
 export interface Engine {
   readonly queues: JobQueues;
   readonly status: RunStatusReader;
-  /** This process's worker lease (messages.claim of the rows it claims). */
+  /** This process's worker lease (messages.claim of the rows it claims); a new one if it ever expired. */
   readonly leaseId: number;
+  /** Rebuilds the queues from PostgreSQL: at start, periodically, and when Redis lost its data. */
+  readonly reconciler: Reconciler;
   /** Stop taking jobs, let the window settle, return unsent rows to queued, end the lease. */
   stop(): Promise<void>;
 }
@@ -76,12 +83,17 @@ export async function startEngine(deps: {
   const counts = new RunCountRepository(store.db);
   const leases = new WorkerLeaseRepository(store.db);
   const leaseMs = options.leaseMs ?? 30_000;
-  const leaseId = await leases.acquire(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, leaseMs);
+  const workerName = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  let leaseId = await leases.acquire(workerName, leaseMs);
   const renew = setInterval(() => {
-    leases.renew(leaseId, leaseMs).then(
-      (live) => live || log.error({ leaseId }, 'worker lease had expired; its claimed rows may be taken by the reconciler'),
-      (error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'),
-    );
+    void (async () => {
+      if (await leases.renew(leaseId, leaseMs)) return;
+      // Expired (renewals failed for a whole lease, e.g. PostgreSQL away that long): the reconciler
+      // may already have decided the rows claimed under it. New claims go under a new lease.
+      const expired = leaseId;
+      leaseId = await leases.acquire(workerName, leaseMs);
+      log.error({ expired, leaseId }, 'worker lease had expired; its claimed rows may have been taken by the reconciler; claiming under a new lease');
+    })().catch((error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'));
   }, leaseMs / 3);
   renew.unref();
 
@@ -102,15 +114,25 @@ export async function startEngine(deps: {
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
-  log.info({ leaseId }, 'engine started');
+  const reconciler = new Reconciler(
+    { runs, counts, recovery: new RecoveryRepository(store.db), queues, sentinel: new RedisSentinel(redis, config.redisPrefix), logger },
+    { ...options.reconciler, stalledAfterMs: options.reconciler?.stalledAfterMs ?? Math.max(60_000, leaseMs * 2) },
+  );
+  // Not awaited: with PostgreSQL or Redis away the worker still starts; the pass retries.
+  void reconciler.start();
+  log.info({ leaseId, leaseMs }, 'engine started');
 
   let stopping: Promise<void> | undefined;
   return {
     queues,
     status,
-    leaseId,
+    get leaseId() {
+      return leaseId;
+    },
+    reconciler,
     stop: () =>
       (stopping ??= (async () => {
+        await reconciler.stop();
         await sweeper.stop();
         // Active submit jobs see their signal abort: parts not yet sent come back unsent and are
         // requeued, parts in flight settle and are written, then the jobs end (and are retried later).

@@ -1,0 +1,31 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './database.js';
+
+/**
+ * What the reconciler (src/jobs/reconciler.ts) asks of PostgreSQL: the `submitting` rows whose
+ * owner is gone. Ownership is the claim (messages.claim = a worker_leases id, 0005_engine.sql):
+ * a row is orphaned when no live lease has its claim — the worker died (kill -9, OOM, a lost
+ * machine) or stopped without deciding it. A live worker's rows are never matched, because the
+ * lease check is in the same statement as the update.
+ */
+export class RecoveryRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * The run's orphaned `submitting` rows → `ambiguous` (the PDU may have left: not resent, the
+   * campaign's default) or back to `queued` (the campaign opted into `resendAmbiguous`; the part
+   * count is reset as for any requeued message). Returns how many moved.
+   */
+  async releaseOrphaned(runId: number, to: 'ambiguous' | 'queued'): Promise<number> {
+    const set = to === 'ambiguous' ? sql`state = 'ambiguous', done_at = now()` : sql`state = 'queued', parts_submitted = 0, claim = NULL`;
+    const { rows } = await sql<{ n: number }>`
+      WITH moved AS (
+        UPDATE messages m SET ${set}
+        WHERE m.run_id = ${runId} AND m.state = 'submitting'
+          AND NOT EXISTS (SELECT 1 FROM worker_leases l WHERE l.id = m.claim AND l.expires_at > now())
+        RETURNING 1
+      )
+      SELECT count(*)::int AS n FROM moved`.execute(this.db);
+    return rows[0]?.n ?? 0;
+  }
+}
