@@ -52,7 +52,7 @@ export interface EngineOptions {
 export interface Engine {
   readonly queues: JobQueues;
   readonly status: RunStatusReader;
-  /** This process's worker lease (messages.claim of the rows it claims); a new one if it ever expired. */
+  /** This process's worker lease (messages.claim of the rows it claims). */
   readonly leaseId: number;
   /** Rebuilds the queues from PostgreSQL: at start, periodically, and when Redis lost its data. */
   readonly reconciler: Reconciler;
@@ -83,23 +83,23 @@ export async function startEngine(deps: {
   const counts = new RunCountRepository(store.db);
   const leases = new WorkerLeaseRepository(store.db);
   const leaseMs = options.leaseMs ?? 30_000;
-  const workerName = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  let leaseId = await leases.acquire(workerName, leaseMs);
+  const leaseId = await leases.acquire(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, leaseMs);
   const renew = setInterval(() => {
     void (async () => {
       if (await leases.renew(leaseId, leaseMs)) return;
-      // Expired (renewals failed for a whole lease, e.g. PostgreSQL away that long): the reconciler
-      // may already have decided the rows claimed under it. New claims go under a new lease.
-      const expired = leaseId;
-      leaseId = await leases.acquire(workerName, leaseMs);
-      log.error({ expired, leaseId }, 'worker lease had expired; its claimed rows may have been taken by the reconciler; claiming under a new lease');
+      // Expired (renewals failed for a whole lease, e.g. PostgreSQL away that long): this process
+      // lives, so the lease is taken up again; another worker's reconciler may have decided some
+      // of its rows meanwhile (ambiguous), which is why the lease should outlast PostgreSQL restarts.
+      await leases.revive(leaseId, leaseMs);
+      log.error({ leaseId }, 'worker lease had expired and was taken up again; another worker may have decided some of its rows');
     })().catch((error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'));
   }, leaseMs / 3);
   renew.unref();
 
   const queues = new JobQueues(redis, config.redisPrefix);
+  const recovery = new RecoveryRepository(store.db);
   const compile = new CompileWorker({ runs, messages, compile: new CompileRepository(store.db), queues, logger }, options.compile);
-  const submit = new SubmitWorker({ runs, messages, receipts: deps.receipts, pools: deps.pools, late: deps.late, claim: () => leaseId, logger }, options.submit);
+  const submit = new SubmitWorker({ runs, messages, receipts: deps.receipts, pools: deps.pools, late: deps.late, claim: () => leaseId, recovery, logger }, options.submit);
   const workers = new JobWorkers(
     redis,
     config.redisPrefix,
@@ -115,7 +115,7 @@ export async function startEngine(deps: {
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
   const reconciler = new Reconciler(
-    { runs, counts, recovery: new RecoveryRepository(store.db), queues, sentinel: new RedisSentinel(redis, config.redisPrefix), logger },
+    { runs, counts, recovery, queues, sentinel: new RedisSentinel(redis, config.redisPrefix), ownClaim: leaseId, logger },
     { ...options.reconciler, stalledAfterMs: options.reconciler?.stalledAfterMs ?? Math.max(60_000, leaseMs * 2) },
   );
   // Not awaited: with PostgreSQL or Redis away the worker still starts; the pass retries.
@@ -126,9 +126,7 @@ export async function startEngine(deps: {
   return {
     queues,
     status,
-    get leaseId() {
-      return leaseId;
-    },
+    leaseId,
     reconciler,
     stop: () =>
       (stopping ??= (async () => {

@@ -58,6 +58,8 @@ export class Reconciler {
       recovery: Pick<RecoveryRepository, 'releaseOrphaned'>;
       queues: Pick<JobQueues, 'resume' | 'enqueueCompile'>;
       sentinel: Pick<RedisSentinel, 'plant'>;
+      /** This process's own lease: its rows are live work even while the lease looks expired (PostgreSQL was away). */
+      ownClaim?: number;
       logger: Logger;
     },
     private readonly options: ReconcilerOptions = {},
@@ -125,7 +127,7 @@ export class Reconciler {
       let requeued = 0;
       if (inState('submitting') > 0) {
         const to = (await this.resendAmbiguous(run.id)) ? 'queued' : 'ambiguous';
-        const moved = await this.deps.recovery.releaseOrphaned(run.id, to);
+        const moved = await this.deps.recovery.releaseOrphaned(run.id, to, this.deps.ownClaim);
         if (moved > 0) {
           this.logger.warn({ runId: run.id, messages: moved, to }, `messages left submitting by a worker that is gone → ${to}`);
           if (to === 'queued') requeued = moved;

@@ -4,6 +4,7 @@ import type { PartOutcome } from '../smpp/submitter-types.js';
 import type { MessageRepository } from '../store/message.repository.js';
 import type { ReceiptRepository, SubmittedMessage } from '../store/receipt.repository.js';
 import type { LateResponseTracker } from './engine-contract.js';
+import { retryWhileUnreachable } from './pg-outage.js';
 
 /** The handle of one submitted part: which message row, which part of how many. */
 export interface PartRef {
@@ -194,7 +195,7 @@ export class SubmitResultWriter {
       // Any order is right: each statement moves a message only out of `submitting`, and a
       // part that went out keeps its segment (so its receipt matches) whatever its message became.
       // Each is idempotent, so while PostgreSQL is away the results are held and written again.
-      await writeHeld(this.logger, () =>
+      await retryWhileUnreachable(this.logger, 'submit results', () =>
         Promise.all([
           submitted.length > 0 ? this.writes.receipts.markSubmitted(this.runId, this.carrier, submitted) : undefined,
           this.writes.messages.markFailed(this.runId, failed),
@@ -218,33 +219,5 @@ export class SubmitResultWriter {
     clearInterval(this.timer);
     await this.flush();
     if (this.error !== undefined) throw this.error;
-  }
-}
-
-/** SQLSTATE classes 22 (data) and 23 (integrity), or no SQLSTATE with a connection errno: whether retrying can help. */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(08|57P0|53)/.test(code)) return true; // connection exception, admin shutdown, resources
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, EPIPE …
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
-}
-
-/**
- * Writes a flush, holding it through a PostgreSQL outage (issue 9, item 7): a connection error is
- * retried with back-off up to 1 s, however long the outage; any other error is thrown at once.
- * The rows stay counted in the claim bound meanwhile, so no more is claimed until they are written.
- */
-async function writeHeld(logger: Logger, write: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await write();
-      if (attempt > 1) logger.info({ component: 'submit-results', attempts: attempt }, 'submit results written after PostgreSQL came back');
-      return;
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      if (attempt === 1) logger.warn({ component: 'submit-results', err: error }, 'PostgreSQL unreachable; holding submit results and retrying');
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-    }
   }
 }
