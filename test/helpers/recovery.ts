@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +9,6 @@ import { JobQueues } from '../../src/jobs/queues.js';
 import { SmscSimulator, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
 import type { Store } from '../../src/store/db.js';
 import type { MessageState } from '../../src/domain/message-state.js';
-import { cleanupRedisPrefix, testRedisPrefix } from './db.js';
-import { REDIS_URL } from './engine.js';
 import { freePortRun, startServiceProcess, type ServiceProcess } from './processes.js';
 
 /**
@@ -19,6 +18,17 @@ import { freePortRun, startServiceProcess, type ServiceProcess } from './process
  */
 
 const credentials = { systemId: 'loa-test', password: 'secret' };
+// Free of vitest (unlike db.ts and engine.ts), so bench/recovery.bench.ts uses it too.
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
 
 export interface RecoveryRig {
   sims: Record<CarrierId, SmscSimulator>;
@@ -74,7 +84,7 @@ export async function startRecoveryRig(options: {
       ),
     ].join('\n'),
   );
-  const prefix = testRedisPrefix();
+  const prefix = `loa-test:${randomBytes(4).toString('hex')}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queues = new JobQueues(redis, prefix);
   const workers: ServiceProcess[] = [];
@@ -112,7 +122,7 @@ export async function startRecoveryRig(options: {
       await Promise.all(workers.map((worker) => worker.exited));
       await queues.close();
       for (const id of CARRIER_IDS) await sims[id].close();
-      await cleanupRedisPrefix(redis, prefix).catch(() => undefined);
+      await deleteKeys(redis, prefix).catch(() => undefined);
       redis.disconnect();
     },
   };
