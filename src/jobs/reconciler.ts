@@ -28,6 +28,8 @@ export interface ReconcileResult {
 }
 
 const ACTIVE: readonly RunState[] = ['scheduled', 'compiling', 'running', 'paused'];
+/** How long after a run was cancelled (or failed) its orphaned rows are still looked for: longer than any lease. */
+const ENDED_WITHIN_MS = 24 * 3_600_000;
 
 /**
  * Keeps the queues in Redis true to PostgreSQL (issue 9, item 4; DESIGN.md "Redis holds only work
@@ -47,6 +49,7 @@ export class Reconciler {
   private running: Promise<ReconcileResult> | null = null;
   /** A pass asked for while one runs (e.g. Redis lost during a periodic pass) runs after it. */
   private pendingReason: ReconcileReason | null = null;
+  private checkingRedis = false;
   private readonly progress = new Map<number, { queued: number; since: number }>();
   private readonly resend = new Map<number, boolean>();
   private readonly logger: Logger;
@@ -55,7 +58,7 @@ export class Reconciler {
     private readonly deps: {
       runs: Pick<RunRepository, 'listByState' | 'getWithVersion'>;
       counts: Pick<RunCountRepository, 'byCarrierAndState'>;
-      recovery: Pick<RecoveryRepository, 'releaseOrphaned'>;
+      recovery: Pick<RecoveryRepository, 'releaseOrphaned' | 'recentlyEnded'>;
       queues: Pick<JobQueues, 'resume' | 'enqueueCompile'>;
       sentinel: Pick<RedisSentinel, 'plant'>;
       /** This process's own lease: its rows are live work even while the lease looks expired (PostgreSQL was away). */
@@ -105,11 +108,17 @@ export class Reconciler {
   }
 
   private async checkRedis(): Promise<void> {
+    // While Redis is away a command waits for the reconnection (BullMQ's connection retries for
+    // ever): one check at a time, not one more queued every tick.
+    if (this.checkingRedis) return;
+    this.checkingRedis = true;
     let lost: boolean;
     try {
       lost = await this.deps.sentinel.plant();
     } catch {
       return; // Redis unreachable: nothing to conclude until it answers.
+    } finally {
+      this.checkingRedis = false;
     }
     if (!lost) return;
     this.logger.warn('Redis has lost its data (sentinel key gone): rebuilding the queues of active runs from PostgreSQL');
@@ -124,23 +133,32 @@ export class Reconciler {
     for (const run of runs) {
       const counts = await this.deps.counts.byCarrierAndState(run.id);
       const inState = (state: string): number => counts.reduce((sum, row) => sum + (row.state === state ? Number(row.count) : 0), 0);
-      let requeued = 0;
-      if (inState('submitting') > 0) {
-        const to = (await this.resendAmbiguous(run.id)) ? 'queued' : 'ambiguous';
-        const moved = await this.deps.recovery.releaseOrphaned(run.id, to, this.deps.ownClaim);
-        if (moved > 0) {
-          this.logger.warn({ runId: run.id, messages: moved, to }, `messages left submitting by a worker that is gone → ${to}`);
-          if (to === 'queued') requeued = moved;
-          else result.ambiguous += moved;
-        }
-      }
-      result.requeued += requeued;
+      const requeued = inState('submitting') > 0 ? await this.releaseOrphaned(run.id, result) : 0;
       if (await this.rebuild(run, { all: rebuildAll, requeued, queued: inState('queued') })) result.rebuilt.push(run.id);
+    }
+    // A cancelled run sends nothing more, but its last window may have been with a worker that died.
+    for (const run of await this.deps.recovery.recentlyEnded(ENDED_WITHIN_MS)) {
+      const counts = await this.deps.counts.byCarrierAndState(run.id);
+      if (counts.some((row) => row.state === 'submitting' && Number(row.count) > 0)) await this.releaseOrphaned(run.id, result, 'ambiguous');
     }
     if (result.rebuilt.length > 0 || result.ambiguous > 0 || reason !== 'periodic') {
       this.logger.info({ reason, ...result, runs: runs.length }, 'reconciled');
     }
     return result;
+  }
+
+  /** The run's orphaned `submitting` rows → ambiguous (or queued, per the campaign); returns how many were requeued. */
+  private async releaseOrphaned(runId: number, result: ReconcileResult, force?: 'ambiguous'): Promise<number> {
+    const to = force ?? ((await this.resendAmbiguous(runId)) ? 'queued' : 'ambiguous');
+    const moved = await this.deps.recovery.releaseOrphaned(runId, to, this.deps.ownClaim);
+    if (moved === 0) return 0;
+    this.logger.warn({ runId, messages: moved, to }, `messages left submitting by a worker that is gone → ${to}`);
+    if (to === 'ambiguous') {
+      result.ambiguous += moved;
+      return 0;
+    }
+    result.requeued += moved;
+    return moved;
   }
 
   /** Enqueues the run's jobs again when they may be missing from Redis. True when it did. */

@@ -32,6 +32,20 @@ export class RecoveryRepository {
   }
 
   /**
+   * Runs cancelled or failed within the last `withinMs`: a worker that died while such a run's
+   * last window was in flight left rows `submitting` that only the reconciler can decide.
+   */
+  async recentlyEnded(withinMs: number): Promise<Array<{ id: number }>> {
+    return this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('state', 'in', ['cancelled', 'failed'])
+      .where('finished_at', '>', sql<Date>`now() - make_interval(secs => ${withinMs / 1000})`)
+      .orderBy('id')
+      .execute();
+  }
+
+  /**
    * `submitting` rows of one carrier of the run under `claim` (the caller's own lease) → `queued`.
    * Only for a process that holds none of them (ClaimGate.exclusive): they come from a claim whose
    * reply was lost, so they were never sent. Returns how many moved.

@@ -107,6 +107,19 @@ describe(Reconciler.name, () => {
     expect(rows[0]!.n).toBe(10);
   });
 
+  it("decides a dead worker's rows of a run cancelled meanwhile, without enqueueing it", async () => {
+    const own = await leases.acquire('own', 60_000);
+    const { runId } = await strandedRun('reconcile-cancelled', {}, own);
+    await new RunRepository(database.store.db).setState(runId, 'cancelled');
+
+    const result = await reconciler(own).reconcile('start');
+
+    expect(result.ambiguous).toBe(10);
+    expect(result.rebuilt).not.toContain(runId);
+    expect(await statesOf(database.store, runId)).toEqual({ ambiguous: 10, submitting: 20, queued: 10 });
+    expect(await compileJobs(runId)).toBe(0);
+  });
+
   it('notices that Redis lost its data (the sentinel key is gone) and enqueues the active runs again', async () => {
     const own = await leases.acquire('own', 60_000);
     const { runId } = await strandedRun('reconcile-redis-lost', {}, own);
