@@ -120,6 +120,19 @@ describe(Reconciler.name, () => {
     expect(await compileJobs(runId)).toBe(0);
   });
 
+  it('enqueues a running run again when its queued count has not moved for stalledAfterMs (a job BullMQ gave up on)', async () => {
+    const own = await leases.acquire('own', 60_000);
+    const { runId } = await strandedRun('reconcile-stalled', {}, own);
+    const sut = reconciler(own, { stalledAfterMs: 200 });
+
+    expect((await sut.reconcile('periodic')).rebuilt).not.toContain(runId);
+    expect((await sut.reconcile('periodic')).rebuilt).not.toContain(runId);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect((await sut.reconcile('periodic')).rebuilt).toContain(runId);
+    // Once: the clock starts again after a rebuild.
+    expect((await sut.reconcile('periodic')).rebuilt).not.toContain(runId);
+  });
+
   it('notices that Redis lost its data (the sentinel key is gone) and enqueues the active runs again', async () => {
     const own = await leases.acquire('own', 60_000);
     const { runId } = await strandedRun('reconcile-redis-lost', {}, own);
