@@ -75,7 +75,7 @@ export class Reconciler {
     this.timer ??= setInterval(() => void this.reconcile('periodic'), this.options.intervalMs ?? 15_000);
     this.sentinelTimer ??= setInterval(() => void this.checkRedis(), this.options.sentinelEveryMs ?? 1_000);
     await this.deps.sentinel.plant().catch((error: unknown) => this.logger.warn({ err: error }, 'could not check Redis for lost data'));
-    await this.reconcile('start');
+    if (this.timer) await this.reconcile('start'); // unless stopped meanwhile
   }
 
   async stop(): Promise<void> {
