@@ -75,8 +75,8 @@ export interface CampaignRules {
 export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConfig, CarriersConfig, CampaignRules {
   shutdownTimeoutMs: number;
   receipts: ReceiptConfig;
-  scheduler: SchedulerConfig;
   recovery: RecoveryConfig;
+  scheduler: SchedulerConfig;
 }
 
 /** What is wrong with one environment variable, for a caller that words it in the reader's language (`config.<key>`). */
@@ -158,11 +158,11 @@ const envProperties = {
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
   LOA_ALERT_WEBHOOK: { type: 'string', pattern: '^https?://' },
+  LOA_WORKER_LEASE_MS: { type: 'integer', minimum: 300, default: 30_000 },
+  LOA_RECONCILE_EVERY_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_LEASE_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_TICK_MS: { type: 'integer', minimum: 10, default: 1000 },
   LOA_SCHEDULER_LOOKBACK_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
-  LOA_WORKER_LEASE_MS: { type: 'integer', minimum: 300, default: 30_000 },
-  LOA_RECONCILE_EVERY_MS: { type: 'integer', minimum: 100, default: 15_000 },
 } as const;
 
 type EnvName = keyof typeof envProperties;
@@ -184,11 +184,11 @@ interface EnvVars {
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
   LOA_ALERT_WEBHOOK?: string;
+  LOA_WORKER_LEASE_MS: number;
+  LOA_RECONCILE_EVERY_MS: number;
   LOA_SCHEDULER_LEASE_MS: number;
   LOA_SCHEDULER_TICK_MS: number;
   LOA_SCHEDULER_LOOKBACK_MS: number;
-  LOA_WORKER_LEASE_MS: number;
-  LOA_RECONCILE_EVERY_MS: number;
 }
 
 /** Variables where an empty value is a mistake, not "unset": `LOA_REDIS_PREFIX=` would share the default prefix. */
