@@ -77,6 +77,7 @@ export interface CampaignRules {
 export interface Config extends DatabaseConfig, RedisConfig, HttpConfig, LogConfig, CarriersConfig, CampaignRules {
   shutdownTimeoutMs: number;
   receipts: ReceiptConfig;
+  recovery: RecoveryConfig;
   scheduler: SchedulerConfig;
   transport: TransportConfig;
   reports: ReportConfig;
@@ -164,6 +165,8 @@ const envProperties = {
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
   LOA_ALERT_WEBHOOK: { type: 'string', pattern: '^https?://' },
+  LOA_WORKER_LEASE_MS: { type: 'integer', minimum: 300, default: 30_000 },
+  LOA_RECONCILE_EVERY_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_LEASE_MS: { type: 'integer', minimum: 100, default: 15_000 },
   LOA_SCHEDULER_TICK_MS: { type: 'integer', minimum: 10, default: 1000 },
   LOA_SCHEDULER_LOOKBACK_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
@@ -207,6 +210,8 @@ interface EnvVars {
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
   LOA_ALERT_WEBHOOK?: string;
+  LOA_WORKER_LEASE_MS: number;
+  LOA_RECONCILE_EVERY_MS: number;
   LOA_SCHEDULER_LEASE_MS: number;
   LOA_SCHEDULER_TICK_MS: number;
   LOA_SCHEDULER_LOOKBACK_MS: number;
@@ -575,8 +580,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const scheduler = part(() => loadSchedulerConfig(env));
   const transport = part(() => loadTransportConfig(env));
   const reports = part(() => loadReportConfig(env));
-  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !transport || !reports) throw new ConfigError(problems);
-  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, transport, reports });
+  const recovery = part(() => loadRecoveryConfig(env));
+  if (!database || !redis || !http || !log || !rules || !shutdown || !carriers || !receipts || !scheduler || !transport || !reports || !recovery) throw new ConfigError(problems);
+  return deepFreeze({ ...database, ...redis, ...http, ...log, ...rules, ...carriers, shutdownTimeoutMs: shutdown.LOA_SHUTDOWN_TIMEOUT_MS, receipts, scheduler, transport, reports, recovery });
 }
 
 /** The language a person reads (LOA_LANG, else LANG, else Vietnamese): all a command that only prints needs. */
@@ -713,4 +719,15 @@ export function loadReportConfig(env: NodeJS.ProcessEnv = process.env): ReportCo
     compilerPhone: vars.LOA_REPORT_COMPILER_PHONE ?? null,
     retryMs: vars.LOA_REPORT_RETRY_MS,
   };
+/** How a worker's failures are recovered from (issue 9, item 4): src/jobs/reconciler.ts. */
+export interface RecoveryConfig {
+  /** LOA_WORKER_LEASE_MS (default 30000): a worker that stops renewing its lease is taken for dead after this long, and its `submitting` rows decided. */
+  workerLeaseMs: number;
+  /** LOA_RECONCILE_EVERY_MS (default 15000): how often the reconciler decides orphaned rows and looks for stalled runs. */
+  reconcileEveryMs: number;
+}
+
+export function loadRecoveryConfig(env: NodeJS.ProcessEnv = process.env): RecoveryConfig {
+  const vars = readEnv(env, ['LOA_WORKER_LEASE_MS', 'LOA_RECONCILE_EVERY_MS']);
+  return { workerLeaseMs: vars.LOA_WORKER_LEASE_MS, reconcileEveryMs: vars.LOA_RECONCILE_EVERY_MS };
 }

@@ -117,7 +117,16 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       stops.push(() => binds.stop());
       // Compile and submit workers, the completion sweeper. Stopped before the binds (stops run
       // in reverse), so the jobs in flight settle and return their unsent rows to queued first.
-      const engine = await startEngine({ store, redis, config, pools: binds.pools, receipts, late: binds.lateResponses, logger });
+      const engine = await startEngine({
+        store,
+        redis,
+        config,
+        pools: binds.pools,
+        receipts,
+        late: binds.lateResponses,
+        logger,
+        options: { leaseMs: config.recovery.workerLeaseMs, reconciler: { intervalMs: config.recovery.reconcileEveryMs } },
+      });
       stops.push(() => engine.stop());
     }
 

@@ -80,6 +80,8 @@ export interface Campaign {
   throttle: Partial<Record<CarrierId, number>>;
   /** ISO 8601 duration. */
   validity: string;
+  /** Resend what a crashed worker may have sent (`ambiguous`); absent means false (issue 9, item 4). */
+  resendAmbiguous?: boolean;
   screens: ScreenItem[];
   /** Absent rather than empty by default, so campaigns written before issue 11 keep their content hash. */
   loudspeakers?: LoudspeakerItem[];

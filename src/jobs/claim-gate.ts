@@ -12,6 +12,9 @@
 export class ClaimGate {
   private heldRows = 0;
   private peakRows = 0;
+  /** exclusive() tasks running or waiting: claims wait meanwhile. */
+  private blocked = 0;
+  private readonly idle: Array<() => void> = [];
   private readonly waiters: Array<{ rows: number; resolve: () => void; reject: (error: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
 
   constructor(
@@ -68,10 +71,28 @@ export class ClaimGate {
   release(rows: number): void {
     if (rows <= 0) return;
     this.heldRows = Math.max(0, this.heldRows - rows);
+    if (this.heldRows === 0) for (const resolve of this.idle.splice(0)) resolve();
     this.wake();
   }
 
+  /**
+   * Runs `task` once this process holds no rows of the carrier, with every claim waiting until it
+   * is done (issue 9, item 7): then any `submitting` row under this process's lease is one that no
+   * job holds — a claim whose reply PostgreSQL never delivered — and may be put back safely.
+   */
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    this.blocked += 1;
+    try {
+      while (this.heldRows > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      return await task();
+    } finally {
+      this.blocked -= 1;
+      this.wake();
+    }
+  }
+
   private fits(rows: number): boolean {
+    if (this.blocked > 0) return false;
     return this.heldRows + rows <= this.limit() || this.heldRows === 0;
   }
 

@@ -17,6 +17,9 @@ import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
 import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
+import { RecoveryRepository } from '../store/recovery.repository.js';
+import { Reconciler, type ReconcilerOptions } from './reconciler.js';
+import { RedisSentinel } from './redis.js';
 import { RunStatusService } from './run-status.js';
 import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
 import { SubmitWorker, type SubmitWorkerOptions } from './submit.worker.js';
@@ -41,7 +44,9 @@ export interface EngineOptions {
   submit?: SubmitWorkerOptions;
   sweeper?: RunSweeperOptions;
   workers?: WorkerOptions;
+  /** How long a worker lease lasts unrenewed (renewed every third of it): how soon a dead worker's rows are decided. */
   leaseMs?: number;
+  reconciler?: ReconcilerOptions;
 }
 
 export interface Engine {
@@ -49,6 +54,8 @@ export interface Engine {
   readonly status: RunStatusReader;
   /** This process's worker lease (messages.claim of the rows it claims). */
   readonly leaseId: number;
+  /** Rebuilds the queues from PostgreSQL: at start, periodically, and when Redis lost its data. */
+  readonly reconciler: Reconciler;
   /** Stop taking jobs, let the window settle, return unsent rows to queued, end the lease. */
   stop(): Promise<void>;
 }
@@ -78,16 +85,21 @@ export async function startEngine(deps: {
   const leaseMs = options.leaseMs ?? 30_000;
   const leaseId = await leases.acquire(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, leaseMs);
   const renew = setInterval(() => {
-    leases.renew(leaseId, leaseMs).then(
-      (live) => live || log.error({ leaseId }, 'worker lease had expired; its claimed rows may be taken by the reconciler'),
-      (error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'),
-    );
+    void (async () => {
+      if (await leases.renew(leaseId, leaseMs)) return;
+      // Expired (renewals failed for a whole lease, e.g. PostgreSQL away that long): this process
+      // lives, so the lease is taken up again; another worker's reconciler may have decided some
+      // of its rows meanwhile (ambiguous), which is why the lease should outlast PostgreSQL restarts.
+      await leases.revive(leaseId, leaseMs);
+      log.error({ leaseId }, 'worker lease had expired and was taken up again; another worker may have decided some of its rows');
+    })().catch((error: unknown) => log.warn({ err: error }, 'worker lease renewal failed'));
   }, leaseMs / 3);
   renew.unref();
 
   const queues = new JobQueues(redis, config.redisPrefix);
+  const recovery = new RecoveryRepository(store.db);
   const compile = new CompileWorker({ runs, messages, compile: new CompileRepository(store.db), queues, logger }, options.compile);
-  const submit = new SubmitWorker({ runs, messages, receipts: deps.receipts, pools: deps.pools, late: deps.late, claim: () => leaseId, logger }, options.submit);
+  const submit = new SubmitWorker({ runs, messages, receipts: deps.receipts, pools: deps.pools, late: deps.late, claim: () => leaseId, recovery, logger }, options.submit);
   const workers = new JobWorkers(
     redis,
     config.redisPrefix,
@@ -102,15 +114,23 @@ export async function startEngine(deps: {
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
-  log.info({ leaseId }, 'engine started');
+  const reconciler = new Reconciler(
+    { runs, counts, recovery, queues, sentinel: new RedisSentinel(redis, config.redisPrefix), ownClaim: leaseId, logger },
+    { ...options.reconciler, stalledAfterMs: options.reconciler?.stalledAfterMs ?? Math.max(60_000, leaseMs * 2) },
+  );
+  // Not awaited: with PostgreSQL or Redis away the worker still starts; the pass retries.
+  void reconciler.start();
+  log.info({ leaseId, leaseMs }, 'engine started');
 
   let stopping: Promise<void> | undefined;
   return {
     queues,
     status,
     leaseId,
+    reconciler,
     stop: () =>
       (stopping ??= (async () => {
+        await reconciler.stop();
         await sweeper.stop();
         // Active submit jobs see their signal abort: parts not yet sent come back unsent and are
         // requeued, parts in flight settle and are written, then the jobs end (and are retried later).

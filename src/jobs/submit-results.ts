@@ -6,6 +6,7 @@ import type { RunRepository } from '../store/run.repository.js';
 import type { ReceiptRepository, SubmittedMessage } from '../store/receipt.repository.js';
 import { CarrierFaultPause } from './carrier-fault-pause.js';
 import type { LateResponseTracker } from './engine-contract.js';
+import { retryWhileUnreachable } from './pg-outage.js';
 
 /** The handle of one submitted part: which message row, which part of how many. */
 export interface PartRef {
@@ -200,12 +201,15 @@ export class SubmitResultWriter {
     try {
       // Any order is right: each statement moves a message only out of `submitting`, and a
       // part that went out keeps its segment (so its receipt matches) whatever its message became.
-      await Promise.all([
-        submitted.length > 0 ? this.writes.receipts.markSubmitted(this.runId, this.carrier, submitted) : undefined,
-        this.writes.messages.markFailed(this.runId, failed),
-        ambiguous.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'ambiguous', ambiguous) : 0,
-        requeue.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'queued', requeue) : 0,
-      ]);
+      // Each is idempotent, so while PostgreSQL is away the results are held and written again.
+      await retryWhileUnreachable(this.logger, 'submit results', () =>
+        Promise.all([
+          submitted.length > 0 ? this.writes.receipts.markSubmitted(this.runId, this.carrier, submitted) : undefined,
+          this.writes.messages.markFailed(this.runId, failed),
+          ambiguous.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'ambiguous', ambiguous) : 0,
+          requeue.length > 0 ? this.writes.messages.releaseSubmitting(this.runId, 'queued', requeue) : 0,
+        ]),
+      );
     } catch (error) {
       // The rows stay `submitting` under this worker's claim: a reconciler decides them.
       this.error = error;

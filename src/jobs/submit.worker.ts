@@ -7,10 +7,12 @@ import type { BindPool } from '../smpp/bind-pool.js';
 import { Submitter, submitSmFor, type Addressing, type SubmitPart } from '../smpp/submitter.js';
 import { TokenBucket } from '../smpp/token-bucket.js';
 import type { MessageRepository } from '../store/message.repository.js';
+import type { RecoveryRepository } from '../store/recovery.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { RunState } from '../store/database.js';
 import { ClaimGate } from './claim-gate.js';
 import type { LateResponseTracker } from './engine-contract.js';
+import { isConnectionError, retryWhileUnreachable } from './pg-outage.js';
 import type { JobPayloads } from './queues.js';
 import { SubmitResultWriter, type PartRef, type SubmitWrites } from './submit-results.js';
 
@@ -121,6 +123,8 @@ export class SubmitWorker {
       late: LateResponseTracker;
       /** This process's worker lease id (recorded on every row it claims). */
       claim: () => number;
+      /** Puts back the rows of a claim whose reply was lost with the connection (recovery). */
+      recovery?: Pick<RecoveryRepository, 'requeueUnheld'>;
       logger: Logger;
     },
     private readonly options: SubmitWorkerOptions = {},
@@ -198,6 +202,8 @@ export class SubmitWorker {
     signal?.addEventListener('abort', onStop, { once: true });
     if (signal?.aborted) onStop();
     let pauseReason: string | undefined;
+    /** A claim failed with the connection: it may have committed, its rows then `submitting` under our lease and held by no one. */
+    let claimUncertain = false;
     let consecutiveFailures = 0;
     let checkedAt = Date.now();
 
@@ -254,6 +260,7 @@ export class SubmitWorker {
           claimed = await messages.claim(runId, { carrier, fromId: from, toId: job.toId, limit, claim: claim() });
         } catch (error) {
           gate.release(limit);
+          if (isConnectionError(error)) claimUncertain = true;
           throw error;
         }
         gate.release(limit - claimed.length);
@@ -303,6 +310,7 @@ export class SubmitWorker {
         writers.delete(writer);
       }
       Object.assign(result, writer.totals);
+      if (claimUncertain) await this.requeueUnheld(runId, carrier, log);
     }
 
     if (pauseReason) {
@@ -316,6 +324,20 @@ export class SubmitWorker {
       throw new Error(`run ${runId} ${carrier} ${job.fromId}-${job.toId}: ${result.requeued} messages returned to queued; retrying later`);
     }
     return result;
+  }
+
+  /**
+   * After a claim lost with its connection (PostgreSQL restarting): once no job of this process
+   * holds a row of the carrier (claims wait meanwhile), the rows still `submitting` under this
+   * process's lease are that claim's, never sent: back to queued, so they are sent once, not lost.
+   */
+  private async requeueUnheld(runId: number, carrier: CarrierId, log: Logger): Promise<void> {
+    const recovery = this.deps.recovery;
+    if (!recovery) return;
+    const moved = await this.gates[carrier].exclusive(() =>
+      retryWhileUnreachable(log, 'requeue of an uncertain claim', () => recovery.requeueUnheld(runId, carrier, this.deps.claim())),
+    );
+    if (moved > 0) log.warn({ messages: moved }, 'rows of a claim whose reply was lost returned to queued');
   }
 
   private context(runId: number, document: unknown): RunContext {

@@ -86,8 +86,12 @@ interface BindPoolEvents {
   'late-response': [session: SmppSession, late: LateResponse];
 }
 
-// Renew and release only a lease we still own (compare, then act), atomically.
-const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// Renew and release only a lease we still own (compare, then act), atomically. A renewal finds
+// the key gone only when Redis lost its data (FLUSHALL, a restart without persistence: we renew
+// well before our own expiry): nobody holds the slot, so it is taken again rather than the bind
+// and its window of submits dropped (issue 9, item 4).
+const RENEW =
+  "local v = redis.call('get', KEYS[1]) if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) elseif not v then return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0 else return 0 end";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 // C0 controls but \t \n \r: PostgreSQL text cannot hold NUL (one in a batch fails the whole batch),

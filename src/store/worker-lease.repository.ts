@@ -29,6 +29,19 @@ export class WorkerLeaseRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Extends the lease even if it had expired (renewals failed while PostgreSQL was away): the
+   * worker is alive and its rows are still its own. A reconciler that ran meanwhile may already
+   * have decided some of them; that is the price of an outage longer than the lease.
+   */
+  async revive(id: number, ttlMs: number): Promise<void> {
+    await this.db
+      .updateTable('worker_leases')
+      .set({ expires_at: sql`now() + make_interval(secs => ${ttlMs / 1000})` })
+      .where('id', '=', id)
+      .execute();
+  }
+
   /** Ends the lease at a graceful stop (after the worker returned its unsent rows to queued). */
   async release(id: number): Promise<void> {
     await this.db.updateTable('worker_leases').set({ expires_at: sql`now()` }).where('id', '=', id).execute();
