@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { CarrierId } from '../domain/carrier.js';
+import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
 import { CompileRepository } from '../store/compile.repository.js';
@@ -16,7 +16,8 @@ import { ScreenRepository } from '../store/screen.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
-import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
+import { takeSubmitJobsWhileBound } from './bound-queues.js';
+import { JobQueues, JobWorkers, submitQueuesOf, type WorkerOptions } from './queues.js';
 import { RunStatusService } from './run-status.js';
 import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
 import { SubmitWorker, type SubmitWorkerOptions } from './submit.worker.js';
@@ -98,7 +99,9 @@ export async function startEngine(deps: {
     logger,
     options.workers,
   );
-  workers.start();
+  // Several workers: a carrier's submit jobs go only to processes holding a bind of it (bound-queues.ts).
+  workers.start(undefined, CARRIER_IDS.flatMap(submitQueuesOf));
+  const stopFollowingBinds = takeSubmitJobsWhileBound(workers, deps.pools, logger);
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
@@ -112,6 +115,7 @@ export async function startEngine(deps: {
     stop: () =>
       (stopping ??= (async () => {
         await sweeper.stop();
+        stopFollowingBinds();
         // Active submit jobs see their signal abort: parts not yet sent come back unsent and are
         // requeued, parts in flight settle and are written, then the jobs end (and are retried later).
         await workers.stop();
