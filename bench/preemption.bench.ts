@@ -104,7 +104,9 @@ export async function run(report: Report): Promise<void> {
     const compilingAt: boolean[] = [];
     for (let sample = 0; sample < samples; sample++) {
       const urgentRun = await createRun(store, { id: 'urgent', priority: 'urgent', audience: { lists: ['urgent'] }, operators: ['viettel'] }, `bench:urgent:${sample}`);
-      compilingAt.push((await new RunRepository(store.db).get(normalRun))?.state === 'compiling');
+      // The run is `running` from its first chunk on; its compile goes on until the cursor is done.
+      const progress = (await new RunRepository(store.db).get(normalRun))?.progress as { compile?: { done?: boolean } } | undefined;
+      compilingAt.push(progress?.compile?.done !== true);
       urgentSent = 0;
       firstUrgentAt = 0;
       const launchedAt = Date.now();

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
+import { isFinal, type MessageState } from '../../src/domain/message-state.js';
 import { JobQueues } from '../../src/jobs/queues.js';
 import { createRedis } from '../../src/jobs/redis.js';
 import { SmscSimulator } from '../../src/sim/smsc-simulator.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL, seedList, seedRun, subscriber } from '../helpers/engine.js';
-import { startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
+import { freePortRun, isPortFree, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
 
 const credentials = { systemId: 'loa-test', password: 'secret' };
 /** Viettel's grant and binds: what every worker together must stay within. */
@@ -157,4 +158,51 @@ describe('several workers', () => {
     const perSecond = [...sims.viettel.receivedPerSecond.values()];
     expect(Math.max(...perSecond)).toBeLessThanOrEqual(GRANT * 1.1);
   }, 300_000);
+
+  it('run against `loa sim` as its own process: the workers open no simulator port, and a run completes through them', async () => {
+    const simPort = await freePortRun(3);
+    const sim = startServiceProcess(['sim'], { LOA_SIM_PORT: String(simPort) }, 'src/cli/main.ts');
+    workers.push(sim);
+    const listening = (): number => sim.lines.filter((line) => String(line.msg).startsWith('simulated')).length;
+    await sim.waitForLog(() => listening() === CARRIER_IDS.length, 30_000);
+    const otherPrefix = testRedisPrefix();
+    const env = { DATABASE_URL: database.url, REDIS_URL, LOA_REDIS_PREFIX: otherPrefix, LOA_SIM_PORT: String(simPort), LOA_SHUTDOWN_TIMEOUT_MS: '5000' };
+    const pair = [startServiceProcess(['--role', 'worker'], env), startServiceProcess(['--role', 'worker'], env)];
+    workers.push(...pair);
+    try {
+      for (const worker of pair) await worker.waitForLog((line) => line.msg === 'engine started', 60_000);
+      // Every carrier bound, by one worker or the other, and both still running (no port clash).
+      const bound = new Set<string>();
+      const deadline = Date.now() + 30_000;
+      while (bound.size < CARRIER_IDS.length) {
+        if (Date.now() > deadline) throw new Error(`carriers bound: ${[...bound].join(', ')}`);
+        for (const worker of pair) for (const line of worker.lines) if (line.msg === 'carrier bound') bound.add(String(line.carrier));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(pair.map((worker) => worker.child.exitCode)).toEqual([null, null]);
+      expect(pair.some((worker) => worker.lines.some((line) => line.msg === 'simulated SMSCs listening'))).toBe(false);
+
+      await seedList(database.store, 'via-sim', CARRIER_IDS.flatMap((carrier) => Array.from({ length: 50 }, (_, i) => ({ msisdn: subscriber(carrier, 100_000 + i) }))));
+      const runId = await seedRun(database.store, { id: 'via-sim', audience: { lists: ['via-sim'] } });
+      const queues = new JobQueues(redis, otherPrefix);
+      await queues.enqueueCompile(runId);
+      await queues.close();
+      const finishBy = Date.now() + 60_000;
+      let run = await database.store.db.selectFrom('runs').select(['state']).where('id', '=', runId).executeTakeFirstOrThrow();
+      while (run.state !== 'completed') {
+        if (Date.now() > finishBy) throw new Error(`run is ${run.state}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        run = await database.store.db.selectFrom('runs').select(['state']).where('id', '=', runId).executeTakeFirstOrThrow();
+      }
+      const final = await states(runId);
+      expect(final.reduce((n, row) => n + row.n, 0)).toBe(150);
+      expect(final.filter((row) => !isFinal(row.state as MessageState))).toEqual([]);
+    } finally {
+      await Promise.all(pair.map((worker) => worker.stop()));
+      await sim.stop();
+      await cleanupRedisPrefix(redis, otherPrefix);
+    }
+    // Stopped: its ports are free again (it, not a worker, held them).
+    expect(await isPortFree(simPort)).toBe(true);
+  }, 180_000);
 });
