@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentHash, validateCampaign } from '../../src/domain/campaign.js';
 import type { CarrierId } from '../../src/domain/carrier.js';
+import { JobQueues } from '../../src/jobs/queues.js';
+import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { UrgentFirst } from '../../src/jobs/urgent-first.js';
+import { CampaignRepository, RunRepository } from '../../src/store/index.js';
+import { campaignDocument } from '../factories.js';
+import { testLogger } from '../helpers/smpp.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
 
@@ -28,6 +34,8 @@ describe(UrgentFirst.name, () => {
     });
     await seedList(database.store, 'normal-many', Array.from({ length: NORMAL }, (_, i) => ({ msisdn: subscriber('viettel', i) })));
     await seedList(database.store, 'urgent-few', Array.from({ length: URGENT }, (_, i) => ({ msisdn: subscriber('viettel', URGENT_BASE + i) })));
+    await seedList(database.store, 'evening', Array.from({ length: 600 }, (_, i) => ({ msisdn: subscriber('viettel', 6_000_000 + i) })));
+    await seedList(database.store, 'night-normal', Array.from({ length: 50 }, (_, i) => ({ msisdn: subscriber('viettel', 7_000_000 + i) })));
   }, 60_000);
 
   afterAll(async () => {
@@ -71,4 +79,81 @@ describe(UrgentFirst.name, () => {
     const after = sim.submits.slice(launchedAt + last + 1).filter((submit) => !isUrgent(submit.destination));
     expect(after.length).toBeGreaterThan(0);
   }, 120_000);
+
+  /** A scheduled campaign that has existed since before the tests' clock. */
+  async function saveScheduled(overrides: Record<string, unknown>): Promise<void> {
+    const campaign = validateCampaign(campaignDocument(overrides));
+    const campaigns = new CampaignRepository(database.store.db);
+    await campaigns.upsert({ id: campaign.id, name: campaign.name });
+    await database.store.db.updateTable('campaigns').set({ created_at: new Date('2026-01-01T00:00:00Z') } as never).where('id', '=', campaign.id).execute();
+    await campaigns.saveVersion({ campaignId: campaign.id, contentHash: contentHash(campaign), document: campaign as never, createdBy: 'test' });
+  }
+
+  it('quiet hours pause a sending normal run and defer a normal occurrence, while an urgent occurrence is sent; after them both normal ones complete', async () => {
+    const quietHours = { from: '22:00', to: '07:00' };
+    const runs = new RunRepository(database.store.db);
+    const sent = async (runId: number): Promise<number> => {
+      const status = (await fixture.engine.status.get(runId))!;
+      return status.totals.submitted + status.totals.delivered;
+    };
+    const evening = await seedRun(database.store, { id: 'evening-normal', audience: { lists: ['evening'] }, operators: ['viettel'], schedule: { start: '2030-01-01T08:00', quietHours } });
+    await saveScheduled({ id: 'night-urgent', priority: 'urgent', audience: { lists: ['urgent-few'] }, operators: ['viettel'], schedule: { start: '2026-11-26T22:30', quietHours } });
+    await saveScheduled({ id: 'night-normal', audience: { lists: ['night-normal'] }, operators: ['viettel'], schedule: { start: '2026-11-26T22:30', quietHours } });
+    let now = new Date('2026-11-26T21:59:00+07:00');
+    const sut = startScheduler({
+      store: database.store,
+      launcher: new JobQueues(fixture.redis, fixture.prefix),
+      config: { alertWebhook: null, leaseMs: 10_000, tickMs: 3_600_000, lookbackMs: 86_400_000 },
+      logger: testLogger,
+      clock: () => now,
+      options: { leaseName: 'sharing-quiet' },
+    });
+    const runOf = async (campaignId: string) =>
+      database.store.db
+        .selectFrom('runs')
+        .innerJoin('campaign_versions as v', 'v.id', 'runs.campaign_version_id')
+        .select(['runs.id', 'runs.priority'])
+        .where('v.campaign_id', '=', campaignId)
+        .executeTakeFirst();
+    try {
+      await fixture.engine.queues.enqueueCompile(evening);
+      await waitForStatus(fixture.engine, evening, (s) => s.totals.submitted + s.totals.delivered >= 100, 30_000);
+
+      // 22:00: the sending normal run pauses; what is in the window finishes, nothing more leaves.
+      now = new Date('2026-11-26T22:00:00+07:00');
+      expect((await sut.scheduler.tick()).paused).toEqual([evening]);
+      await waitForStatus(fixture.engine, evening, (s) => s.totals.submitting === 0, 10_000);
+      const sentAtPause = await sent(evening);
+      expect(sentAtPause).toBeLessThan(600);
+
+      // 22:30: the urgent occurrence launches and is sent; the normal one waits for 07:00.
+      now = new Date('2026-11-26T22:30:05+07:00');
+      const night = await sut.scheduler.tick();
+      expect(night.launched).toHaveLength(1);
+      const urgent = await runOf('night-urgent');
+      expect(urgent).toMatchObject({ priority: 'urgent' });
+      expect(await runOf('night-normal')).toBeUndefined();
+      const urgentDone = await waitForStatus(fixture.engine, urgent!.id, (s) => s.state === 'completed', 30_000);
+      expect(urgentDone.totals.delivered).toBe(URGENT);
+      expect(await sent(evening)).toBe(sentAtPause);
+      expect((await runs.get(evening))!.state).toBe('paused');
+
+      // 07:00: the paused run resumes and the deferred occurrence launches; both complete.
+      now = new Date('2026-11-27T07:00:02+07:00');
+      const morning = await sut.scheduler.tick();
+      expect(morning.resumed).toEqual([evening]);
+      expect(morning.launched).toHaveLength(1);
+      const deferred = await runOf('night-normal');
+      expect(deferred).toBeDefined();
+      const [eveningDone, deferredDone] = await Promise.all([
+        waitForStatus(fixture.engine, evening, (s) => s.state === 'completed', 60_000),
+        waitForStatus(fixture.engine, deferred!.id, (s) => s.state === 'completed', 60_000),
+      ]);
+      expect(eveningDone.totals.delivered).toBe(600);
+      expect(sum(eveningDone.totals)).toBe(600);
+      expect(deferredDone.totals.delivered).toBe(50);
+    } finally {
+      await sut.stop();
+    }
+  }, 150_000);
 });
