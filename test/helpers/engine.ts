@@ -34,7 +34,7 @@ export interface EngineFixture {
 /** Three simulated SMSCs, a worker's binds to them, and the engine, on a test database and Redis prefix. */
 export async function startEngineFixture(
   store: Store,
-  options: { sim?: (carrier: CarrierId) => Partial<SmscSimulatorOptions>; binds?: number; window?: number; tps?: number; engine?: EngineOptions } = {},
+  options: { sim?: (carrier: CarrierId) => Partial<SmscSimulatorOptions>; binds?: number; window?: number; engine?: EngineOptions } = {},
 ): Promise<EngineFixture> {
   const sims = {} as Record<CarrierId, SmscSimulator>;
   for (const id of CARRIER_IDS) {
@@ -48,7 +48,7 @@ export async function startEngineFixture(
   const carriers = Object.fromEntries(
     CARRIER_IDS.map((id) => [
       id,
-      carrierConfigFor(sims[id], credentials, { id, tps: options.tps ?? 20_000, window: options.window ?? 50, count: options.binds ?? 2, messageId: { submit: 'hex', receipt: 'dec' } }),
+      carrierConfigFor(sims[id], credentials, { id, tps: 20_000, window: options.window ?? 50, count: options.binds ?? 2, messageId: { submit: 'hex', receipt: 'dec' } }),
     ]),
   ) as Config['carriers'];
   const config = { carriers, redisPrefix: prefix, carriersSource: 'file', receipts: { windowMs: 7 * 24 * 3_600_000, retentionDays: null } } as Config;

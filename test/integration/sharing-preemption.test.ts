@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentHash, validateCampaign } from '../../src/domain/campaign.js';
 import type { CarrierId } from '../../src/domain/carrier.js';
@@ -22,13 +23,16 @@ describe(UrgentFirst.name, () => {
 
   beforeAll(async () => {
     database = await createTestDatabase({ poolSize: 20 });
-    // One carrier's grant of 100 segments/s over 2 binds: a normal run of 1,500 keeps it busy
-    // for about 15 s, with every one of the 4 normal submit slots of the carrier's queue in use.
+    // A slow carrier: 2 binds of window 10 and 100 ms per answer, about 200 messages/s. A normal
+    // run of 1,500 fills its windows for several seconds, with every one of the 4 normal submit
+    // slots of the carrier's queue in use.
     fixture = await startEngineFixture(database.store, {
       binds: 2,
       window: 10,
-      tps: 100,
-      sim: () => ({ receipts: { outcomes: { delivered: 1, undeliverable: 0, expired: 0, rejected: 0 }, delayMs: { min: 1, max: 5 } } }),
+      sim: () => ({
+        latencyMs: { min: 100, max: 100 },
+        receipts: { outcomes: { delivered: 1, undeliverable: 0, expired: 0, rejected: 0 }, delayMs: { min: 1, max: 5 } },
+      }),
       // Small batches: the normal run is several jobs at once, as a 1 M run is.
       engine: { compile: { batchSize: 300 } },
     });
@@ -75,6 +79,14 @@ describe(UrgentFirst.name, () => {
     const duplicates = [...perDestination.values()].filter((submits) => submits.length > 1);
     expect(duplicates).toHaveLength(0);
     expect(perDestination.size).toBe(NORMAL + URGENT);
+    // The urgent batch did not wait for a normal one to end: every normal batch (all four slots of
+    // the carrier's normal lane were busy) finished after the first urgent part reached the SMSC.
+    const firstUrgentAt = sim.submits[launchedAt + first]!.at;
+    const queue = new Queue('submit-viettel', { connection: fixture.redis, prefix: fixture.prefix });
+    const normalJobs = (await queue.getJobs(['completed'])).filter((job) => (job.data as { runId: number }).runId === normalRun);
+    await queue.close();
+    expect(normalJobs.length).toBe(NORMAL / 300);
+    expect(normalJobs.filter((job) => job.finishedOn! <= firstUrgentAt)).toEqual([]);
     // The normal run did send after the urgent one finished.
     const after = sim.submits.slice(launchedAt + last + 1).filter((submit) => !isUrgent(submit.destination));
     expect(after.length).toBeGreaterThan(0);

@@ -197,6 +197,8 @@ describe('several workers', () => {
       const final = await states(runId);
       expect(final.reduce((n, row) => n + row.n, 0)).toBe(150);
       expect(final.filter((row) => !isFinal(row.state as MessageState))).toEqual([]);
+      // SIGTERM: both stop cleanly, including submit queues they may never have taken jobs from.
+      expect(await Promise.all(pair.map((worker) => worker.stop()))).toEqual([0, 0]);
     } finally {
       await Promise.all(pair.map((worker) => worker.stop()));
       await sim.stop();
