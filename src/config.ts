@@ -63,6 +63,11 @@ export interface CarriersConfig {
   carriersSource: 'file' | 'simulator';
   /** First port of the built-in simulated SMSCs (one per carrier, consecutive). */
   simulatorPort: number;
+  /**
+   * LOA_WORKER_MAX_BINDS: most binds of each carrier one worker process holds (null: every free one
+   * it can lease). With several workers, spreads the binds so that a crash loses only part of them.
+   */
+  workerMaxBinds: number | null;
   carriers: Readonly<Record<CarrierId, CarrierConfig>>;
 }
 
@@ -150,6 +155,7 @@ const envProperties = {
   LOG_FORMAT: { enum: ['json', 'pretty'], default: 'json' },
   LOA_CARRIERS: { type: 'string', minLength: 1 },
   LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
+  LOA_WORKER_MAX_BINDS: { type: 'integer', minimum: 1, maximum: 64 },
   LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
   LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
   LOA_SCREENS_MAX_WAIT_SECONDS: { type: 'integer', minimum: 1, maximum: 600, default: 60 },
@@ -174,6 +180,7 @@ interface EnvVars {
   LOG_FORMAT: LogFormat;
   LOA_CARRIERS?: string;
   LOA_SIM_PORT: number;
+  LOA_WORKER_MAX_BINDS?: number;
   LOA_SHUTDOWN_TIMEOUT_MS: number;
   LOA_IMPORT_MAX_BYTES: number;
   LOA_SCREENS_MAX_WAIT_SECONDS: number;
@@ -487,7 +494,7 @@ export function loadCampaignRules(env: NodeJS.ProcessEnv = process.env): Campaig
 
 /** The carriers YAML LOA_CARRIERS names, or the built-in simulated SMSCs on LOA_SIM_PORT. */
 export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): CarriersConfig {
-  const vars = readEnv(env, ['LOA_CARRIERS', 'LOA_SIM_PORT']);
+  const vars = readEnv(env, ['LOA_CARRIERS', 'LOA_SIM_PORT', 'LOA_WORKER_MAX_BINDS']);
   let carriers: Record<CarrierId, CarrierConfig>;
   if (vars.LOA_CARRIERS) {
     let text: string;
@@ -501,7 +508,7 @@ export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): Carrie
   } else {
     carriers = simulatorCarriers(vars.LOA_SIM_PORT);
   }
-  return deepFreeze({ carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator', simulatorPort: vars.LOA_SIM_PORT, carriers });
+  return deepFreeze({ carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator', simulatorPort: vars.LOA_SIM_PORT, workerMaxBinds: vars.LOA_WORKER_MAX_BINDS ?? null, carriers });
 }
 
 /** Parse the whole environment (and the carriers YAML it names) once, into a frozen, typed object: what a service process needs. */
