@@ -6,6 +6,7 @@ import { startEngine } from '../src/jobs/engine.js';
 import { createRedis } from '../src/jobs/redis.js';
 import { createLogger } from '../src/logger.js';
 import { SmscSimulator } from '../src/sim/smsc-simulator.js';
+import { TokenBucket } from '../src/smpp/token-bucket.js';
 import { AudienceRepository, CampaignRepository, createDb, feedOf, MigrationRunner, ReceiptRepository, RunRepository, type Store } from '../src/store/index.js';
 import { campaignDocument } from '../test/factories.js';
 import { throwawayDatabase, type Report } from './harness.js';
@@ -43,6 +44,47 @@ async function createRun(store: Store, overrides: Record<string, unknown>, occur
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** A token bucket in Redis: refill by elapsed server time, take `count` if there (the shared-bucket design). */
+const REDIS_TAKE = `
+local now = redis.call('TIME'); now = tonumber(now[1]) * 1000 + tonumber(now[2]) / 1000
+local rate, burst, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+local ok = 0
+if tokens >= count then tokens = tokens - count; ok = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return ok`;
+
+/**
+ * Issue 9 item 5 asks to measure before choosing how workers share a carrier's grant: one token
+ * bucket in Redis that every PDU takes from, or (what Loa does) a bucket per bind at the grant ÷
+ * allowed binds, the binds split by leases. This measures what the Redis bucket would cost per take.
+ */
+async function redisBucketCost(report: Report, redis: ReturnType<typeof createRedis>, prefix: string): Promise<void> {
+  const key = `${prefix}:bench-bucket`;
+  const takes = 5_000;
+  let start = performance.now();
+  for (let i = 0; i < takes; i++) await redis.eval(REDIS_TAKE, 1, key, 1e9, 1e9, 1);
+  const sequentialUs = ((performance.now() - start) * 1000) / takes;
+  // As the Submitter would with a window of PDUs waiting: 50 takes in flight.
+  start = performance.now();
+  for (let i = 0; i < takes; i += 50) await Promise.all(Array.from({ length: 50 }, () => redis.eval(REDIS_TAKE, 1, key, 1e9, 1e9, 1)));
+  const concurrentPerSecond = takes / ((performance.now() - start) / 1000);
+  const local = new TokenBucket({ rate: 1e9, burst: 1e9 });
+  start = performance.now();
+  for (let i = 0; i < 1_000_000; i++) local.tryTake(1);
+  const localNs = ((performance.now() - start) * 1e6) / 1_000_000;
+  report({
+    bench: 'sharing.redis-token-bucket',
+    value: Number(sequentialUs.toFixed(1)),
+    unit: 'µs per take (one at a time)',
+    takesPerSecondWith50InFlight: Math.round(concurrentPerSecond),
+    localBucketNsPerTake: Number(localNs.toFixed(1)),
+  });
+}
+
 export async function run(report: Report): Promise<void> {
   const normalCount = Number(process.env.LOA_BENCH_PREEMPT_NORMAL ?? 1_000_000);
   const tps = Number(process.env.LOA_BENCH_PREEMPT_TPS ?? 100);
@@ -54,6 +96,7 @@ export async function run(report: Report): Promise<void> {
   const prefix = `loa-bench-preemption-${process.pid}`;
   const redis = createRedis(REDIS_URL, 'loa-bench');
   try {
+    if (process.env.LOA_BENCH_PREEMPT_REDIS !== '0') await redisBucketCost(report, redis, prefix);
     await new MigrationRunner(store.pool).migrate();
     await sim.listen();
     const seedStart = performance.now();
