@@ -5,15 +5,16 @@ import { submitQueuesOf, type JobWorkers } from './queues.js';
 
 /**
  * Several worker processes share one carrier's binds through the BindPool leases: a process may
- * hold all of them, some, or none (issue 9, item 5). A process with no bound session of a carrier
- * would take that carrier's batches only to wait for a bind (and return them after
- * noBindTimeoutMs), while another process could send them now. So each process takes a carrier's
- * submit jobs only while it holds a bound session of it: its submit queues of the carrier are
- * paused when its last bind goes, and resumed when one comes up (after start, after a reconnect,
- * or after it took over a dead process's lease). Jobs already running are not affected.
- * Returns a function that stops following.
+ * hold all of the carrier's bind slots, some, or none (issue 9, item 5). A process holding none
+ * would take that carrier's batches only to wait there (and return them after noBindTimeoutMs),
+ * while the processes holding the slots could send them. So each process takes a carrier's submit
+ * jobs only while it holds at least one of its bind leases, bound or still (re)connecting: its
+ * submit queues of the carrier are paused when it holds none and resumed when it gets one (at
+ * start, or on taking over a dead process's lease). A slot holder whose SMSC is down keeps taking
+ * the jobs, so the Submitter's no-bind watchdog still pauses the run with its reason. Jobs already
+ * running are not affected. Returns a function that stops following.
  */
-export function takeSubmitJobsWhileBound(workers: Pick<JobWorkers, 'pause' | 'resume'>, pools: Readonly<Record<CarrierId, BindPool>>, logger: Logger): () => void {
+export function takeSubmitJobsWhileLeased(workers: Pick<JobWorkers, 'pause' | 'resume'>, pools: Readonly<Record<CarrierId, BindPool>>, logger: Logger): () => void {
   const log = logger.child({ component: 'bound-queues' });
   const stops: Array<() => void> = [];
   const follows: Array<() => void> = [];
@@ -21,25 +22,26 @@ export function takeSubmitJobsWhileBound(workers: Pick<JobWorkers, 'pause' | 're
     const pool = pools[carrier];
     let taking: boolean | undefined;
     const follow = (): void => {
-      const bound = pool.boundCount > 0;
-      if (bound === taking) return;
-      taking = bound;
-      if (bound) workers.resume(submitQueuesOf(carrier));
+      const leased = pool.heldCount > 0;
+      if (leased === taking) return;
+      taking = leased;
+      if (leased) workers.resume(submitQueuesOf(carrier));
       else workers.pause(submitQueuesOf(carrier));
-      log.info({ carrier, binds: pool.boundCount }, bound ? 'taking submit jobs of the carrier' : 'no bind of the carrier: leaving its submit jobs to other workers');
+      log.info(
+        { carrier, binds: pool.heldCount, allowed: pool.allowedBinds },
+        leased ? 'holding a bind of the carrier: taking its submit jobs' : 'no bind of the carrier: leaving its submit jobs to the workers that hold them',
+      );
     };
-    pool.on('bound', follow);
-    pool.on('unbound', follow);
+    pool.on('lease-acquired', follow);
     pool.on('lease-lost', follow);
     follow();
     follows.push(follow);
     stops.push(() => {
-      pool.off('bound', follow);
-      pool.off('unbound', follow);
+      pool.off('lease-acquired', follow);
       pool.off('lease-lost', follow);
     });
   }
-  // The events carry every change; a slow look now and then costs nothing and misses none.
+  // The events carry every change but a graceful release; a look every second misses none.
   const recheck = setInterval(() => {
     for (const follow of follows) follow();
   }, 1_000);

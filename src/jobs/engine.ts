@@ -16,7 +16,7 @@ import { ScreenRepository } from '../store/screen.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
-import { takeSubmitJobsWhileBound } from './bound-queues.js';
+import { takeSubmitJobsWhileLeased } from './bound-queues.js';
 import { JobQueues, JobWorkers, submitQueuesOf, type WorkerOptions } from './queues.js';
 import { RunStatusService } from './run-status.js';
 import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
@@ -99,9 +99,9 @@ export async function startEngine(deps: {
     logger,
     options.workers,
   );
-  // Several workers: a carrier's submit jobs go only to processes holding a bind of it (bound-queues.ts).
+  // Several workers: a carrier's submit jobs go only to processes holding a bind lease of it (bound-queues.ts).
   workers.start(undefined, CARRIER_IDS.flatMap(submitQueuesOf));
-  const stopFollowingBinds = takeSubmitJobsWhileBound(workers, deps.pools, logger);
+  const stopFollowingBinds = takeSubmitJobsWhileLeased(workers, deps.pools, logger);
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });

@@ -213,8 +213,8 @@ export class JobWorkers {
 
   /**
    * Stops taking new jobs from `queues` (the jobs running go on). A worker process holding no bind
-   * of a carrier pauses that carrier's submit queues, so that its batches go to a process that can
-   * send them instead of waiting here for a bind.
+   * lease of a carrier pauses that carrier's submit queues, so that its batches go to a process
+   * that can send them instead of waiting here (bound-queues.ts).
    */
   pause(queues: readonly QueueName[]): void {
     for (const name of queues) {
