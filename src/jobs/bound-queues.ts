@@ -1,7 +1,10 @@
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
-import { submitQueuesOf, type JobWorkers } from './queues.js';
+import { submitQueuesOf, type JobWorkers, type QueueName } from './queues.js';
+
+/** Every carrier's submit queues, both lanes: a worker starts them paused, until it holds a bind lease. */
+export const SUBMIT_QUEUES: readonly QueueName[] = CARRIER_IDS.flatMap(submitQueuesOf);
 
 /**
  * Several worker processes share one carrier's binds through the BindPool leases: a process may

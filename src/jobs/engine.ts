@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
+import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
 import { CompileRepository } from '../store/compile.repository.js';
@@ -14,10 +14,10 @@ import { RunCountRepository } from '../store/run-count.repository.js';
 import { RunRepository } from '../store/run.repository.js';
 import { ScreenRepository } from '../store/screen.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
+import { SUBMIT_QUEUES, takeSubmitJobsWhileLeased } from './bound-queues.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
-import { takeSubmitJobsWhileLeased } from './bound-queues.js';
-import { JobQueues, JobWorkers, submitQueuesOf, type WorkerOptions } from './queues.js';
+import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
 import { RunStatusService } from './run-status.js';
 import { RunSweeper, type RunSweeperOptions } from './run-sweeper.js';
 import { SubmitWorker, type SubmitWorkerOptions } from './submit.worker.js';
@@ -100,7 +100,7 @@ export async function startEngine(deps: {
     options.workers,
   );
   // Several workers: a carrier's submit jobs go only to processes holding a bind lease of it (bound-queues.ts).
-  workers.start(undefined, CARRIER_IDS.flatMap(submitQueuesOf));
+  workers.start(undefined, SUBMIT_QUEUES);
   const stopFollowingBinds = takeSubmitJobsWhileLeased(workers, deps.pools, logger);
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
