@@ -161,10 +161,12 @@ describe('several workers', () => {
     // Binds at each SMSC never above the allowed count, even while the leases changed hands.
     expect(Math.max(...sims.viettel.bindTimeline.map((entry) => entry.binds))).toBeLessThanOrEqual(ALLOWED_BINDS);
     expect(Math.max(...sims.vnpt.bindTimeline.map((entry) => entry.binds))).toBeLessThanOrEqual(1);
-    // Every worker together within the grant in each calendar second at the SMSC (the buckets'
-    // burst of about one part per bind, plus arrival jitter on a busy machine: 10 %).
+    // Every worker together within the grant in each calendar second at the SMSC. Tolerance: the
+    // buckets' burst (one part per bind), and what a stall of the simulator's event loop (it runs
+    // in this busy test process) can hold back into the next second — at most a window per bind,
+    // since nothing more leaves a bind until its window is answered.
     const perSecond = [...sims.viettel.receivedPerSecond.values()];
-    expect(Math.max(...perSecond)).toBeLessThanOrEqual(GRANT * 1.1);
+    expect(Math.max(...perSecond)).toBeLessThanOrEqual(GRANT + ALLOWED_BINDS * (WINDOW + 1));
   }, 300_000);
 
   it('run against `loa sim` as its own process: the workers open no simulator port, and a run completes through them', async () => {
