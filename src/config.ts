@@ -65,6 +65,11 @@ export interface CarriersConfig {
   carriersSource: 'file' | 'simulator';
   /** First port of the built-in simulated SMSCs (one per carrier, consecutive). */
   simulatorPort: number;
+  /**
+   * LOA_WORKER_MAX_BINDS: most binds of each carrier one worker process holds (null: every free one
+   * it can lease). With several workers, spreads the binds so that a crash loses only part of them.
+   */
+  workerMaxBinds: number | null;
   carriers: Readonly<Record<CarrierId, CarrierConfig>>;
 }
 
@@ -155,6 +160,7 @@ const envProperties = {
   LOG_FORMAT: { enum: ['json', 'pretty'], default: 'json' },
   LOA_CARRIERS: { type: 'string', minLength: 1 },
   LOA_SIM_PORT: { type: 'integer', minimum: 1, maximum: 65533, default: 2775 },
+  LOA_WORKER_MAX_BINDS: { type: 'integer', minimum: 1, maximum: 64 },
   LOA_SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 8000 },
   LOA_IMPORT_MAX_BYTES: { type: 'integer', minimum: 1, default: 1024 ** 3 },
   LOA_SCREENS_MAX_WAIT_SECONDS: { type: 'integer', minimum: 1, maximum: 600, default: 60 },
@@ -200,6 +206,7 @@ interface EnvVars {
   LOG_FORMAT: LogFormat;
   LOA_CARRIERS?: string;
   LOA_SIM_PORT: number;
+  LOA_WORKER_MAX_BINDS?: number;
   LOA_SHUTDOWN_TIMEOUT_MS: number;
   LOA_IMPORT_MAX_BYTES: number;
   LOA_SCREENS_MAX_WAIT_SECONDS: number;
@@ -539,7 +546,7 @@ export function loadCampaignRules(env: NodeJS.ProcessEnv = process.env): Campaig
 
 /** The carriers YAML LOA_CARRIERS names, or the built-in simulated SMSCs on LOA_SIM_PORT. */
 export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): CarriersConfig {
-  const vars = readEnv(env, ['LOA_CARRIERS', 'LOA_SIM_PORT']);
+  const vars = readEnv(env, ['LOA_CARRIERS', 'LOA_SIM_PORT', 'LOA_WORKER_MAX_BINDS']);
   let carriers: Record<CarrierId, CarrierConfig>;
   if (vars.LOA_CARRIERS) {
     let text: string;
@@ -553,7 +560,7 @@ export function loadCarriersConfig(env: NodeJS.ProcessEnv = process.env): Carrie
   } else {
     carriers = simulatorCarriers(vars.LOA_SIM_PORT);
   }
-  return deepFreeze({ carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator', simulatorPort: vars.LOA_SIM_PORT, carriers });
+  return deepFreeze({ carriersSource: vars.LOA_CARRIERS ? 'file' : 'simulator', simulatorPort: vars.LOA_SIM_PORT, workerMaxBinds: vars.LOA_WORKER_MAX_BINDS ?? null, carriers });
 }
 
 /** Parse the whole environment (and the carriers YAML it names) once, into a frozen, typed object: what a service process needs. */
@@ -719,6 +726,8 @@ export function loadReportConfig(env: NodeJS.ProcessEnv = process.env): ReportCo
     compilerPhone: vars.LOA_REPORT_COMPILER_PHONE ?? null,
     retryMs: vars.LOA_REPORT_RETRY_MS,
   };
+}
+
 /** How a worker's failures are recovered from (issue 9, item 4): src/jobs/reconciler.ts. */
 export interface RecoveryConfig {
   /** LOA_WORKER_LEASE_MS (default 30000): a worker that stops renewing its lease is taken for dead after this long, and its `submitting` rows decided. */

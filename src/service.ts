@@ -106,11 +106,17 @@ export async function startService(config: Config, role: Role, logger: Logger, p
     });
 
     if (has(role, 'worker')) {
-      if (config.carriersSource === 'simulator') {
-        // No carrier account configured: this process plays the three SMSCs itself.
+      if (config.carriersSource === 'simulator' && role === 'all') {
+        // No carrier account configured, one process (`npm start`): it plays the three SMSCs itself.
         const simulators = await startBuiltInSimulators(config.carriers, logger);
         stops.push(() => simulators.close());
         logger.info({ ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) }, 'simulated SMSCs listening');
+      } else if (config.carriersSource === 'simulator') {
+        // Several workers share carriers outside them: a second worker must not open the same ports.
+        logger.info(
+          { ports: CARRIER_IDS.map((id) => config.carriers[id].binds[0]?.port) },
+          'no LOA_CARRIERS: binding to simulated SMSCs on LOA_SIM_PORT; run `loa sim` as its own process',
+        );
       }
       const receipts = new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger });
       const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger });

@@ -61,6 +61,8 @@ export async function startCarrierBinds(deps: {
   for (const id of CARRIER_IDS) {
     const pool = new BindPool({
       carrier: config.carriers[id],
+      // LOA_WORKER_MAX_BINDS: several workers then each hold part of the carrier's binds.
+      ...(config.workerMaxBinds ? { maxLocalBinds: config.workerMaxBinds } : {}),
       redis,
       prefix: config.redisPrefix,
       receiptSink: receipts,

@@ -14,6 +14,7 @@ import { RunCountRepository } from '../store/run-count.repository.js';
 import { RunRepository } from '../store/run.repository.js';
 import { ScreenRepository } from '../store/screen.repository.js';
 import { WorkerLeaseRepository } from '../store/worker-lease.repository.js';
+import { SUBMIT_QUEUES, takeSubmitJobsWhileLeased } from './bound-queues.js';
 import { CompileWorker, type CompileWorkerOptions } from './compile.worker.js';
 import type { LateResponseTracker, RunStatusReader } from './engine-contract.js';
 import { JobQueues, JobWorkers, type WorkerOptions } from './queues.js';
@@ -110,7 +111,9 @@ export async function startEngine(deps: {
     logger,
     options.workers,
   );
-  workers.start();
+  // Several workers: a carrier's submit jobs go only to processes holding a bind lease of it (bound-queues.ts).
+  workers.start(undefined, SUBMIT_QUEUES);
+  const stopFollowingBinds = takeSubmitJobsWhileLeased(workers, deps.pools, logger);
   const sweeper = new RunSweeper({ runs, messages, counts, cancelled: new RunControlRepository(store.db), logger }, options.sweeper);
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
@@ -132,6 +135,7 @@ export async function startEngine(deps: {
       (stopping ??= (async () => {
         await reconciler.stop();
         await sweeper.stop();
+        stopFollowingBinds();
         // Active submit jobs see their signal abort: parts not yet sent come back unsent and are
         // requeued, parts in flight settle and are written, then the jobs end (and are retried later).
         await workers.stop();

@@ -23,12 +23,30 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: readonly JobName[] = ['compile', 'submit'];
 
-/** Queues: compile, and one submit queue per carrier so that a slow carrier never holds up the others. */
-export const QUEUE_NAMES = ['compile', ...CARRIER_IDS.map((id) => `submit-${id}` as const)] as const;
+/**
+ * Queues: compile, and one submit queue per carrier so that a slow carrier never holds up the
+ * others; each in two lanes, normal and urgent. BullMQ's priority orders only the jobs still
+ * waiting: once a 1 M-recipient normal run's batches hold every slot of a queue (concurrency), an
+ * urgent job behind them would wait for one to finish (minutes). An urgent lane has slots of its
+ * own, so an urgent job starts at once; the submit worker then makes the normal batches on that
+ * carrier give way (submit.worker.ts, UrgentFirst).
+ */
+export const QUEUE_NAMES = [
+  'compile',
+  'compile-urgent',
+  ...CARRIER_IDS.flatMap((id) => [`submit-${id}` as const, `submit-${id}-urgent` as const]),
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-export function queueOf<N extends JobName>(name: N, payload: JobPayloads[N]): QueueName {
-  return name === 'compile' ? 'compile' : `submit-${(payload as JobPayloads['submit']).carrier}`;
+/** The queue of a job: its kind and carrier, in the lane of its run's priority. */
+export function queueOf<N extends JobName>(name: N, payload: JobPayloads[N], priority: CampaignPriority = 'normal'): QueueName {
+  const lane = priority === 'urgent' ? '-urgent' : '';
+  return (name === 'compile' ? `compile${lane}` : `submit-${(payload as JobPayloads['submit']).carrier}${lane}`) as QueueName;
+}
+
+/** The submit queues of a carrier, both lanes (a worker without a bind of it takes neither). */
+export function submitQueuesOf(carrier: CarrierId): QueueName[] {
+  return [`submit-${carrier}`, `submit-${carrier}-urgent`];
 }
 
 export function jobId<N extends JobName>(name: N, payload: JobPayloads[N]): string {
@@ -87,7 +105,7 @@ export class JobQueues implements RunLauncher {
   /** Idempotent per job id: adding a job whose id is still in the queue does nothing. */
   async add<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
     const delay = options.notBefore ? Math.max(0, options.notBefore.getTime() - Date.now()) : 0;
-    await this.queue(queueOf(name, payload)).add(name, payload, {
+    await this.queue(queueOf(name, payload, options.priority)).add(name, payload, {
       jobId: jobId(name, payload),
       priority: PRIORITY[options.priority ?? 'normal'],
       ...(delay > 0 ? { delay } : {}),
@@ -97,7 +115,7 @@ export class JobQueues implements RunLauncher {
   async addBulk(jobs: ReadonlyArray<{ payload: JobPayloads['submit']; priority?: CampaignPriority }>): Promise<void> {
     const byQueue = new Map<QueueName, Array<Parameters<Queue['addBulk']>[0][number]>>();
     for (const { payload, priority } of jobs) {
-      const queue = queueOf('submit', payload);
+      const queue = queueOf('submit', payload, priority);
       const list = byQueue.get(queue) ?? [];
       list.push({ name: 'submit', data: payload, opts: { jobId: jobId('submit', payload), priority: PRIORITY[priority ?? 'normal'] } });
       byQueue.set(queue, list);
@@ -126,6 +144,19 @@ export class JobQueues implements RunLauncher {
 export interface WorkerOptions {
   /** Jobs processed at once per queue. */
   concurrency?: Partial<Record<QueueName, number>>;
+  /**
+   * How long a job's lock lasts without renewal (BullMQ renews it every half of this while the
+   * job runs). A killed worker's jobs go back to waiting after this plus `stalledIntervalMs`, for
+   * another worker to take: their claim makes a replay harmless.
+   */
+  lockDurationMs?: number;
+  /** How often each worker looks for stalled jobs (locks that expired). */
+  stalledIntervalMs?: number;
+}
+
+/** Default concurrency: compile one at a time per lane; four submit batches per carrier per lane. */
+function defaultConcurrency(name: QueueName): number {
+  return name.startsWith('compile') ? 1 : 4;
 }
 
 /**
@@ -133,7 +164,9 @@ export interface WorkerOptions {
  * Start-up fails when a job name has no handler, rather than jobs failing one by one later.
  */
 export class JobWorkers {
-  private readonly workers: Worker[] = [];
+  private readonly workers = new Map<QueueName, Worker>();
+  /** Queues whose worker has been running (started, or resumed once): resume() must not start one twice. */
+  private readonly started = new Set<QueueName>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -147,8 +180,10 @@ export class JobWorkers {
     if (missing.length > 0) throw new Error(`no handler for job(s): ${missing.join(', ')}`);
   }
 
-  start(queues: readonly QueueName[] = QUEUE_NAMES): void {
+  /** Starts taking jobs of `queues`; `paused` ones are made but take nothing until resume(). */
+  start(queues: readonly QueueName[] = QUEUE_NAMES, paused: readonly QueueName[] = []): void {
     const log = this.logger.child({ component: 'jobs' });
+    const lockDuration = this.options.lockDurationMs ?? 30_000;
     for (const name of queues) {
       const worker = new Worker(
         name,
@@ -160,21 +195,51 @@ export class JobWorkers {
         {
           connection: this.redis,
           prefix: this.prefix,
-          concurrency: this.options.concurrency?.[name] ?? (name === 'compile' ? 1 : 4),
+          concurrency: this.options.concurrency?.[name] ?? defaultConcurrency(name),
           // Long submit batches: BullMQ renews the lock meanwhile.
-          lockDuration: 60_000,
+          lockDuration,
+          stalledInterval: this.options.stalledIntervalMs ?? lockDuration / 2,
+          // A job of a killed worker comes back each time its worker dies; the claim makes that harmless.
+          maxStalledCount: 10,
+          autorun: !paused.includes(name),
         },
       );
+      if (!paused.includes(name)) this.started.add(name);
       worker.on('failed', (job, error) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'));
       worker.on('error', (error) => log.warn({ queue: name, err: error }, 'worker error'));
-      this.workers.push(worker);
+      this.workers.set(name, worker);
+    }
+  }
+
+  /**
+   * Stops taking new jobs from `queues` (the jobs running go on). A worker process holding no bind
+   * lease of a carrier pauses that carrier's submit queues, so that its batches go to a process
+   * that can send them instead of waiting here (bound-queues.ts).
+   */
+  pause(queues: readonly QueueName[]): void {
+    for (const name of queues) {
+      const worker = this.workers.get(name);
+      if (worker && worker.isRunning() && !worker.isPaused()) worker.pause(true).catch(() => undefined);
+    }
+  }
+
+  /** Takes jobs from `queues` again (or for the first time, for queues started paused). */
+  resume(queues: readonly QueueName[]): void {
+    if (this.abort.signal.aborted) return;
+    for (const name of queues) {
+      const worker = this.workers.get(name);
+      // resume() also starts a worker made with autorun off; once is enough.
+      if (worker && (worker.isPaused() || !this.started.has(name))) {
+        this.started.add(name);
+        worker.resume();
+      }
     }
   }
 
   /** Stops taking jobs; active handlers see their signal abort and finish (their rows go back to queued). */
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.all(this.workers.map((worker) => worker.close()));
-    this.workers.length = 0;
+    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
+    this.workers.clear();
   }
 }

@@ -4,7 +4,7 @@ import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import { encodeMessage, type MessagePart } from '../domain/encoding.js';
 import type { Logger } from '../logger.js';
 import type { BindPool } from '../smpp/bind-pool.js';
-import { Submitter, submitSmFor, type Addressing, type SubmitPart } from '../smpp/submitter.js';
+import { Submitter, submitSmFor, type Addressing, type PartOutcome, type SubmitPart } from '../smpp/submitter.js';
 import { TokenBucket } from '../smpp/token-bucket.js';
 import type { MessageRepository } from '../store/message.repository.js';
 import type { RecoveryRepository } from '../store/recovery.repository.js';
@@ -15,6 +15,7 @@ import type { LateResponseTracker } from './engine-contract.js';
 import { isConnectionError, retryWhileUnreachable } from './pg-outage.js';
 import type { JobPayloads } from './queues.js';
 import { SubmitResultWriter, type PartRef, type SubmitWrites } from './submit-results.js';
+import { UrgentFirst } from './urgent-first.js';
 
 export interface SubmitWorkerOptions {
   /** Consecutive failed parts (permanent, or temporary after their retries) that pause the run. */
@@ -23,6 +24,8 @@ export interface SubmitWorkerOptions {
   stateCheckMs?: number;
   /** Result writes: see SubmitResultWriter. */
   flushEveryMs?: number;
+  /** How long normal batches wait after the last urgent batch of a carrier before claiming again (UrgentFirst). */
+  urgentLingerMs?: number;
 }
 
 export interface SubmitJobResult {
@@ -31,6 +34,8 @@ export interface SubmitJobResult {
   failed: number;
   ambiguous: number;
   requeued: number;
+  /** Times this normal batch gave way to an urgent one (its unsent parts went back to queued and were claimed again). */
+  yielded?: number;
   skipped?: string;
   paused?: string;
 }
@@ -110,6 +115,8 @@ export class SubmitWorker {
   /** The result writers of the jobs running now, per carrier: flushed at once when a claim must wait. */
   private readonly writers: Record<CarrierId, Set<SubmitResultWriter>>;
   private readonly contexts = new Map<number, RunContext>();
+  /** Urgent submit jobs running here, per carrier: normal ones give way to them (issue 9 item 2). */
+  readonly urgentFirst: UrgentFirst;
   private readonly maxConsecutiveFailures: number;
   private readonly stateCheckMs: number;
   private readonly logger: Logger;
@@ -131,6 +138,7 @@ export class SubmitWorker {
   ) {
     this.maxConsecutiveFailures = options.maxConsecutiveFailures ?? 50;
     this.stateCheckMs = options.stateCheckMs ?? 1000;
+    this.urgentFirst = new UrgentFirst(options.urgentLingerMs);
     this.logger = deps.logger.child({ component: 'submit-worker' });
     this.submitters = Object.fromEntries(
       CARRIER_IDS.map((id) => {
@@ -228,9 +236,9 @@ export class SubmitWorker {
     const stateCheckMs = this.stateCheckMs;
     const partsFor = (reference: number): MessagePart[] => this.partsFor(context, carrier, reference);
     const throttleFor = (parts: number): TokenBucket | null => this.throttleFor(context, carrier, parts);
-    async function* batches(): AsyncGenerator<SubmitPart<PartRef>[]> {
+    async function* batches(round: AbortSignal): AsyncGenerator<SubmitPart<PartRef>[]> {
       let from = job.fromId;
-      while (!abort.signal.aborted) {
+      while (!round.aborted) {
         if (Date.now() - checkedAt >= stateCheckMs) {
           checkedAt = Date.now();
           const run = await runs.get(runId);
@@ -246,12 +254,12 @@ export class SubmitWorker {
           // Claim only what the campaign's throttle lets leave now: a burst's worth at most.
           limit = Math.max(1, Math.min(limit, Math.floor(throttle.burstTokens / parts)));
           while (!throttle.tryTake(limit * parts)) {
-            await sleep(Math.max(1, Math.ceil(throttle.msUntilAvailable(limit * parts))), abort.signal);
-            if (abort.signal.aborted) return;
+            await sleep(Math.max(1, Math.ceil(throttle.msUntilAvailable(limit * parts))), round);
+            if (round.aborted) return;
           }
         }
         try {
-          await gate.acquire(limit, abort.signal);
+          await gate.acquire(limit, round);
         } catch {
           return; // aborted while waiting: nothing claimed
         }
@@ -279,28 +287,58 @@ export class SubmitWorker {
       }
     }
 
+    const urgent = loaded.run.priority === 'urgent';
+    const leaveUrgent = urgent ? this.urgentFirst.enter(carrier) : undefined;
+    // Rows this job returned to queued when it gave way to an urgent batch; it claims them again itself.
+    let requeuedByYield = 0;
+    const hooks = {
+      beforeSend: async (batch: readonly SubmitPart<PartRef>[]) => batch,
+      onResult: (part: SubmitPart<PartRef>, outcome: PartOutcome) => {
+        writer.add(part.ref, outcome);
+        if (outcome.outcome === 'submitted') consecutiveFailures = 0;
+        if (outcome.outcome !== 'failed') return;
+        consecutiveFailures += 1;
+        const status = `0x${outcome.status.toString(16).padStart(8, '0')}`;
+        if (outcome.meaning.action === 'stop-run') {
+          pauseReason ??= `${carrier} answered ${outcome.meaning.name} (${status}): ${outcome.meaning.description}`;
+        } else if (consecutiveFailures >= this.maxConsecutiveFailures && !pauseReason) {
+          pauseReason = `${consecutiveFailures} consecutive failed submits on ${carrier}, the last ${outcome.meaning.name} (${status})`;
+          abort.abort();
+        }
+      },
+    };
     try {
-      await this.submitters[carrier].run(
-        batches(),
-        {
-          beforeSend: async (batch) => batch,
-          onResult: (part, outcome) => {
-            writer.add(part.ref, outcome);
-            if (outcome.outcome === 'submitted') consecutiveFailures = 0;
-            if (outcome.outcome !== 'failed') return;
-            consecutiveFailures += 1;
-            const status = `0x${outcome.status.toString(16).padStart(8, '0')}`;
-            if (outcome.meaning.action === 'stop-run') {
-              pauseReason ??= `${carrier} answered ${outcome.meaning.name} (${status}): ${outcome.meaning.description}`;
-            } else if (consecutiveFailures >= this.maxConsecutiveFailures && !pauseReason) {
-              pauseReason = `${consecutiveFailures} consecutive failed submits on ${carrier}, the last ${outcome.meaning.name} (${status})`;
-              abort.abort();
-            }
-          },
-        },
-        abort.signal,
-      );
+      // Rounds: a normal job runs one round over its range unless an urgent job of the carrier
+      // starts here meanwhile; then the round stops (UrgentFirst), its unsent rows are written
+      // back to queued, and once no urgent job is left a new round claims from the range's start.
+      for (;;) {
+        if (!urgent) await this.urgentFirst.whenIdle(carrier, abort.signal);
+        if (abort.signal.aborted) break;
+        const round = new AbortController();
+        const endRound = (): void => round.abort();
+        abort.signal.addEventListener('abort', endRound, { once: true });
+        let gaveWay = false;
+        const stopGivingWay = urgent
+          ? () => undefined
+          : this.urgentFirst.onUrgent(carrier, () => {
+              gaveWay = true;
+              round.abort();
+            });
+        try {
+          await this.submitters[carrier].run(batches(round.signal), hooks, round.signal);
+        } finally {
+          stopGivingWay();
+          abort.signal.removeEventListener('abort', endRound);
+        }
+        if (!gaveWay || abort.signal.aborted || pauseReason) break;
+        // Every part has settled; the unsent ones must be queued again before the next round claims.
+        await writer.flush();
+        requeuedByYield = writer.totals.requeued;
+        result.yielded = (result.yielded ?? 0) + 1;
+        log.info({ requeued: requeuedByYield }, 'normal batch gave way to an urgent one');
+      }
     } finally {
+      leaveUrgent?.();
       signal?.removeEventListener('abort', onStop);
       const abandoned = writer.abandon();
       if (abandoned.length > 0) log.warn({ messages: abandoned.length }, 'claimed messages without an outcome returned to queued');
@@ -318,7 +356,7 @@ export class SubmitWorker {
       await this.deps.runs.setState(runId, 'paused', { from: SENDING, error: pauseReason });
       return { ...result, paused: pauseReason };
     }
-    if (signal?.aborted || result.requeued > 0) {
+    if (signal?.aborted || result.requeued > requeuedByYield) {
       // Stopped before the range was done (shutdown, or no bind): the rows are queued again, and
       // failing the job makes BullMQ retry it later, here or on another worker.
       throw new Error(`run ${runId} ${carrier} ${job.fromId}-${job.toId}: ${result.requeued} messages returned to queued; retrying later`);

@@ -44,9 +44,12 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** The real entry point with `args` (e.g. `--role all`), LOG_LEVEL info unless `env` says otherwise. */
-export function startServiceProcess(args: string[], env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: processEnv({ LOG_LEVEL: 'info', ...env }) });
+/**
+ * The real entry point with `args` (e.g. `--role all`), LOG_LEVEL info unless `env` says otherwise;
+ * `entry` 'src/cli/main.ts' runs a long-lived `loa` command instead (e.g. `loa sim`).
+ */
+export function startServiceProcess(args: string[], env: Record<string, string>, entry = 'src/main.ts'): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env: processEnv({ LOG_LEVEL: 'info', ...env }) });
   const lines: LogLine[] = [];
   const waiters: Array<() => void> = [];
   let stdout = '';

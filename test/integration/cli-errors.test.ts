@@ -72,7 +72,8 @@ describe('loa migrate', () => {
 describe('loa serve', () => {
   it.each([
     ['PORT', 'api', (port: number) => ({ PORT: String(port) })],
-    ['LOA_SIM_PORT', 'worker', (port: number) => ({ LOA_SIM_PORT: String(port - 1) })],
+    // The built-in simulators belong to the single process (`--role all`); a `--role worker` binds to `loa sim`.
+    ['LOA_SIM_PORT', 'all', (port: number) => ({ LOA_SIM_PORT: String(port - 1), PORT: '0' })],
   ])('names %s when its port is in use, exits 1 with one line', async (setting, role, env) => {
     const { server, port } = await occupiedPort('0.0.0.0');
     try {
