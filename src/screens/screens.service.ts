@@ -124,7 +124,8 @@ export class ScreenService {
   }
 
   async list(): Promise<ScreenView[]> {
-    return (await this.deps.screens.list()).map((screen) => this.view(screen));
+    // Loudspeaker clusters share the registry but have their own listing (/v1/loudspeakers).
+    return (await this.deps.screens.list()).filter((screen) => !LOUDSPEAKER_KINDS.includes(screen.kind)).map((screen) => this.view(screen));
   }
 
   async get(id: string): Promise<ScreenView> {
