@@ -17,6 +17,9 @@ import { RunControlService, type RunResumer } from './run-control.service.js';
 import { RunQueryService } from './runs.service.js';
 import { RunControlRepository } from '../store/run-control.repository.js';
 import type { Logger } from '../logger.js';
+import { UserService } from '../api/session-auth.js';
+import { UserRepository } from '../store/user.repository.js';
+import { ReachPreview } from '../api/routes/console.js';
 
 /** What the /v1 API calls; each route plugin takes the one service it needs (AppDeps.services). */
 export interface ApiServices {
@@ -27,6 +30,10 @@ export interface ApiServices {
   runControl: RunControlService;
   /** Screens (issue 10), when the process has a PlaylistChanges channel. */
   screens?: ScreenServices;
+  /** Console staff accounts and cookie sessions (issue 13). */
+  users?: UserService;
+  /** Reach and cost of a stored campaign (POST /v1/campaigns/:id/preview). */
+  reach?: ReachPreview;
 }
 
 export interface ScreenServices {
@@ -65,6 +72,8 @@ export function createApiServices(
   const services: ApiServices = {
     ...(screens ? { screens } : {}),
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
+    users: new UserService(new UserRepository(store.db), audit),
+    reach: new ReachPreview(store.db, new CampaignService(campaigns, audit)),
     campaigns: new CampaignService(campaigns, audit),
     launches: new LaunchService({
       campaigns,

@@ -11,7 +11,8 @@ import { register as screens } from './screens.js';
 import { register as serve } from './serve.js';
 import { register as sim } from './sim.js';
 import { register as status } from './status.js';
+import { register as users } from './users.js';
 import { register as validate } from './validate.js';
 
 /** Every `loa` subcommand; each module adds itself to the program, its help in the reader's language (`t`). */
-export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience, screens];
+export const commands: ReadonlyArray<(program: Command, t: Translate) => void> = [serve, sim, migrate, validate, preview, keys, launch, status, runs, runControl, audience, screens, users];

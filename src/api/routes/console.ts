@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { sql, type Kysely } from 'kysely';
+import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
+import { AudiencePreview, type PreviewReport } from '../../domain/audience-preview.js';
+import { validateCampaign } from '../../domain/campaign.js';
+import { Router } from '../../domain/routing.js';
+import { NotFoundError } from '../../errors.js';
+import type { CampaignService } from '../../services/campaigns.service.js';
+import type { RunQueryService } from '../../services/runs.service.js';
+import type { Database } from '../../store/database.js';
+import { authErrors, bearer, errorBody, idParams } from '../schemas.js';
+
+/** Where `npm run build` puts the console (scripts/build-console.mjs): dist/console at the repository root. */
+export function findConsoleDirectory(fromUrl: string = import.meta.url): string | undefined {
+  let dir = dirname(fileURLToPath(fromUrl));
+  for (;;) {
+    const candidate = join(dir, 'dist', 'console');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** The console's page and bundle under `/` (no CDN: everything it loads is in dist/console). */
+export const consoleStatic = fp(async (app: FastifyInstance) => {
+  const root = findConsoleDirectory();
+  if (!root) {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.status(503).type('text/plain; charset=utf-8').send('The console is not built: run `npm run build` (scripts/build-console.mjs).\n'),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: false, decorateReply: false });
+});
+
+const ROW_BATCH = 10_000;
+
+/**
+ * Reach and cost of a stored campaign (its latest version) over the lists in the database:
+ * recipients and segments per carrier, excluded, unroutable, ETA. The same AudiencePreview as
+ * `loa preview` on files, fed from the subscribers table (opt-outs and exclude lists removed,
+ * portability applied). TPS: each carrier profile's default (the service's grants are not here).
+ */
+export class ReachPreview {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly campaigns: CampaignService,
+  ) {}
+
+  async preview(campaignId: string): Promise<PreviewReport & { optedOut: number; excluded: number }> {
+    const view = await this.campaigns.get(campaignId);
+    if (!view.latestVersion) throw new NotFoundError(`campaign ${campaignId}'s version`);
+    const campaign = validateCampaign(view.latestVersion.document);
+    const ported = new Map<string, string>();
+    const preview = new AudiencePreview({ campaign, profiles: CARRIER_PROFILES, router: new Router(CARRIER_PROFILES, (msisdn) => ported.get(msisdn)) });
+    const { lists, exclude, ignoreOptOuts } = campaign.audience;
+    let optedOut = 0;
+    let excluded = 0;
+    let line = 1;
+    let after = '';
+    for (;;) {
+      const { rows } = await sql<{ msisdn: string; province: string | null; commune: string | null; carrier: string | null; opted_out: boolean; excluded: boolean }>`
+        SELECT DISTINCT ON (s.msisdn) s.msisdn, s.province, s.commune, p.carrier,
+          EXISTS (SELECT 1 FROM opt_outs o WHERE o.msisdn = s.msisdn) AS opted_out,
+          EXISTS (SELECT 1 FROM subscribers x WHERE x.list_id = ANY(${exclude}::text[]) AND x.msisdn = s.msisdn) AS excluded
+        FROM subscribers s LEFT JOIN portability p ON p.msisdn = s.msisdn
+        WHERE s.list_id = ANY(${lists}::text[]) AND s.msisdn > ${after}
+        ORDER BY s.msisdn LIMIT ${ROW_BATCH}`.execute(this.db);
+      if (rows.length === 0) break;
+      ported.clear();
+      for (const row of rows) {
+        line += 1;
+        if (row.excluded) excluded += 1;
+        else if (row.opted_out && !ignoreOptOuts) optedOut += 1;
+        else {
+          if (row.carrier) ported.set(row.msisdn, row.carrier);
+          preview.add(line, row.msisdn, row.province ?? '', row.commune ?? '');
+        }
+      }
+      after = rows[rows.length - 1]!.msisdn;
+    }
+    return { ...preview.report(), optedOut, excluded };
+  }
+}
+
+const carrierPreview = {
+  type: 'object',
+  properties: {
+    carrier: { type: 'string' },
+    sends: { type: 'boolean' },
+    recipients: { type: 'integer' },
+    ported: { type: 'integer' },
+    sender: { type: ['string', 'null'] },
+    encoding: { type: 'string' },
+    text: { type: 'string' },
+    stripped: { type: 'boolean' },
+    replaced: { type: 'array', items: { type: 'string' } },
+    partsPerMessage: { type: 'integer' },
+    segments: { type: 'integer' },
+    tps: { type: 'number' },
+    etaSeconds: { type: 'number' },
+  },
+} as const;
+
+const reachView = {
+  type: 'object',
+  properties: {
+    campaignId: { type: 'string' },
+    recipients: { type: 'integer' },
+    segments: { type: 'integer', description: 'SMS billed: parts × recipients, all carriers' },
+    etaSeconds: { type: 'number' },
+    optedOut: { type: 'integer' },
+    excluded: { type: 'integer', description: 'in an exclude list' },
+    outsideArea: { type: 'integer' },
+    invalidTotal: { type: 'integer' },
+    unroutable: { type: 'object', additionalProperties: { type: 'integer' } },
+    unroutableTotal: { type: 'integer' },
+    carriers: { type: 'array', items: carrierPreview },
+    notes: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+  },
+} as const;
+
+const FINAL_RUN_STATES = new Set(['completed', 'cancelled', 'failed']);
+const EVENT_INTERVAL_MS = 1000;
+
+/** The routes the console needs that the other resources did not have: reach preview and live run progress. */
+export function consoleRoutes(reach: ReachPreview, runs: RunQueryService) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    const viewer = app.requireRole('viewer');
+    const security = bearer;
+
+    app.post<{ Params: { id: string } }>(
+      '/campaigns/:id/preview',
+      {
+        onRequest: viewer,
+        schema: {
+          summary: 'Reach and cost of a stored campaign over the stored lists: recipients and segments per carrier, excluded, unroutable, ETA',
+          tags: ['campaigns'],
+          security,
+          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$' } } },
+          response: { 200: reachView, 400: errorBody, ...authErrors, 404: errorBody },
+        },
+      },
+      async (request) => reach.preview(request.params.id),
+    );
+
+    app.get<{ Params: { id: number } }>(
+      '/runs/:id/events',
+      {
+        onRequest: viewer,
+        schema: {
+          summary: 'A run’s progress as server-sent events: one `status` event (the GET /v1/runs/:id body) a second until the run is final',
+          tags: ['runs'],
+          security,
+          params: idParams,
+          response: { 200: { type: 'string', description: 'text/event-stream' }, 400: errorBody, ...authErrors, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const first = await runs.get(request.params.id);
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        let closed = false;
+        raw.on('close', () => (closed = true));
+        let status = first;
+        for (;;) {
+          raw.write(`event: status\ndata: ${JSON.stringify(status)}\n\n`);
+          if (FINAL_RUN_STATES.has(status.state) || closed) break;
+          await new Promise((resolve) => setTimeout(resolve, EVENT_INTERVAL_MS));
+          if (closed) break;
+          try {
+            status = await runs.get(request.params.id);
+          } catch (error) {
+            request.log.warn({ err: error, runId: request.params.id }, 'run events: status read failed');
+            break;
+          }
+        }
+        raw.end();
+      },
+    );
+  };
+}
