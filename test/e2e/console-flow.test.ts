@@ -233,6 +233,21 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     await expect.poll(() => page.textContent('h1'), { timeout: 15_000 }).toBe('Chiến dịch');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'campaigns');
+    expect(await page.textContent('tr[data-campaign=console-e2e]')).toContain('hoàn tất');
+
+    await page.goto(`${base}/#/runs`);
+    await page.waitForSelector(`a[href="#/runs/${firstRunId}"]`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'runs');
+
+    // The screens registry: a screen registered through the API, never seen yet.
+    const registered = await fetch(`${base}/v1/screens`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'ben-ninh-kieu', name: 'Bến Ninh Kiều', kind: 'led', province: '92', languages: ['vi'] }) });
+    expect(registered.status).toBe(201);
+    await page.goto(`${base}/#/screens`);
+    await page.waitForSelector('tr[data-screen=ben-ninh-kieu]');
+    expect(await page.textContent('tr[data-screen=ben-ninh-kieu]')).toContain('chưa kết nối');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'screens');
   });
 
   it('launches an urgent run after a second confirmation, pauses, resumes and cancels it from the dashboard', async () => {
@@ -258,6 +273,14 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     const apiState = async () => (await apiGet<RunStatus>(`/v1/runs/${runId}`)).state;
 
     await expect.poll(() => page.getAttribute('#run-state', 'data-state'), { timeout: 60_000, interval: 250 }).toBe('running');
+    // How often the dashboard changes while the run sends (a figure for the note, not asserted).
+    const seen = new Set<string>();
+    const sampleStart = Date.now();
+    while (Date.now() - sampleStart < 5000) {
+      seen.add((await page.textContent('#run-summary')) ?? '');
+      await page.waitForTimeout(100);
+    }
+    figures.dashboardUpdatesIn5s = seen.size;
     await page.click('#pause');
     await expect.poll(() => page.getAttribute('#run-state', 'data-state'), { timeout: 15_000, interval: 250 }).toBe('paused');
     expect(await apiState()).toBe('paused');
