@@ -7,6 +7,7 @@ import { campaignsPage } from './pages/campaigns.js';
 import { editorPage } from './pages/editor.js';
 import { runPage, runsPage } from './pages/runs.js';
 import { screensPage } from './pages/screens.js';
+import { usersPage } from './pages/users.js';
 
 /** A page renders into `main` and may return a function that stops what it started (an event stream). */
 export type Page = (main: HTMLElement, params: string[]) => Promise<(() => void) | void>;
@@ -18,6 +19,7 @@ const ROUTES: Array<{ pattern: RegExp; page: Page; nav?: string }> = [
   { pattern: /^#\/runs$/, page: runsPage, nav: 'runs' },
   { pattern: /^#\/audience$/, page: audiencePage, nav: 'audience' },
   { pattern: /^#\/screens$/, page: screensPage, nav: 'screens' },
+  { pattern: /^#\/users$/, page: usersPage, nav: 'users' },
   { pattern: /^#\/campaigns$|^#?\/?$/, page: campaignsPage, nav: 'campaigns' },
 ];
 
@@ -48,7 +50,7 @@ async function render(): Promise<void> {
       h(
         'nav',
         { 'aria-label': t('console.nav.label') },
-        h('ul', {}, navItem('campaigns', t('console.nav.campaigns'), route.nav), navItem('runs', t('console.nav.runs'), route.nav), navItem('audience', t('console.nav.audience'), route.nav), navItem('screens', t('console.nav.screens'), route.nav)),
+        h('ul', {}, navItem('campaigns', t('console.nav.campaigns'), route.nav), navItem('runs', t('console.nav.runs'), route.nav), navItem('audience', t('console.nav.audience'), route.nav), navItem('screens', t('console.nav.screens'), route.nav), user.role === 'admin' ? navItem('users', t('console.nav.users'), route.nav) : null),
       ),
       h(
         'div',

@@ -342,6 +342,40 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     await viewer.close();
   });
 
+  it('lets an admin add an account on the accounts page, and sends a test only to the test list', async () => {
+    const created = await fetch(`${base}/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'quan-tri', role: 'admin', password: 'quan-tri-mat-khau-2026' }) });
+    expect(created.status).toBe(201);
+    const staff = await fetch(`${base}/v1/lists/can-bo-thu/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: 'msisdn\n0987111222\n0917111222\n' });
+    expect(staff.status).toBe(200);
+    const admin = await browser.newContext();
+    admin.on('weberror', (error) => pageErrors.push(error.error().message));
+    const page = await admin.newPage();
+    await signIn(page, 'quan-tri', 'quan-tri-mat-khau-2026');
+    await page.click('a[href="#/users"]');
+    await page.waitForSelector('tr[data-user=lan]');
+    await page.fill('#user-name', 'hoa');
+    await page.selectOption('#user-role', 'operator');
+    await page.fill('#user-password', 'hoa-mat-khau-dai-2026');
+    await page.click('#add-user');
+    await page.waitForSelector('tr[data-user=hoa]');
+    const users = await apiGet<Array<{ name: string; role: string }>>('/v1/users');
+    expect(users.find((user) => user.name === 'hoa')?.role).toBe('operator');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'users');
+
+    await page.goto(`${base}/#/campaigns/console-e2e`);
+    await page.waitForSelector('#carrier-view');
+    await page.click('details summary');
+    await page.fill('#test-list', 'can-bo-thu');
+    await page.click('#test-send');
+    await page.waitForURL(/#\/runs\/\d+$/);
+    const runId = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
+    await expect.poll(() => page.getAttribute('#run-state', 'data-state'), { timeout: 60_000, interval: 250 }).toBe('completed');
+    const run = await apiGet<Array<{ id: number; testList: string | null; audienceSize: number | null }>>('/v1/runs');
+    expect(run.find((candidate) => candidate.id === runId)).toMatchObject({ testList: 'can-bo-thu', audienceSize: 2 });
+    await admin.close();
+  });
+
   it('limits sign-in attempts (last: it blocks this address for a while)', async () => {
     const attempt = () => fetch(`${base}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'lan', password: 'doan-mo-mat-khau' }) }).then((response) => response.status);
     const statuses: number[] = [];

@@ -230,7 +230,17 @@ export async function editorPage(main: HTMLElement, params: string[]): Promise<v
     const result = await api<{ run: { id: number }; deferred: boolean }>('POST', `/v1/campaigns/${campaign.id}/launch`, { now: nowBox.checked }, 'application/json', { 'idempotency-key': crypto.randomUUID() });
     location.hash = `#/runs/${result.run.id}`;
   }) }, t('console.editor.launch'));
+  // A test send to a short list (staff numbers) first: the same launch route with `test`.
+  const testList = h('input', { type: 'text', id: 'test-list', pattern: '[a-z0-9][a-z0-9-]*', 'aria-describedby': 'test-list-help' });
+  const testButton = h('button', { type: 'button', id: 'test-send', class: 'secondary', onclick: run(async () => {
+    if (!campaign) return;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(testList.value)) throw new Error(t('console.audience.badListId'));
+    const savedId = await save();
+    const result = await api<{ run: { id: number } }>('POST', `/v1/campaigns/${savedId}/launch`, { test: testList.value, now: true }, 'application/json', { 'idempotency-key': crypto.randomUUID() });
+    location.hash = `#/runs/${result.run.id}`;
+  }) }, t('console.editor.testSend'));
   const updateButtons = (): void => {
+    testButton.disabled = !campaign;
     saveButton.disabled = !campaign;
     previewButton.disabled = !campaign;
     launchButton.disabled = !campaign || !report;
@@ -264,6 +274,17 @@ export async function editorPage(main: HTMLElement, params: string[]): Promise<v
       : h('div', { class: 'actions' }, previewButton),
     status,
     reachBox,
+    editable
+      ? h(
+          'details',
+          {},
+          h('summary', {}, t('console.editor.testTitle')),
+          h('label', { for: 'test-list' }, t('console.editor.testList')),
+          testList,
+          h('p', { class: 'muted', id: 'test-list-help' }, t('console.editor.testHelp')),
+          h('div', { class: 'actions' }, testButton),
+        )
+      : '',
   );
   analyse();
 }
