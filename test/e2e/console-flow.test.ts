@@ -150,6 +150,11 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     expect(lists.lists.find((list) => list.id === 'console-e2e')?.subscribers).toBe(300);
     await page.waitForSelector('tr[data-list="console-e2e"]');
     expect(parseNumber(await page.textContent('tr[data-list="console-e2e"] [data-field=subscribers]'))).toBe(300);
+    // Per carrier and per commune, from GET /v1/lists/:id/breakdown.
+    await page.click('button[data-breakdown="console-e2e"]');
+    await page.waitForSelector('#breakdown');
+    for (const carrier of ['viettel', 'vnpt', 'mobifone']) expect(await page.textContent(`#breakdown-carriers tr[data-carrier=${carrier}] td`)).toBe('100');
+    expect(await page.textContent('#breakdown-communes tbody')).toContain('31117');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'audience');
 

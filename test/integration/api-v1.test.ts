@@ -428,6 +428,7 @@ describe('/v1 API', () => {
         'GET /v1/campaigns',
         'GET /v1/campaigns/{id}',
         'GET /v1/keys',
+        'GET /v1/lists/{id}/breakdown',
         'GET /v1/runs',
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/events',

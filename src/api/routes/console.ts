@@ -53,6 +53,10 @@ export class ReachPreview {
     private readonly campaigns: CampaignService,
   ) {}
 
+  async breakdown(listId: string): Promise<ListBreakdown> {
+    return listBreakdown(this.db, listId);
+  }
+
   async preview(campaignId: string): Promise<PreviewReport & { optedOut: number; excluded: number }> {
     const view = await this.campaigns.get(campaignId);
     if (!view.latestVersion) throw new NotFoundError(`campaign ${campaignId}'s version`);
@@ -87,6 +91,55 @@ export class ReachPreview {
     }
     return { ...preview.report(), optedOut, excluded };
   }
+}
+
+export interface ListBreakdown {
+  listId: string;
+  subscribers: number;
+  optedOut: number;
+  ported: number;
+  /** viettel, vnpt, mobifone, and other networks under their names. */
+  carriers: Record<string, number>;
+  /** The largest areas first (at most COMMUNES_SHOWN). */
+  communes: Array<{ province: string | null; commune: string | null; subscribers: number }>;
+}
+
+const COMMUNES_SHOWN = 200;
+
+/** Who is in a list: per carrier (routed as the engine will, portability applied) and per commune. */
+export async function listBreakdown(db: Kysely<Database>, listId: string): Promise<ListBreakdown> {
+  const found = await db.selectFrom('lists').select('id').where('id', '=', listId).executeTakeFirst();
+  if (!found) throw new NotFoundError(`list ${listId}`);
+  const ported = new Map<string, string>();
+  const router = new Router(CARRIER_PROFILES, (msisdn) => ported.get(msisdn));
+  const carriers: Record<string, number> = { viettel: 0, vnpt: 0, mobifone: 0 };
+  let subscribers = 0;
+  let optedOut = 0;
+  let portedCount = 0;
+  let after = '';
+  for (;;) {
+    const { rows } = await sql<{ msisdn: string; carrier: string | null; opted_out: boolean }>`
+      SELECT s.msisdn, p.carrier, EXISTS (SELECT 1 FROM opt_outs o WHERE o.msisdn = s.msisdn) AS opted_out
+      FROM subscribers s LEFT JOIN portability p ON p.msisdn = s.msisdn
+      WHERE s.list_id = ${listId} AND s.msisdn > ${after}
+      ORDER BY s.msisdn LIMIT ${ROW_BATCH}`.execute(db);
+    if (rows.length === 0) break;
+    ported.clear();
+    for (const row of rows) {
+      subscribers += 1;
+      if (row.opted_out) optedOut += 1;
+      if (row.carrier) ported.set(row.msisdn, row.carrier);
+      const route = router.route(row.msisdn);
+      if (route.ported) portedCount += 1;
+      const name = route.unroutable ? route.carrierName : route.carrier;
+      carriers[name] = (carriers[name] ?? 0) + 1;
+    }
+    after = rows[rows.length - 1]!.msisdn;
+  }
+  const { rows: communes } = await sql<{ province: string | null; commune: string | null; subscribers: number }>`
+    SELECT province, commune, count(*)::int AS subscribers FROM subscribers WHERE list_id = ${listId}
+    GROUP BY province, commune ORDER BY subscribers DESC, province, commune LIMIT ${COMMUNES_SHOWN}`.execute(db);
+  return { listId, subscribers, optedOut, ported: portedCount, carriers, communes };
 }
 
 const carrierPreview = {
@@ -148,6 +201,36 @@ export function consoleRoutes(reach: ReachPreview, runs: RunQueryService) {
         },
       },
       async (request) => reach.preview(request.params.id),
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/lists/:id/breakdown',
+      {
+        onRequest: viewer,
+        schema: {
+          summary: 'Who is in a list: subscribers per carrier (routed with portability, as the engine will) and per commune, opted out, ported',
+          tags: ['audience'],
+          security,
+          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 100 } } },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                listId: { type: 'string' },
+                subscribers: { type: 'integer' },
+                optedOut: { type: 'integer' },
+                ported: { type: 'integer' },
+                carriers: { type: 'object', additionalProperties: { type: 'integer' } },
+                communes: { type: 'array', items: { type: 'object', properties: { province: { type: ['string', 'null'] }, commune: { type: ['string', 'null'] }, subscribers: { type: 'integer' } } } },
+              },
+            },
+            400: errorBody,
+            ...authErrors,
+            404: errorBody,
+          },
+        },
+      },
+      async (request) => reach.breakdown(request.params.id),
     );
 
     app.get<{ Params: { id: number } }>(

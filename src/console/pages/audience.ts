@@ -21,16 +21,52 @@ interface ImportReport {
   list?: { id: string; subscribers: number };
 }
 
-function listsTable(view: ListsView): HTMLElement {
+interface Breakdown {
+  listId: string;
+  subscribers: number;
+  optedOut: number;
+  ported: number;
+  carriers: Record<string, number>;
+  communes: Array<{ province: string | null; commune: string | null; subscribers: number }>;
+}
+
+function breakdownView(breakdown: Breakdown): HTMLElement {
+  return h(
+    'div',
+    { id: 'breakdown', class: 'card' },
+    h('h2', {}, t('console.audience.breakdownTitle', { id: breakdown.listId })),
+    h('p', {}, t('console.audience.breakdownSummary', { subscribers: formatNumber(breakdown.subscribers), optedOut: formatNumber(breakdown.optedOut), ported: formatNumber(breakdown.ported) })),
+    h(
+      'div',
+      { class: 'grid2' },
+      h(
+        'table',
+        { id: 'breakdown-carriers' },
+        h('caption', {}, t('console.audience.byCarrier')),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('preview.column.carrier')), h('th', { scope: 'col', class: 'num' }, t('console.audience.column.subscribers')))),
+        h('tbody', {}, Object.entries(breakdown.carriers).map(([carrier, count]) => h('tr', { 'data-carrier': carrier }, h('th', { scope: 'row' }, carrier), h('td', { class: 'num' }, formatNumber(count))))),
+      ),
+      h(
+        'table',
+        { id: 'breakdown-communes' },
+        h('caption', {}, t('console.audience.byCommune')),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('console.audience.province')), h('th', { scope: 'col' }, t('console.audience.commune')), h('th', { scope: 'col', class: 'num' }, t('console.audience.column.subscribers')))),
+        h('tbody', {}, breakdown.communes.map((area) => h('tr', {}, h('td', {}, area.province ?? '—'), h('td', {}, area.commune ?? '—'), h('td', { class: 'num' }, formatNumber(area.subscribers))))),
+      ),
+    ),
+  );
+}
+
+function listsTable(view: ListsView, show: (id: string) => void): HTMLElement {
   return h(
     'table',
     { id: 'lists' },
     h('caption', {}, t('console.audience.optOuts', { count: formatNumber(view.optOuts) })),
-    h('thead', {}, h('tr', {}, ...(['id', 'name', 'subscribers', 'created'] as const).map((column) => h('th', { scope: 'col' }, t(`console.audience.column.${column}`))))),
+    h('thead', {}, h('tr', {}, ...(['id', 'name', 'subscribers', 'created'] as const).map((column) => h('th', { scope: 'col' }, t(`console.audience.column.${column}`))), h('th', { scope: 'col' }, t('console.audience.column.details')))),
     h(
       'tbody',
       {},
-      view.lists.map((list) => h('tr', { 'data-list': list.id }, h('td', {}, list.id), h('td', {}, list.name), h('td', { class: 'num', 'data-field': 'subscribers' }, formatNumber(list.subscribers)), h('td', {}, formatTime(list.createdAt)))),
+      view.lists.map((list) => h('tr', { 'data-list': list.id }, h('td', {}, list.id), h('td', {}, list.name), h('td', { class: 'num', 'data-field': 'subscribers' }, formatNumber(list.subscribers)), h('td', {}, formatTime(list.createdAt)), h('td', {}, h('button', { type: 'button', class: 'secondary', 'data-breakdown': list.id, onclick: () => show(list.id) }, t('console.audience.showBreakdown', { id: list.id }))))),
     ),
   );
 }
@@ -52,9 +88,15 @@ function reportView(report: ImportReport): HTMLElement {
 /** Lists, and a CSV upload with a progress bar: to a list, or to the opt-out register. */
 export async function audiencePage(main: HTMLElement): Promise<void> {
   const listsBox = h('div', {});
-  const refresh = async () => replaceChildren(listsBox, listsTable(await api<ListsView>('GET', '/v1/lists')));
+  const breakdownBox = h('div', { 'aria-live': 'polite' });
+  const show = (id: string) =>
+    void api<Breakdown>('GET', `/v1/lists/${id}/breakdown`).then(
+      (breakdown) => replaceChildren(breakdownBox, breakdownView(breakdown)),
+      (error: unknown) => replaceChildren(breakdownBox, h('p', { class: 'error' }, describeError(error))),
+    );
+  const refresh = async () => replaceChildren(listsBox, listsTable(await api<ListsView>('GET', '/v1/lists'), show));
   await refresh();
-  main.append(h('h1', {}, t('console.audience.title')), listsBox);
+  main.append(h('h1', {}, t('console.audience.title')), listsBox, breakdownBox);
   if (!can('operator')) return;
   const target = h('select', { id: 'upload-target' }, h('option', { value: 'list' }, t('console.audience.toList')), h('option', { value: 'optouts' }, t('console.audience.toOptOuts')));
   const listId = h('input', { type: 'text', id: 'upload-list', pattern: '[a-z0-9][a-z0-9-]*', 'aria-describedby': 'upload-list-help' });
