@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { ApiServices } from '../services/index.js';
 import { authPlugin } from './auth.js';
 import { consoleRoutes, consoleStatic } from './routes/console.js';
+import { approvalRoutes, launchApprovalGate } from './routes/console-approvals.js';
 import { sessionRoutes } from './routes/session.js';
 import { userRoutes } from './routes/users.js';
 import { errorHandler } from './error-handler.js';
@@ -64,6 +65,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (services.users) {
           await v1.register(sessionRoutes({ users: services.users }));
           await v1.register(userRoutes(services.users));
+        }
+        if (services.approvals) {
+          // Before the campaigns plugin: its launch route gets the approval rule's hook.
+          await v1.register(launchApprovalGate, { approvals: services.approvals });
+          await v1.register(approvalRoutes(services.approvals));
         }
         await v1.register(keyRoutes(services.apiKeys));
         await v1.register(campaignRoutes(services.campaigns, services.launches));

@@ -20,6 +20,7 @@ import type { Logger } from '../logger.js';
 import { UserService } from '../api/session-auth.js';
 import { UserRepository } from '../store/user.repository.js';
 import { ReachPreview } from '../api/routes/console.js';
+import { LaunchApprovals } from '../api/routes/console-approvals.js';
 
 /** What the /v1 API calls; each route plugin takes the one service it needs (AppDeps.services). */
 export interface ApiServices {
@@ -34,6 +35,8 @@ export interface ApiServices {
   users?: UserService;
   /** Reach and cost of a stored campaign (POST /v1/campaigns/:id/preview). */
   reach?: ReachPreview;
+  /** The console's approval rule for large launches (src/api/routes/console-approvals.ts). */
+  approvals?: LaunchApprovals;
 }
 
 export interface ScreenServices {
@@ -74,6 +77,7 @@ export function createApiServices(
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
     users: new UserService(new UserRepository(store.db), audit),
     reach: new ReachPreview(store.db, new CampaignService(campaigns, audit)),
+    approvals: new LaunchApprovals(store.db, audit),
     campaigns: new CampaignService(campaigns, audit),
     launches: new LaunchService({
       campaigns,

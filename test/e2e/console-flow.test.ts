@@ -347,7 +347,7 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     await viewer.close();
   });
 
-  it('lets an admin add an account on the accounts page, and sends a test only to the test list', async () => {
+  it('lets an admin add an account, holds a large launch for a second person’s approval, and sends a test only to the test list', async () => {
     const created = await fetch(`${base}/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'quan-tri', role: 'admin', password: 'quan-tri-mat-khau-2026' }) });
     expect(created.status).toBe(201);
     const staff = await fetch(`${base}/v1/lists/can-bo-thu/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: 'msisdn\n0987111222\n0917111222\n' });
@@ -367,6 +367,32 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     expect(users.find((user) => user.name === 'hoa')?.role).toBe('operator');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'users');
+
+    // The approval rule: above 200 recipients a second person approves first.
+    const rule = await fetch(`${base}/v1/launch-approval-rule`, { method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ above: 200 }) });
+    expect(rule.status).toBe(200);
+    const asker = await operator.newPage();
+    await asker.goto(`${base}/#/campaigns/console-e2e`);
+    await asker.waitForSelector('#carrier-view');
+    await asker.check('#launch-now');
+    await asker.click('#preview');
+    await asker.waitForSelector('#reach');
+    await asker.click('#launch');
+    await asker.click('dialog button[data-value=launch]');
+    await asker.click('#request-approval');
+    await expect.poll(() => asker.textContent('#editor-status'), { timeout: 15_000 }).toContain('300 người nhận');
+    const runsBefore = (await apiGet<unknown[]>('/v1/runs')).length;
+    await page.goto(`${base}/#/campaigns`);
+    await page.click('button[data-approve]');
+    await expect.poll(() => page.textContent('#approvals tbody'), { timeout: 15_000 }).toContain('quan-tri');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'approvals');
+    await asker.click('#launch');
+    await asker.click('dialog button[data-value=launch]');
+    await asker.waitForURL(/#\/runs\/\d+$/);
+    expect((await apiGet<unknown[]>('/v1/runs')).length).toBe(runsBefore + 1);
+    await asker.close();
+    await fetch(`${base}/v1/launch-approval-rule`, { method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ above: null }) });
 
     await page.goto(`${base}/#/campaigns/console-e2e`);
     await page.waitForSelector('#carrier-view');

@@ -425,16 +425,20 @@ describe('/v1 API', () => {
       expect(operations).toEqual([
         'DELETE /v1/keys/{id}',
         'DELETE /v1/session',
+        'GET /v1/approvals',
         'GET /v1/campaigns',
         'GET /v1/campaigns/{id}',
         'GET /v1/keys',
+        'GET /v1/launch-approval-rule',
         'GET /v1/lists/{id}/breakdown',
         'GET /v1/runs',
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/events',
         'GET /v1/session',
         'GET /v1/users',
+        'POST /v1/approvals/{id}/approve',
         'POST /v1/campaigns',
+        'POST /v1/campaigns/{id}/approvals',
         'POST /v1/campaigns/{id}/launch',
         'POST /v1/campaigns/{id}/preview',
         'POST /v1/keys',
@@ -444,6 +448,7 @@ describe('/v1 API', () => {
         'POST /v1/session',
         'POST /v1/users',
         'PUT /v1/campaigns/{id}',
+        'PUT /v1/launch-approval-rule',
       ]);
       // /v1/session is the console's sign-in (cookie sessions, src/api/session-auth.ts), not a bearer route.
       for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/') && p !== '/v1/session')) {

@@ -29,6 +29,15 @@ validity: PT24H
 
 const UCS2_ALLOWED = Object.fromEntries(CARRIER_IDS.map((id) => [id, CARRIER_PROFILES[id].ucs2WithBrandname])) as Record<CarrierId, boolean>;
 
+export interface Approval {
+  id: number;
+  campaignId: string;
+  recipients: number;
+  requestedBy: string;
+  requestedAt: string;
+  approvedBy: string | null;
+}
+
 interface ReachReport {
   recipients: number;
   segments: number;
@@ -227,8 +236,26 @@ export async function editorPage(main: HTMLElement, params: string[]): Promise<v
       status.textContent = t('console.launch.cancelled');
       return;
     }
-    const result = await api<{ run: { id: number }; deferred: boolean }>('POST', `/v1/campaigns/${campaign.id}/launch`, { now: nowBox.checked }, 'application/json', { 'idempotency-key': crypto.randomUUID() });
-    location.hash = `#/runs/${result.run.id}`;
+    // An approval another person gave for this campaign, if any (the approval rule for large launches).
+    const approved = (await api<Approval[]>('GET', '/v1/approvals')).find((approval) => approval.campaignId === campaign!.id && approval.approvedBy !== null);
+    const headers: Record<string, string> = { 'idempotency-key': crypto.randomUUID(), ...(approved ? { 'x-launch-approval': String(approved.id) } : {}) };
+    try {
+      const result = await api<{ run: { id: number }; deferred: boolean }>('POST', `/v1/campaigns/${campaign.id}/launch`, { now: nowBox.checked }, 'application/json', headers);
+      location.hash = `#/runs/${result.run.id}`;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 409 && error.message.startsWith('approval_required'))) throw error;
+      const id = campaign.id;
+      replaceChildren(
+        status,
+        t('console.approval.needed'),
+        ' ',
+        h('button', { type: 'button', id: 'request-approval', class: 'secondary', onclick: run(async () => {
+          const request = await api<Approval>('POST', `/v1/campaigns/${id}/approvals`);
+          status.textContent = t('console.approval.requested', { id: request.id, recipients: formatNumber(request.recipients) });
+        }) }, t('console.approval.request')),
+      );
+      status.className = 'warn';
+    }
   }) }, t('console.editor.launch'));
   // A test send to a short list (staff numbers) first: the same launch route with `test`.
   const testList = h('input', { type: 'text', id: 'test-list', pattern: '[a-z0-9][a-z0-9-]*', 'aria-describedby': 'test-list-help' });

@@ -18,3 +18,23 @@ CREATE TABLE IF NOT EXISTS user_sessions (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS user_sessions_expires ON user_sessions (expires_at);
+
+-- The console's approval rule: a launch above `above` recipients needs a second person's approval
+-- (one row; none = no rule). Requests are kept: who asked, who approved, which launch used it.
+CREATE TABLE IF NOT EXISTS launch_approval_rule (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  above integer NOT NULL CHECK (above >= 0),
+  updated_by text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS launch_approvals (
+  id bigserial PRIMARY KEY,
+  campaign_id text NOT NULL,
+  recipients integer NOT NULL,
+  requested_by text NOT NULL,
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  approved_by text,
+  approved_at timestamptz,
+  used_at timestamptz,
+  CHECK (approved_by IS NULL OR approved_by <> requested_by)
+);
