@@ -368,6 +368,20 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'users');
 
+    // A screen added on the screens page: its token and player URL shown once, and the URL works.
+    await page.goto(`${base}/#/screens`);
+    await page.fill('#screen-id', 'cho-an-binh');
+    await page.fill('#screen-name', 'Chợ An Bình');
+    await page.selectOption('#screen-kind', 'led');
+    await page.click('#add-screen');
+    await page.waitForSelector('#screen-token');
+    const playerUrl = /https?:\/\/\S+\/player\?token=\S+/.exec((await page.textContent('#screen-token')) ?? '')![0];
+    // The player trades the token for its cookie at once (303 to the same page without ?token=).
+    expect((await fetch(playerUrl, { redirect: 'manual' })).status).toBe(303);
+    expect((await apiGet<Array<{ id: string }>>('/v1/screens')).map((screen) => screen.id)).toContain('cho-an-binh');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'screens-added');
+
     // The approval rule: above 200 recipients a second person approves first.
     const rule = await fetch(`${base}/v1/launch-approval-rule`, { method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ above: 200 }) });
     expect(rule.status).toBe(200);
