@@ -213,6 +213,15 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
       expect(parseNumber(await page.textContent(`${row} [data-field=delivered]`))).toBe(carrier.counts.delivered);
     }
     expect(parseNumber(await page.textContent('#run-carriers tr[data-carrier=all] [data-field=total]'))).toBe(300);
+    // Failures by code: never more per carrier and state than the run's counts, and each group a row.
+    const errorGroups = await apiGet<Array<{ carrier: string; state: string; count: number }>>(`/v1/runs/${firstRunId}/errors`);
+    for (const group of errorGroups) {
+      const counts = final.carriers.find((carrier) => carrier.carrier === group.carrier)!.counts as Record<string, number>;
+      const sameCarrierState = errorGroups.filter((other) => other.carrier === group.carrier && other.state === group.state).reduce((n, other) => n + other.count, 0);
+      expect(sameCarrierState).toBeLessThanOrEqual(counts[group.state]!);
+    }
+    await page.waitForSelector(errorGroups.length > 0 ? '#run-errors' : 'text=Chưa có lỗi nào.');
+    expect(await page.locator('#run-errors tbody tr').count()).toBe(errorGroups.length);
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'dashboard');
 

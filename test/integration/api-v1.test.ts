@@ -433,6 +433,7 @@ describe('/v1 API', () => {
         'GET /v1/lists/{id}/breakdown',
         'GET /v1/runs',
         'GET /v1/runs/{id}',
+        'GET /v1/runs/{id}/errors',
         'GET /v1/runs/{id}/events',
         'GET /v1/session',
         'GET /v1/users',

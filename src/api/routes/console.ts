@@ -53,6 +53,10 @@ export class ReachPreview {
     private readonly campaigns: CampaignService,
   ) {}
 
+  async errors(runId: number): Promise<RunErrorCount[]> {
+    return runErrors(this.db, runId);
+  }
+
   async breakdown(listId: string): Promise<ListBreakdown> {
     return listBreakdown(this.db, listId);
   }
@@ -105,6 +109,32 @@ export interface ListBreakdown {
 }
 
 const COMMUNES_SHOWN = 200;
+const ERRORS_SHOWN = 50;
+
+export interface RunErrorCount {
+  carrier: string | null;
+  /** A submit_sm refused by the SMSC: its command_status, with the carrier profile's meaning. */
+  submitStatus: number | null;
+  /** A delivery receipt's error code, as the carrier sent it. */
+  errorCode: string | null;
+  state: string;
+  count: number;
+  name: string | null;
+  description: string | null;
+}
+
+/** A run's failures grouped by carrier and error, most frequent first, with what each SMPP status means. */
+export async function runErrors(db: Kysely<Database>, runId: number): Promise<RunErrorCount[]> {
+  const { rows } = await sql<{ carrier: string | null; submit_status: number | null; error_code: string | null; state: string; count: number }>`
+    SELECT carrier, submit_status, error_code, state, count(*)::int AS count FROM messages
+    WHERE run_id = ${runId} AND (submit_status IS NOT NULL OR error_code IS NOT NULL)
+    GROUP BY carrier, submit_status, error_code, state ORDER BY count DESC LIMIT ${ERRORS_SHOWN}`.execute(db);
+  return rows.map((row) => {
+    const profile = row.carrier && row.carrier in CARRIER_PROFILES ? CARRIER_PROFILES[row.carrier as keyof typeof CARRIER_PROFILES] : undefined;
+    const meaning = profile && row.submit_status !== null ? profile.errorMeaning(row.submit_status) : undefined;
+    return { carrier: row.carrier, submitStatus: row.submit_status, errorCode: row.error_code, state: row.state, count: row.count, name: meaning?.name ?? null, description: meaning?.description ?? null };
+  });
+}
 
 /** Who is in a list: per carrier (routed as the engine will, portability applied) and per commune. */
 export async function listBreakdown(db: Kysely<Database>, listId: string): Promise<ListBreakdown> {
@@ -231,6 +261,43 @@ export function consoleRoutes(reach: ReachPreview, runs: RunQueryService) {
         },
       },
       async (request) => reach.breakdown(request.params.id),
+    );
+
+    app.get<{ Params: { id: number } }>(
+      '/runs/:id/errors',
+      {
+        onRequest: viewer,
+        schema: {
+          summary: 'A run’s failures by carrier and error code (refused submit_sm statuses with their meaning, receipt error codes), most frequent first',
+          tags: ['runs'],
+          security,
+          params: idParams,
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  carrier: { type: ['string', 'null'] },
+                  submitStatus: { type: ['integer', 'null'] },
+                  errorCode: { type: ['string', 'null'] },
+                  state: { type: 'string' },
+                  count: { type: 'integer' },
+                  name: { type: ['string', 'null'] },
+                  description: { type: ['string', 'null'] },
+                },
+              },
+            },
+            400: errorBody,
+            ...authErrors,
+            404: errorBody,
+          },
+        },
+      },
+      async (request) => {
+        await runs.get(request.params.id);
+        return reach.errors(request.params.id);
+      },
     );
 
     app.get<{ Params: { id: number } }>(

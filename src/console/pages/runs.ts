@@ -7,6 +7,42 @@ import { formatDuration, formatNumber, formatTime, t } from '../i18n.js';
 import { runState, type RunView } from './campaigns.js';
 
 const FINAL = new Set(['completed', 'cancelled', 'failed']);
+/** Error groups need a scan of the run's failed messages: every few seconds, not every event. */
+const ERRORS_EVERY_MS = 10_000;
+
+interface RunErrorCount {
+  carrier: string | null;
+  submitStatus: number | null;
+  errorCode: string | null;
+  state: string;
+  count: number;
+  name: string | null;
+  description: string | null;
+}
+
+function errorsTable(errors: RunErrorCount[]): HTMLElement {
+  if (errors.length === 0) return h('p', { class: 'muted' }, t('console.run.noErrors'));
+  return h(
+    'table',
+    { id: 'run-errors' },
+    h('thead', {}, h('tr', {}, ...(['carrier', 'code', 'state', 'count', 'meaning'] as const).map((column) => h('th', { scope: 'col' }, t(`console.run.errors.${column}`))))),
+    h(
+      'tbody',
+      {},
+      errors.map((error) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, error.carrier ?? '—'),
+          h('td', {}, error.submitStatus !== null ? `0x${error.submitStatus.toString(16).padStart(8, '0')}` : t('console.run.errors.receipt', { code: error.errorCode ?? '' })),
+          h('td', {}, error.state),
+          h('td', { class: 'num' }, formatNumber(error.count)),
+          h('td', {}, error.name ? [h('strong', {}, error.name), ' ', error.description ?? ''] : '—'),
+        ),
+      ),
+    ),
+  );
+}
 const CHART_POINTS = 120;
 
 export async function runsPage(main: HTMLElement): Promise<void> {
@@ -100,6 +136,12 @@ export async function runPage(main: HTMLElement, params: string[]): Promise<() =
   const table = h('tbody', {});
   const totals = h('tfoot', {});
   const chartBox = h('div', {});
+  const errorsBox = h('div', {});
+  let errorsReadAt = 0;
+  const readErrors = (): void => {
+    errorsReadAt = Date.now();
+    void api<RunErrorCount[]>('GET', `/v1/runs/${id}/errors`).then((errors) => replaceChildren(errorsBox, errorsTable(errors)), (error: unknown) => replaceChildren(errorsBox, h('p', { class: 'error' }, describeError(error))));
+  };
   const controls = h('div', { class: 'actions' });
   const status = h('p', { role: 'status' });
   const samples: Array<{ at: number; sent: number; delivered: number }> = [];
@@ -110,6 +152,8 @@ export async function runPage(main: HTMLElement, params: string[]): Promise<() =
     controls,
     status,
     h('table', { id: 'run-carriers' }, h('caption', {}, t('console.run.perCarrier')), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('preview.column.carrier')), COLUMNS.map((column) => h('th', { scope: 'col', class: 'num' }, t(`console.run.column.${column}`))))), table, totals),
+    h('h2', {}, t('console.run.errorsTitle')),
+    errorsBox,
     h('h2', {}, t('console.run.chart')),
     h('p', { class: 'muted' }, t('console.run.chartLegend')),
     chartBox,
@@ -158,6 +202,7 @@ export async function runPage(main: HTMLElement, params: string[]): Promise<() =
     totalRow.firstElementChild!.textContent = t('console.run.total');
     replaceChildren(totals, totalRow);
     replaceChildren(chartBox, chart(samples));
+    if (Date.now() - errorsReadAt >= ERRORS_EVERY_MS || FINAL.has(run.state)) readErrors();
     if (can('operator')) {
       replaceChildren(
         controls,
