@@ -125,9 +125,11 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     expect(await page.getAttribute('html', 'lang')).toBe('vi');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'sign-in');
-    await page.fill('#signin-name', 'lan');
-    await page.fill('#signin-password', 'sai-mat-khau-roi');
-    await page.click('button[type=submit]');
+    // By keyboard alone: the name field has the focus, Tab to the password, Enter to sign in.
+    await page.keyboard.type('lan');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('sai-mat-khau-roi');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('[role=alert]'), { timeout: 15_000 }).toBe('Sai tên đăng nhập hoặc mật khẩu.');
     await signIn(page, 'lan', operatorPassword);
     expect(await page.textContent('h1')).toBe('Chiến dịch');
@@ -198,6 +200,13 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     await shot(page, 'launch-confirm');
     await page.click('dialog button[data-value=cancel]');
     expect((await apiGet<unknown[]>('/v1/runs')).length).toBe(0);
+    // Escape closes the dialog without launching too.
+    await page.click('#launch');
+    await page.waitForSelector('dialog[open]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog', { state: 'detached' });
+    expect(await page.textContent('#editor-status')).toBe('Chưa gửi.');
+    expect((await apiGet<unknown[]>('/v1/runs')).length).toBe(0);
     // Whatever the hour in Vietnam: the default quiet hours would defer the run until morning.
     await page.check('#launch-now');
     await page.click('#launch');
@@ -222,6 +231,8 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     }
     await page.waitForSelector(errorGroups.length > 0 ? '#run-errors' : 'text=Chưa có lỗi nào.');
     expect(await page.locator('#run-errors tbody tr').count()).toBe(errorGroups.length);
+    // Message states in the reader's language.
+    if (errorGroups.some((group) => group.state === 'undeliverable')) expect(await page.textContent('#run-errors')).toContain('không chuyển được');
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'dashboard');
 

@@ -3,7 +3,7 @@ import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
 import type { CarrierProgress, RunStatus } from '../../jobs/engine-contract.js';
 import { api, can, describeError } from '../api.js';
 import { ask, h, replaceChildren } from '../dom.js';
-import { formatDuration, formatNumber, formatTime, t } from '../i18n.js';
+import { formatDuration, formatNumber, formatTime, t, tOr } from '../i18n.js';
 import { runState, type RunView } from './campaigns.js';
 
 const FINAL = new Set(['completed', 'cancelled', 'failed']);
@@ -35,7 +35,7 @@ function errorsTable(errors: RunErrorCount[]): HTMLElement {
           {},
           h('td', {}, error.carrier ?? '—'),
           h('td', {}, error.submitStatus !== null ? `0x${error.submitStatus.toString(16).padStart(8, '0')}` : t('console.run.errors.receipt', { code: error.errorCode ?? '' })),
-          h('td', {}, error.state),
+          h('td', {}, tOr(`console.messageState.${error.state}`, error.state)),
           h('td', { class: 'num' }, formatNumber(error.count)),
           h('td', {}, error.name ? [h('strong', {}, error.name), ' ', error.description ?? ''] : '—'),
         ),
