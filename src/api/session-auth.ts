@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type {} from '@fastify/cookie';
 import argon2 from 'argon2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_ROLES, type ApiRole } from '../domain/api-key.js';
@@ -101,7 +102,7 @@ export class UserService {
 
 /** The session cookie's token, when the request has one (@fastify/cookie parsed it). */
 export function sessionToken(request: FastifyRequest): string | undefined {
-  const value = (request as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
+  const value = request.cookies?.[SESSION_COOKIE];
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
 
@@ -127,7 +128,7 @@ export async function sessionPrincipal(request: FastifyRequest, users: UserServi
 
 /** Cookie attributes: HttpOnly and SameSite=Strict always; Secure when the request came over TLS (directly or via a trusted proxy). */
 export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, token: string, maxAgeSeconds: number): void {
-  (reply as FastifyReply & { setCookie: (name: string, value: string, options: object) => void }).setCookie(SESSION_COOKIE, token, {
+  reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'strict',
     secure: request.protocol === 'https',
@@ -137,5 +138,5 @@ export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, t
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {
-  (reply as FastifyReply & { clearCookie: (name: string, options: object) => void }).clearCookie(SESSION_COOKIE, { path: '/' });
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
