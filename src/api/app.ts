@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -6,6 +7,10 @@ import type { Logger } from '../logger.js';
 import type { ApiServices } from '../services/index.js';
 import { authPlugin } from './auth.js';
 import { errorHandler, refuseNonFiniteNumbers } from './error-handler.js';
+import { consoleRoutes, consoleStatic } from './routes/console.js';
+import { approvalRoutes, launchApprovalGate } from './routes/console-approvals.js';
+import { sessionRoutes } from './routes/session.js';
+import { userRoutes } from './routes/users.js';
 import { audienceRoutes, type AudienceRoutesOptions } from './routes/audience.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes, type CarrierBindsSource, type HealthCheck } from './routes/health.js';
@@ -53,25 +58,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa API', version: '1', description: 'SMS and broadcast campaigns for public information' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' }, screenToken: { type: 'http', scheme: 'bearer', description: 'a screen’s token (or ?token=)' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' }, screenToken: { type: 'http', scheme: 'bearer', description: 'a screen’s token (or ?token=)' }, session: { type: 'apiKey', in: 'cookie', name: 'loa_session', description: 'the console’s sign-in (POST /v1/session); changes also need X-CSRF-Token' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes(deps.checks, deps.metrics, deps.carriers));
+  // The console's session cookie (src/api/session-auth.ts); the page itself is served under `/`.
+  await app.register(cookie);
+  await app.register(consoleStatic);
   const services = deps.services;
   if (services) {
     await app.register(
       async (v1) => {
         // Inside /v1 only: every route there authenticates with requireRole.
-        await v1.register(authPlugin, { apiKeys: services.apiKeys, scopes: services.scopes });
+        await v1.register(authPlugin, { apiKeys: services.apiKeys, scopes: services.scopes, ...(services.users ? { users: services.users } : {}) });
         // Before the routes: the limiter hooks every route registered after it in this scope.
         if (deps.rateLimit) await registerRateLimit(v1, deps.rateLimit);
+        if (services.users) {
+          await v1.register(sessionRoutes({ users: services.users }));
+          await v1.register(userRoutes(services.users));
+        }
+        if (services.approvals) {
+          // Before the campaigns plugin: its launch route gets the approval rule's hook.
+          await v1.register(launchApprovalGate, { approvals: services.approvals });
+          await v1.register(approvalRoutes(services.approvals));
+        }
         await v1.register(keyRoutes(services.apiKeys));
         await v1.register(auditRoutes(services.audit));
         await v1.register(campaignRoutes(services.campaigns, services.launches));
         await v1.register(runRoutes(services.runs, services.runControl));
         await v1.register(reportRoutes(services.reports));
         if (deps.audience) await v1.register(audienceRoutes, deps.audience);
+        if (services.reach) await v1.register(consoleRoutes(services.reach, services.runs));
         const screens = services.screens;
         if (screens) {
           await v1.register(screenRoutes(screens.registry, screens.playlists));

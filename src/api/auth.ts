@@ -4,6 +4,7 @@ import { parseAreas, type AreaScope } from '../domain/area-scope.js';
 import { hashApiKey, roleAllows, type ApiRole } from '../domain/api-key.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { AreaScopeService } from '../services/area-scope.service.js';
+import { sessionPrincipal, type UserService } from './session-auth.js';
 
 /**
  * Who made a request: an API key today. Anything else that signs people in (a console session)
@@ -15,11 +16,13 @@ export interface Principal {
   role: ApiRole;
   /** null: the whole department; else the areas (issue 12, item 5) the principal sees and launches for. */
   scope: AreaScope | null;
+  /** A signed-in person (console session, src/api/session-auth.ts): `user:<id>:<name>`. */
+  actor?: string;
 }
 
-/** What the audit log records as the actor: `key:<id>:<name>`. */
+/** What the audit log records as the actor: `key:<id>:<name>`, or the person of a session. */
 export function actorOf(principal: Principal): string {
-  return `key:${principal.keyId}:${principal.name}`;
+  return principal.actor ?? `key:${principal.keyId}:${principal.name}`;
 }
 
 /** Where the auth plugin looks a presented key up (ApiKeyRepository.findActiveByHash). */
@@ -31,6 +34,8 @@ export interface AuthOptions {
   apiKeys: ApiKeyLookup;
   /** The scope rule routes apply to scoped principals (app.scopes). */
   scopes: AreaScopeService;
+  /** Console staff accounts: a request without Authorization may carry their session cookie. */
+  users?: UserService;
 }
 
 declare module 'fastify' {
@@ -57,7 +62,9 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
   app.decorateRequest('principal', null);
   app.decorate('scopes', options.scopes);
   app.decorate('requireRole', (role: ApiRole) => async (request: FastifyRequest) => {
-    const principal = request.principal ?? (await authenticate(request, options.apiKeys));
+    // No Authorization header: the console's session cookie, if any (CSRF checked there).
+    const session = request.principal || request.headers.authorization || !options.users ? undefined : await sessionPrincipal(request, options.users);
+    const principal = request.principal ?? session ?? (await authenticate(request, options.apiKeys));
     request.principal = principal;
     if (!roleAllows(principal.role, role)) throw new ForbiddenError(`this needs the ${role} role; the key '${principal.name}' is ${principal.role}`);
   });

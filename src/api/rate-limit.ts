@@ -46,7 +46,8 @@ export async function registerRateLimit(app: FastifyInstance, settings: RateLimi
     // Redis away must not take the API down with it: the request goes through uncounted.
     skipOnError: true,
     keyGenerator: (request) => {
-      if (request.principal) return `key:${request.principal.keyId}`;
+      // A console session counts against its person, an API key against the key.
+      if (request.principal) return request.principal.actor ?? `key:${request.principal.keyId}`;
       const params = (request.params ?? {}) as { id?: unknown };
       if (request.routeOptions.url?.startsWith('/v1/screens/:id/') && typeof params.id === 'string') return `screen:${params.id}:${screenCredential(request)}`;
       return `ip:${request.ip}`;

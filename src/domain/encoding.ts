@@ -173,8 +173,28 @@ function toGsmText(original: string): GsmText {
   return { text, replaced: [...replaced] };
 }
 
+/**
+ * Octets for a part: a Buffer under Node (the smpp library writes only Buffers), a plain
+ * Uint8Array in the console's browser bundle, which runs this module to count parts as one types.
+ * Nothing below uses a Buffer-only method, so both behave the same.
+ */
+const allocBytes: (length: number) => Buffer = typeof Buffer === 'function' ? (length) => Buffer.allocUnsafe(length) : (length) => new Uint8Array(length) as Buffer;
+
+function bytesOf(values: readonly number[]): Buffer {
+  const bytes = allocBytes(values.length);
+  bytes.set(values);
+  return bytes;
+}
+
+function concatBytes(first: Uint8Array, second: Uint8Array): Buffer {
+  const bytes = allocBytes(first.length + second.length);
+  bytes.set(first, 0);
+  bytes.set(second, first.length);
+  return bytes;
+}
+
 function udhFor(reference: number, total: number, sequence: number): Buffer {
-  return Buffer.from([0x05, 0x00, 0x03, reference, total, sequence]);
+  return bytesOf([0x05, 0x00, 0x03, reference, total, sequence]);
 }
 
 function assemble(payloads: Buffer[], dataCoding: number, reference: number): MessagePart[] {
@@ -185,7 +205,7 @@ function assemble(payloads: Buffer[], dataCoding: number, reference: number): Me
   return payloads.map((payload, index) => {
     const udh = partCount > 1 ? udhFor(reference, partCount, index + 1) : null;
     return {
-      shortMessage: udh ? Buffer.concat([udh, payload]) : payload,
+      shortMessage: udh ? concatBytes(udh, payload) : payload,
       dataCoding,
       esmClass: udh ? 0x40 : 0,
       udh,
@@ -206,14 +226,14 @@ function gsmSeptetCount(text: string): number {
 function gsmPayloads(text: string, total: number): Buffer[] {
   const limit = total <= GSM7_SINGLE ? GSM7_SINGLE : GSM7_PART;
   const payloads: Buffer[] = [];
-  let current = Buffer.allocUnsafe(limit);
+  let current = allocBytes(limit);
   let used = 0;
   for (let i = 0; i < text.length; i++) {
     const septet = SEPTET[text.charCodeAt(i)] ?? -1;
     const cost = septet & EXTENDED ? 2 : 1;
     if (used + cost > limit) {
       payloads.push(current.subarray(0, used));
-      current = Buffer.allocUnsafe(limit);
+      current = allocBytes(limit);
       used = 0;
     }
     if (cost === 2) current[used++] = ESC;
@@ -233,8 +253,12 @@ function ucs2Payloads(text: string): Buffer[] {
     const last = text.charCodeAt(end - 1);
     // A high surrogate as the last unit of a part would orphan its low surrogate in the next one.
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    const payload = Buffer.allocUnsafe((end - start) * 2);
-    for (let i = start; i < end; i++) payload.writeUInt16BE(text.charCodeAt(i), (i - start) * 2);
+    const payload = allocBytes((end - start) * 2);
+    for (let i = start; i < end; i++) {
+      const unit = text.charCodeAt(i);
+      payload[(i - start) * 2] = unit >> 8;
+      payload[(i - start) * 2 + 1] = unit & 0xff;
+    }
     payloads.push(payload);
     start = end;
   }
@@ -293,7 +317,7 @@ export function encodeMessage(input: string, options: EncodeOptions): EncodedMes
 }
 
 /** Decode an unpacked GSM 03.38 payload (one septet per octet) back to text; used by the simulator and tests. */
-export function decodeGsm7(payload: Buffer): string {
+export function decodeGsm7(payload: Uint8Array): string {
   let text = '';
   for (let i = 0; i < payload.length; i++) {
     const septet = payload[i] ?? 0;
@@ -309,8 +333,8 @@ export function decodeGsm7(payload: Buffer): string {
 }
 
 /** Decode a UCS-2 (UTF-16BE) payload. */
-export function decodeUcs2(payload: Buffer): string {
+export function decodeUcs2(payload: Uint8Array): string {
   let text = '';
-  for (let i = 0; i + 1 < payload.length; i += 2) text += String.fromCharCode(payload.readUInt16BE(i));
+  for (let i = 0; i + 1 < payload.length; i += 2) text += String.fromCharCode(((payload[i] ?? 0) << 8) | (payload[i + 1] ?? 0));
   return text;
 }

@@ -27,6 +27,10 @@ import type { Logger } from '../logger.js';
 import { ReportRepository } from '../reports/report.repository.js';
 import { ReportService, type ReportDefaults } from '../reports/reports.service.js';
 import { DEFAULT_TIME_ZONE } from '../domain/time-zone.js';
+import { UserService } from '../api/session-auth.js';
+import { UserRepository } from '../store/user.repository.js';
+import { ReachPreview } from '../api/routes/console.js';
+import { LaunchApprovals } from '../api/routes/console-approvals.js';
 
 /** What the /v1 API calls; each route plugin takes the one service it needs (AppDeps.services). */
 export interface ApiServices {
@@ -43,6 +47,12 @@ export interface ApiServices {
   screens?: ScreenServices;
   /** Run and daily reports (issue 12). */
   reports: ReportService;
+  /** Console staff accounts and cookie sessions (issue 13). */
+  users?: UserService;
+  /** Reach and cost of a stored campaign (POST /v1/campaigns/:id/preview). */
+  reach?: ReachPreview;
+  /** The console's approval rule for large launches (src/api/routes/console-approvals.ts). */
+  approvals?: LaunchApprovals;
 }
 
 export interface ScreenServices {
@@ -86,6 +96,9 @@ export function createApiServices(
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
     scopes: new AreaScopeService(new AreaScopeRepository(store.db)),
     audit,
+    users: new UserService(new UserRepository(store.db), audit),
+    reach: new ReachPreview(store.db, new CampaignService(campaigns, audit)),
+    approvals: new LaunchApprovals(store.db, audit),
     campaigns: new CampaignService(campaigns, audit),
     launches: new LaunchService({
       campaigns,

@@ -16,7 +16,7 @@ import { liveOperations, startHardenedApi, type HardenedApi, type JsonSchema, ty
 const RUNS = Number(process.env.LOA_FUZZ_RUNS ?? 30);
 const SEED = process.env.LOA_FUZZ_SEED === undefined ? undefined : Number(process.env.LOA_FUZZ_SEED);
 /** Routes that legitimately stay open once they answer (an event stream). */
-const LONG_LIVED = new Set(['GET /v1/screens/{id}/events', 'GET /v1/loudspeakers/{id}/events']);
+const LONG_LIVED = new Set(['GET /v1/screens/{id}/events', 'GET /v1/loudspeakers/{id}/events', 'GET /v1/runs/{id}/events']);
 /** A request still unanswered after this is a hang (the long-poll waits at most 2 s here). */
 const HANG_MS = 5_000;
 

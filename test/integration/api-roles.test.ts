@@ -22,11 +22,15 @@ const departmentWriter: Row = { admin: 'allow', operator: 'allow', viewer: 403, 
 const operatorReader: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 'scope', screen: 401, none: 401 };
 /** Operator tools bound to no area (rendering speech, clips by content hash): a scoped operator key uses them too. */
 const operatorTool: Row = { admin: 'allow', operator: 'allow', viewer: 403, scoped: 'allow', screen: 401, none: 401 };
+/** Any API key, scoped or not: department-wide settings everyone reads. */
+const anyKey: Row = { admin: 'allow', operator: 'allow', viewer: 'allow', scoped: 'allow', screen: 401, none: 401 };
 const adminOnly: Row = { admin: 'allow', operator: 403, viewer: 403, scoped: 403, screen: 401, none: 401 };
 /** A screen's controller: its own token only; API keys are not screen tokens. */
 const screenOnly: Row = { admin: 401, operator: 401, viewer: 401, scoped: 401, screen: 'allow', none: 401 };
 /** Another device's own routes: a screen's token opens no loudspeaker (the cluster's own token: loudspeakers-api.test.ts). */
 const otherDevice: Row = { admin: 401, operator: 401, viewer: 401, scoped: 401, screen: 401, none: 401 };
+/** The console's session: API keys neither sign in nor hold a session (the cookie side: console-session.test.ts); a wrong password is 401 to anyone. */
+const sessionOnly: Row = { admin: 401, operator: 401, viewer: 401, scoped: 401, screen: 401, none: 401 };
 const open: Row = { admin: 'allow', operator: 'allow', viewer: 'allow', scoped: 'allow', screen: 'allow', none: 'allow' };
 
 const MATRIX: Record<string, Row> = {
@@ -69,6 +73,20 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/reports/areas': reader,
   'PUT /v1/reports/areas/{id}': adminOnly,
   'DELETE /v1/reports/areas/{id}': adminOnly,
+  'POST /v1/campaigns/{id}/preview': reader,
+  'GET /v1/lists/{id}/breakdown': reader,
+  'GET /v1/runs/{id}/errors': reader,
+  'GET /v1/runs/{id}/events': reader,
+  'GET /v1/launch-approval-rule': anyKey,
+  'PUT /v1/launch-approval-rule': adminOnly,
+  'POST /v1/campaigns/{id}/approvals': writer,
+  'GET /v1/approvals': anyKey,
+  'POST /v1/approvals/{id}/approve': operatorTool,
+  'GET /v1/users': adminOnly,
+  'POST /v1/users': adminOnly,
+  'POST /v1/session': sessionOnly,
+  'GET /v1/session': sessionOnly,
+  'DELETE /v1/session': sessionOnly,
   'GET /v1/loudspeakers': operatorReader,
   'GET /v1/loudspeakers/{id}': operatorReader,
   'POST /v1/loudspeakers': adminOnly,
@@ -164,6 +182,12 @@ describe('route-by-role matrix', () => {
         return { url: '/v1/screens', headers: JSON_TYPE, body: JSON.stringify({ id: fresh, name: fresh, kind: 'led', province: '92', commune: '31117' }) };
       case 'POST /v1/screens/{id}/plays':
         return { url: `/v1/screens/${screen}/plays`, headers: JSON_TYPE, body: JSON.stringify({ plays: [] }) };
+      case 'PUT /v1/launch-approval-rule':
+        return { url: '/v1/launch-approval-rule', headers: JSON_TYPE, body: JSON.stringify({ above: null }) };
+      case 'POST /v1/users':
+        return { url: '/v1/users', headers: JSON_TYPE, body: JSON.stringify({ name: fresh, role: 'viewer', password: 'a long enough password 1' }) };
+      case 'POST /v1/session':
+        return { url: '/v1/session', headers: JSON_TYPE, body: JSON.stringify({ name: 'nobody', password: 'wrong password' }) };
       case 'GET /v1/reports/runs/{id}':
         return { url: `/v1/reports/runs/${run}` };
       case 'GET /v1/reports/daily':
