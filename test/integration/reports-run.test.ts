@@ -419,6 +419,30 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect(late.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
     expect(first.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered - 1);
   });
+
+  it('run report: the timeline kept by the counters agrees with a scan of the messages; a run older than 0016 is scanned for it', async () => {
+    const counted = (await get<RunReport>(`/v1/reports/runs/${runId}`)).body;
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM run_timeline WHERE run_id = ${runId}`)).toBeGreaterThan(0);
+    const submitted = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE run_id = ${runId} AND submitted_at IS NOT NULL`);
+    const delivered = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE run_id = ${runId} AND state = 'delivered'`);
+    expect(counted.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(submitted);
+    expect(counted.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
+
+    await sql`INSERT INTO run_timeline_missing (run_id) VALUES (${runId})`.execute(database.store.db);
+    try {
+      const scanned = (await get<RunReport>(`/v1/reports/runs/${runId}`)).body;
+      expect(scanned.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(submitted);
+      expect(scanned.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
+      expect(scanned.smppErrors).toEqual(counted.smppErrors);
+      expect(scanned.receiptErrors).toEqual(counted.receiptErrors);
+      // The full scan is what the finished run keeps then (its timeline included).
+      expect(scanned.finishedAt).not.toBeNull();
+      const kept = await sql<{ n: number }>`SELECT jsonb_array_length(scan->'timeline')::int AS n FROM report_run_scans WHERE run_id = ${runId}`.execute(database.store.db);
+      expect(kept.rows[0]?.n).toBeGreaterThan(0);
+    } finally {
+      await sql`DELETE FROM run_timeline_missing WHERE run_id = ${runId}`.execute(database.store.db);
+    }
+  });
 });
 
 /** A screenshot is not blank: drawn back in the page, it has dark pixels (text, chart lines). */
