@@ -3,8 +3,10 @@ import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
+import type { CarrierOutageRepository } from '../store/carrier-outage.repository.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
-import { BindStatePublisher } from './bind-state.js';
+import { allowedBinds, BindStatePublisher, BindStateReader } from './bind-state.js';
+import { CarrierOutageRecorder } from './carrier-outages.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
 import { ReceiptMaintenance } from './receipt-maintenance.js';
@@ -25,6 +27,8 @@ export interface CarrierBinds {
 export type CarrierBindsOptions = Pick<BindPoolOptions, 'session' | 'faultPolicy' | 'leaseMs'> & {
   /** How often the bind state is published for /health and /metrics (default 1000). */
   publishEveryMs?: number;
+  /** How long no worker may hold a bind before it is recorded as a carrier outage (default 10000). */
+  outageGraceMs?: number;
 };
 
 /** The environment's transport settings (LOA_SMPP_*, LOA_NO_BIND_PAUSE_MS, LOA_SYSTEM_ERROR_LIMIT); a test's options win. */
@@ -46,6 +50,8 @@ export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
   receiptStore: ReceiptRepository;
+  /** Where periods without a bind in any worker are recorded (the daily report's abnormal events). */
+  outages?: CarrierOutageRepository;
   logger: Logger;
   options?: CarrierBindsOptions;
 }): Promise<CarrierBinds> {
@@ -101,6 +107,17 @@ export async function startCarrierBinds(deps: {
     ...(deps.options?.publishEveryMs ? { everyMs: deps.options.publishEveryMs } : {}),
   });
   state.start();
+  const outages = deps.outages
+    ? new CarrierOutageRecorder({
+        reader: new BindStateReader(redis, config.redisPrefix, allowedBinds(config.carriers)),
+        outages: deps.outages,
+        worker: pools[CARRIER_IDS[0]].owner,
+        logger,
+        ...(deps.options?.publishEveryMs ? { everyMs: deps.options.publishEveryMs } : {}),
+        ...(deps.options?.outageGraceMs !== undefined ? { graceMs: deps.options.outageGraceMs } : {}),
+      })
+    : null;
+  outages?.start();
 
   return {
     pools,
@@ -109,6 +126,8 @@ export async function startCarrierBinds(deps: {
     maintenance,
     async stop() {
       stopping = true;
+      // First: this worker's own unbinding is not an outage of the carrier.
+      await outages?.stop();
       await Promise.all(CARRIER_IDS.map((id) => pools[id].stop()));
       await state.stop();
       await Promise.all([receipts.close(), lateResponses.close(), maintenance.stop()]);

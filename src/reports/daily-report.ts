@@ -25,6 +25,8 @@ export type AbnormalEvent =
   | { type: 'high-failure-rate'; runId: number; campaign: string; carrier: CarrierId; failed: number; final: number; rate: number }
   | { type: 'ambiguous'; runId: number; campaign: string; carrier: CarrierId; count: number }
   | { type: 'messages-waiting'; runId: number; campaign: string; carrier: CarrierId; count: number; runState: string }
+  /** No worker held a bind with the carrier (carrier_outages); `endedAt` null: still without one. `seconds` to its end, or to when the report was made. */
+  | { type: 'carrier-outage'; carrier: CarrierId; startedAt: string; endedAt: string | null; seconds: number }
   | { type: 'screen-offline'; screenId: string; name: string; kind: string; commune: string | null; lastSeen: string | null }
   | { type: 'report-not-sent'; day: string; attempts: number; lastError: string | null; sentAt: string | null };
 
@@ -47,8 +49,6 @@ export interface DailyReport {
   contents: Array<{ source: 'campaign'; campaignId: string; name: string; text: string | null; runs: number[] } | { source: 'screen'; campaignId: string | null; text: string; plays: number } | { source: 'manual'; channel: string; text: string }>;
   events: AbnormalEvent[];
   compiler: { name: string | null; phone: string | null };
-  /** What Loa cannot report from durable data (so the officer checks it by hand). */
-  limitations: string[];
   generatedAt: string;
 }
 
@@ -79,13 +79,14 @@ export async function buildDailyReport(
   const asOf = now < to ? now : to;
   const runs = await repository.runsStartedBetween(from, to);
   const runById = new Map(runs.map((run) => [run.id, run]));
-  const [counters, plays, screens, pauses, entries, failures] = await Promise.all([
+  const [counters, plays, screens, pauses, entries, failures, outages] = await Promise.all([
     repository.counters(runs.map((r) => r.id), area),
     repository.playsBetween(from, to, area),
     repository.screensIn(area),
     repository.pausesBetween(from, to),
     repository.entries(day, area.key),
     repository.failedAttempts(area.key, previousDay(day)),
+    repository.outagesBetween(from, asOf),
   ]);
 
   // SMS per carrier, and per run × carrier for the failure-rate and ambiguous events.
@@ -199,10 +200,16 @@ export async function buildDailyReport(
     const failed = failedOf(counts);
     if (final > 0 && failed / final >= HIGH_FAILURE_RATE) events.push({ type: 'high-failure-rate', runId, campaign: campaignOf(runId), carrier, failed, final, rate: failed / final });
     if (counts.ambiguous > 0) events.push({ type: 'ambiguous', runId, campaign: campaignOf(runId), carrier, count: counts.ambiguous });
-    // What exists of "a carrier without a bind": its messages still waiting in a run that is sending.
+    // Messages still waiting in a run that is sending (a carrier without a bind, a throttle, a pause):
+    // the outages below say whether the carrier had a bind.
     const waiting = counts.queued + counts.submitting;
     const state = runById.get(runId)?.state ?? '';
     if (waiting > 0 && (state === 'running' || state === 'paused')) events.push({ type: 'messages-waiting', runId, campaign: campaignOf(runId), carrier, count: waiting, runState: state });
+  }
+  // A carrier serves every area: each period of the day in which no worker had a bind with it.
+  for (const outage of outages) {
+    const end = outage.endedAt ?? now;
+    events.push({ type: 'carrier-outage', carrier: outage.carrier, startedAt: outage.startedAt.toISOString(), endedAt: outage.endedAt?.toISOString() ?? null, seconds: Math.max(0, Math.round((end.getTime() - outage.startedAt.getTime()) / 1000)) });
   }
   for (const screen of screens) {
     const offline = !screen.lastSeen || asOf.getTime() - screen.lastSeen.getTime() > 3 * screen.pollInterval * 1000;
@@ -230,9 +237,6 @@ export async function buildDailyReport(
     contents,
     events,
     compiler: { name: area.compilerName, phone: area.compilerPhone },
-    // No table records bind state (the bind pools keep it in memory and Redis leases): a carrier
-    // without a bind shows here only through its effects (an automatic pause, queued messages).
-    limitations: ['carrier-binds'],
     generatedAt: now.toISOString(),
   };
 }

@@ -127,11 +127,23 @@ export function eventText(event: AbnormalEvent, t: Translate, f: ReturnType<type
       return t('report.event.ambiguous', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), count: f.n(event.count) });
     case 'messages-waiting':
       return t('report.event.waiting', { run: event.runId, campaign: event.campaign, carrier: carrierName(event.carrier), count: f.n(event.count), state: t(`state.${event.runState}` as MessageKey) });
+    case 'carrier-outage':
+      return event.endedAt
+        ? t('report.event.carrierOutage', { carrier: carrierName(event.carrier), from: f.time(event.startedAt), to: f.time(event.endedAt), duration: durationText(event.seconds, t) })
+        : t('report.event.carrierOutageOngoing', { carrier: carrierName(event.carrier), from: f.time(event.startedAt), duration: durationText(event.seconds, t) });
     case 'screen-offline':
       return t(event.lastSeen ? 'report.event.screenOffline' : 'report.event.screenNever', { screen: event.name, id: event.screenId, kind: kindName(event.kind, t), at: f.time(event.lastSeen) });
     case 'report-not-sent':
       return t(event.sentAt ? 'report.event.reportLate' : 'report.event.reportNotSent', { day: f.day(event.day), attempts: event.attempts, error: event.lastError ?? '', at: f.time(event.sentAt) });
   }
+}
+
+/** 45 giây, 12 phút, 2 giờ 5 phút. */
+function durationText(seconds: number, t: Translate): string {
+  if (seconds < 60) return t('report.duration.seconds', { s: seconds });
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return t('report.duration.minutes', { m: minutes });
+  return t('report.duration.hours', { h: Math.floor(minutes / 60), m: minutes % 60 });
 }
 
 function pauseWhy(code: string | null, reason: string | null, t: Translate): string {
@@ -183,7 +195,6 @@ ${report.manual.map((e) => li(t(e.minutes === null ? 'report.daily.manual' : 're
 ${report.contents.length === 0 ? `<p>${escape(t('report.none'))}</p>` : `<ul>${report.contents.map((c) => li(c.source === 'campaign' ? t('report.daily.contentCampaign', { name: c.name, text: c.text ?? '' }) : c.source === 'screen' ? t('report.daily.contentScreen', { text: c.text, plays: f.n(c.plays) }) : t('report.daily.contentManual', { channel: channelName(c.channel, t), text: c.text }))).join('\n')}</ul>`}
 <h2>3. ${escape(t('report.daily.events'))}</h2>
 ${report.events.length === 0 ? `<p>${escape(t('report.daily.noEvents'))}</p>` : `<ul>${report.events.map((e) => li(eventText(e, t, f))).join('\n')}</ul>`}
-<p class="meta"><em>${escape(t('report.daily.limitation.carrier-binds'))}</em></p>
 <div class="sign">
 <p>${escape(t('report.daily.compiler'))}: ${escape(report.compiler.name ?? '')}</p>
 <p>${escape(t('report.daily.phone'))}: ${escape(report.compiler.phone ?? '')}</p>

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { CarrierId } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
 import type { Database, JsonObject, RunState } from '../store/database.js';
+import { RunCountRepository } from '../store/run-count.repository.js';
 import type { AreaFilter } from './area.js';
 
 export interface RunRow {
@@ -31,6 +32,12 @@ export interface CounterRow {
 export interface RunScan {
   timeline: Array<{ kind: 'submitted' | 'delivered'; bucket: number; count: number }>;
   errors: Array<{ carrier: CarrierId | null; state: MessageState; submitStatus: number | null; errorCode: string | null; count: number }>;
+}
+
+export interface CarrierOutage {
+  carrier: CarrierId;
+  startedAt: Date;
+  endedAt: Date | null;
 }
 
 export interface PlayRow {
@@ -121,8 +128,9 @@ function inArea(area: AreaFilter, provinceColumn: string, communeColumn: string)
 
 /**
  * Every read the reports make, and the writes of their own tables (0011_reports.sql). Message
- * counts come from the status counters (run_counts, summed), never from a scan of `messages`; only
- * the run report's timeline and error codes read the run's own partition, once each.
+ * counts come from the status counters (run_counts, summed), never from a scan of `messages`; the
+ * run timeline too (run_timeline, kept by compaction); only the run report's error codes read the
+ * run's own partition (and the timeline of a run older than 0016).
  */
 export class ReportRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -199,6 +207,45 @@ export class ReportRepository {
       ],
       errors: [...errors.values()].sort((a, b) => b.count - a.count),
     };
+  }
+
+  /** Runs created before 0016 have no kept timeline: their report scans their messages for it. */
+  async timelineMissing(runId: number): Promise<boolean> {
+    const { rows } = await sql<{ one: number }>`SELECT 1 AS one FROM run_timeline_missing WHERE run_id = ${runId}`.execute(this.db);
+    return rows.length > 0;
+  }
+
+  /** The timeline from the counters (RunCountRepository.timeline), in buckets of `bucketSeconds` from `from`. */
+  async countedTimeline(runId: number, from: Date, bucketSeconds: number): Promise<RunScan['timeline']> {
+    const buckets = new Map<string, RunScan['timeline'][number]>();
+    for (const row of await new RunCountRepository(this.db).timeline(runId)) {
+      const bucket = Math.max(0, Math.floor((row.second.getTime() - from.getTime()) / 1000 / bucketSeconds));
+      const key = `${row.kind}:${bucket}`;
+      const entry = buckets.get(key) ?? { kind: row.kind, bucket, count: 0 };
+      entry.count += Number(row.count);
+      buckets.set(key, entry);
+    }
+    return [...buckets.values()];
+  }
+
+  /**
+   * SMSC refusals and receipt error codes of the run: only its messages that carry one are grouped
+   * (a few per cent of a run), by four keys; the timeline comes from the counters.
+   */
+  async errorScan(runId: number): Promise<RunScan['errors']> {
+    const { rows } = await sql<RunScan['errors'][number]>`
+      SELECT carrier, state, submit_status AS "submitStatus", error_code AS "errorCode", count(*)::int AS count
+      FROM messages WHERE run_id = ${runId} AND state <> 'delivered' AND (submit_status IS NOT NULL OR error_code IS NOT NULL)
+      GROUP BY 1, 2, 3, 4 ORDER BY count DESC`.execute(this.db);
+    return rows;
+  }
+
+  /** Carrier outages (0016) overlapping [from, to), oldest first. */
+  async outagesBetween(from: Date, to: Date): Promise<CarrierOutage[]> {
+    const { rows } = await sql<CarrierOutage>`
+      SELECT carrier, started_at AS "startedAt", ended_at AS "endedAt" FROM carrier_outages
+      WHERE started_at < ${to} AND (ended_at IS NULL OR ended_at > ${from}) ORDER BY started_at, id`.execute(this.db);
+    return rows;
   }
 
   /** A finished run's scan kept with the counters' signature at the time (0011). */

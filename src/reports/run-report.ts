@@ -77,7 +77,7 @@ export function campaignText(document: Record<string, unknown>): string | null {
   return typeof message?.text === 'string' ? message.text : null;
 }
 
-/** Item 1: a run's report from its counters, plus one pass over its messages for timeline and error codes. */
+/** Item 1: a run's report from its counters (timeline included), plus one read of its messages that carry an error code. */
 export async function buildRunReport(repository: ReportRepository, runId: number, now: Date = new Date()): Promise<RunReport> {
   const run = await repository.run(runId);
   if (!run) throw new NotFoundError(`run ${runId}`);
@@ -172,22 +172,29 @@ export async function buildRunReport(repository: ReportRepository, runId: number
 }
 
 /**
- * The scan of a finished run is kept with the counters it agreed with: while they are unchanged the
- * messages are too (every state change moves a counter), so the kept scan is reused; a late receipt
- * changes them and the next report scans again. A run still sending is always scanned.
+ * The timeline comes from the counters; the error codes from the one read of the run's messages
+ * that carry one. That read (and, for a run older than 0016, a full scan for the timeline too) is
+ * kept for a finished run with the counters it agreed with: while they are unchanged the messages
+ * are too (every state change moves a counter), so the kept result is reused; a late receipt
+ * changes them and the next report reads again. A run still sending is always read.
  */
 async function scanOnce(repository: ReportRepository, run: RunRow, counters: readonly CounterRow[], start: Date, bucketSeconds: number): Promise<RunScan> {
+  const missing = await repository.timelineMissing(run.id);
+  const read = async (): Promise<RunScan> =>
+    missing ? repository.scanRun(run.id, start, bucketSeconds) : { timeline: [], errors: await repository.errorScan(run.id) };
+  const withTimeline = async (scan: RunScan): Promise<RunScan> =>
+    missing ? scan : { timeline: await repository.countedTimeline(run.id, start, bucketSeconds), errors: scan.errors };
   const finished = run.finishedAt !== null && ['completed', 'cancelled', 'failed'].includes(run.state);
-  if (!finished) return repository.scanRun(run.id, start, bucketSeconds);
+  if (!finished) return withTimeline(await read());
   const signature = createHash('sha256')
-    .update(`${start.toISOString()}|${bucketSeconds}|`)
+    .update(`${missing ? 'scan' : 'errors'}|${start.toISOString()}|${bucketSeconds}|`)
     .update(counters.map((c) => `${c.carrier}:${c.province}:${c.commune}:${c.state}:${c.count}`).sort().join(','))
     .digest('hex');
   const kept = await repository.cachedScan(run.id, signature);
-  if (kept) return kept;
-  const scan = await repository.scanRun(run.id, start, bucketSeconds);
+  if (kept) return withTimeline(kept);
+  const scan = await read();
   await repository.keepScan(run.id, signature, scan);
-  return scan;
+  return withTimeline(scan);
 }
 
 function mergeByScreen(plays: ReadonlyArray<{ screenId: string; screenName: string; kind: string; plays: number; seconds: number }>) {

@@ -138,6 +138,8 @@ export interface RunCountsTable {
   delta: number;
   segments: number;
   at: CreatedAt;
+  /** A sum written by compaction rather than one statement's change (0016). */
+  compacted: Generated<boolean>;
 }
 
 export interface MessageSegmentsTable {
@@ -384,6 +386,28 @@ export interface ReportRunScansTable {
   computed_at: CreatedAt;
 }
 
+/** Periods with no bound session to a carrier in any worker (0016_report_sources.sql). */
+export interface CarrierOutagesTable {
+  id: Generated<number>;
+  carrier: CarrierId;
+  started_at: Timestamp;
+  ended_at: Date | null;
+  opened_by: string;
+  closed_by: string | null;
+}
+
+/** Submitted and delivered messages per run and second, kept by compaction (0016). */
+export interface RunTimelineTable {
+  run_id: number;
+  kind: 'submitted' | 'delivered';
+  second: Timestamp;
+  count: number;
+}
+
+export interface RunTimelineMissingTable {
+  run_id: number;
+}
+
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
   campaigns: CampaignsTable;
@@ -415,6 +439,9 @@ export interface Database {
   report_deliveries: ReportDeliveriesTable;
   report_delivery_attempts: ReportDeliveryAttemptsTable;
   report_run_scans: ReportRunScansTable;
+  carrier_outages: CarrierOutagesTable;
+  run_timeline: RunTimelineTable;
+  run_timeline_missing: RunTimelineMissingTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { CarrierId } from '../domain/carrier.js';
 import { FINAL_STATES, type MessageState } from '../domain/message-state.js';
 import type { Database } from './database.js';
@@ -58,18 +58,39 @@ export class RunCountRepository {
    * statement (rows appended meanwhile are not in its snapshot and stay). Recent rows are kept for
    * the submit rate. Returns the rows removed.
    */
+  /**
+   * Submitted and delivered messages per second of the run (the run report's timeline): what
+   * compaction kept in run_timeline plus the raw rows not yet compacted, in one statement (one
+   * snapshot: a row is either still raw or already in run_timeline).
+   */
+  async timeline(runId: number): Promise<Array<{ kind: 'submitted' | 'delivered'; second: Date; count: number }>> {
+    const { rows } = await sql<{ kind: 'submitted' | 'delivered'; second: Date; count: number }>`
+      SELECT kind, second, sum(count)::bigint AS count FROM (
+        SELECT kind, second, count FROM run_timeline WHERE run_id = ${runId}
+        UNION ALL
+        SELECT n.kind, n.second, n.net FROM (${timelineEntries(sql`(SELECT * FROM run_counts WHERE run_id = ${runId}) raw`)}) n
+      ) t GROUP BY kind, second ORDER BY second, kind`.execute(this.db);
+    return rows;
+  }
+
   async compact(runId: number, keepSeconds = 15): Promise<number> {
     const { rows } = await sql<{ removed: number }>`
       WITH gone AS (
         DELETE FROM run_counts WHERE run_id = ${runId} AND at < now() - make_interval(secs => ${keepSeconds})
-        RETURNING carrier, province, commune, state, delta, segments, at
+        RETURNING carrier, province, commune, state, delta, segments, at, compacted
       ),
       kept AS (
-        INSERT INTO run_counts (run_id, carrier, province, commune, state, delta, segments, at)
-        SELECT ${runId}, carrier, province, commune, state, sum(delta), sum(segments), max(at)
+        INSERT INTO run_counts (run_id, carrier, province, commune, state, delta, segments, at, compacted)
+        SELECT ${runId}, carrier, province, commune, state, sum(delta), sum(segments), max(at), true
         FROM gone GROUP BY carrier, province, commune, state
         HAVING sum(delta) <> 0 OR sum(segments) <> 0
         RETURNING 1
+      ),
+      timeline AS (
+        INSERT INTO run_timeline (run_id, kind, second, count)
+        SELECT ${runId}, n.kind, n.second, sum(n.net) FROM (${timelineEntries(sql`gone`)}) n
+        GROUP BY n.kind, n.second
+        ON CONFLICT (run_id, kind, second) DO UPDATE SET count = run_timeline.count + EXCLUDED.count
       )
       SELECT (SELECT count(*) FROM gone)::int - (SELECT count(*) FROM kept)::int AS removed`.execute(this.db);
     return rows[0]?.removed ?? 0;
@@ -79,4 +100,19 @@ export class RunCountRepository {
   async vacuum(): Promise<void> {
     await sql`VACUUM run_counts`.execute(this.db);
   }
+}
+
+/**
+ * Entries into `submitted` and `delivered` per second from raw counter rows. A trigger writes a
+ * statement's change as +n for the new state and −n for the old, all with the transaction's time:
+ * netting per (state, at) leaves what entered a state in that transaction, and drops the +n/−n
+ * pair an update that kept the state writes (a part counted, a receipt for one part). Sums that
+ * compaction wrote are not changes and are left out.
+ */
+function timelineEntries(rows: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT state::text AS kind, date_trunc('second', at) AS second, net FROM (
+      SELECT state, at, sum(delta) AS net FROM ${rows}
+      WHERE NOT compacted AND state IN ('submitted', 'delivered') GROUP BY state, at
+    ) e WHERE net > 0`;
 }

@@ -7,6 +7,7 @@ import { startEngine, type Engine, type EngineOptions } from '../../src/jobs/eng
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createRedis } from '../../src/jobs/redis.js';
 import { carrierConfigFor } from '../../src/sim/fixtures.js';
+import { CarrierOutageRepository } from '../../src/store/carrier-outage.repository.js';
 import { SmscSimulator, type SmscSimulatorOptions } from '../../src/sim/smsc-simulator.js';
 import { AudienceRepository, feedOf, CampaignRepository, ReceiptRepository, RunRepository, type Store } from '../../src/store/index.js';
 import { campaignDocument } from '../factories.js';
@@ -43,6 +44,8 @@ export async function startEngineFixture(
     engine?: EngineOptions;
     /** Transport settings of the binds (timeouts, reconnect, fault policy). */
     carrierBinds?: CarrierBindsOptions;
+    /** Record carrier outages in the test database, as a worker of the service does. */
+    recordOutages?: boolean;
   } = {},
 ): Promise<EngineFixture> {
   const sims = {} as Record<CarrierId, SmscSimulator>;
@@ -62,7 +65,14 @@ export async function startEngineFixture(
   ) as Config['carriers'];
   const config = { carriers, redisPrefix: prefix, carriersSource: 'file', receipts: { windowMs: 7 * 24 * 3_600_000, retentionDays: null } } as Config;
   const receipts = new ReceiptRepository(store.db, store.pool);
-  const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger: testLogger, ...(options.carrierBinds ? { options: options.carrierBinds } : {}) });
+  const binds = await startCarrierBinds({
+    config,
+    redis,
+    receiptStore: receipts,
+    logger: testLogger,
+    ...(options.recordOutages ? { outages: new CarrierOutageRepository(store.db) } : {}),
+    ...(options.carrierBinds ? { options: options.carrierBinds } : {}),
+  });
   const start = Date.now();
   while (CARRIER_IDS.some((id) => binds.pools[id].boundCount < (options.binds ?? 2))) {
     if (Date.now() - start > 10_000) throw new Error('binds did not come up');

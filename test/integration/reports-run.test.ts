@@ -370,7 +370,7 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect((JSON.parse(listed.stdout) as Array<{ id: string; communes: string[] }>).find((g) => g.id === 'cai-rang')?.communes).toEqual(['31150', '31151']);
   });
 
-  it('a carrier whose messages still wait in a sending run is an abnormal event (what exists of "no bind")', async () => {
+  it('a carrier whose messages still wait in a sending run is an abnormal event', async () => {
     const waiting = await seedDbRun(database.store, 'now:waiting');
     await new MessageRepository(database.store.db, database.store.pool).copyQueued(
       waiting,
@@ -389,9 +389,11 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
       uncertain,
       Array.from({ length: 30 }, (_, i) => ({ msisdn: subscriber(i % 2 ? 'viettel' : 'mobifone', 950_000 + i), carrier: i % 2 ? ('viettel' as const) : ('mobifone' as const), province: '92', commune: '31117', partsTotal: 2 })),
     );
-    // As the reconciler and the sweeper leave them: submitting rows of a dead worker, no receipt within validity.
+    // As the reconciler and the sweeper leave them: submitting rows of a dead worker, no receipt within
+    // validity; the others went through `submitted` first (the counters' timeline counts that step).
+    await sql`UPDATE messages SET state = 'submitted', submitted_at = now() WHERE run_id = ${uncertain} AND id % 3 <> 0`.execute(database.store.db);
     await sql`UPDATE messages SET state = (CASE WHEN id % 3 = 0 THEN 'ambiguous' WHEN id % 3 = 1 THEN 'unknown' ELSE 'delivered' END)::message_state,
-      submitted_at = CASE WHEN id % 3 = 0 THEN NULL ELSE now() END, done_at = now() WHERE run_id = ${uncertain}`.execute(database.store.db);
+      done_at = now() WHERE run_id = ${uncertain}`.execute(database.store.db);
     const report = (await get<RunReport>(`/v1/reports/runs/${uncertain}`)).body;
     const rows = (await sql<{ carrier: 'viettel' | 'mobifone'; state: string; n: number }>`
       SELECT carrier, state, count(*)::int AS n FROM messages WHERE run_id = ${uncertain} AND state IN ('ambiguous', 'unknown') GROUP BY 1, 2`.execute(database.store.db)).rows;
@@ -416,6 +418,30 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
     expect(late.totals.delivered).toBe(delivered);
     expect(late.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
     expect(first.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered - 1);
+  });
+
+  it('run report: the timeline kept by the counters agrees with a scan of the messages; a run older than 0016 is scanned for it', async () => {
+    const counted = (await get<RunReport>(`/v1/reports/runs/${runId}`)).body;
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM run_timeline WHERE run_id = ${runId}`)).toBeGreaterThan(0);
+    const submitted = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE run_id = ${runId} AND submitted_at IS NOT NULL`);
+    const delivered = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE run_id = ${runId} AND state = 'delivered'`);
+    expect(counted.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(submitted);
+    expect(counted.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
+
+    await sql`INSERT INTO run_timeline_missing (run_id) VALUES (${runId})`.execute(database.store.db);
+    try {
+      const scanned = (await get<RunReport>(`/v1/reports/runs/${runId}`)).body;
+      expect(scanned.timeline.points.reduce((n, p) => n + p.submitted, 0)).toBe(submitted);
+      expect(scanned.timeline.points.reduce((n, p) => n + p.delivered, 0)).toBe(delivered);
+      expect(scanned.smppErrors).toEqual(counted.smppErrors);
+      expect(scanned.receiptErrors).toEqual(counted.receiptErrors);
+      // The full scan is what the finished run keeps then (its timeline included).
+      expect(scanned.finishedAt).not.toBeNull();
+      const kept = await sql<{ n: number }>`SELECT jsonb_array_length(scan->'timeline')::int AS n FROM report_run_scans WHERE run_id = ${runId}`.execute(database.store.db);
+      expect(kept.rows[0]?.n).toBeGreaterThan(0);
+    } finally {
+      await sql`DELETE FROM run_timeline_missing WHERE run_id = ${runId}`.execute(database.store.db);
+    }
   });
 });
 

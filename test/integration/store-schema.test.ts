@@ -46,6 +46,9 @@ describe('store schema', () => {
       'audit_log',
       'campaign_versions',
       'campaigns',
+      'carrier_outages',
+      'launch_approval_rule',
+      'launch_approvals',
       'lists',
       'message_segments',
       'messages',
@@ -61,6 +64,8 @@ describe('store schema', () => {
       'report_entries',
       'report_run_scans',
       'run_counts',
+      'run_timeline',
+      'run_timeline_missing',
       'runs',
       'schedule_occurrences',
       'scheduler_leases',
@@ -70,6 +75,8 @@ describe('store schema', () => {
       'subscribers',
       'unmatched_receipts',
       'unreadable_receipts',
+      'user_sessions',
+      'users',
       'worker_leases',
     ]);
   });
