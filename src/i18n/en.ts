@@ -789,4 +789,5 @@ export const en: Record<MessageKey, string> = {
   'console.screens.status.online': 'online',
   'console.screens.status.offline': 'offline',
   'console.screens.status.never': 'never seen',
+  'console.cli.launchApproval': 'launch with this approval (granted by another operator; see `loa approvals list`) when the audience is above the approval rule',
 };

@@ -791,6 +791,7 @@ export const vi = {
   'console.screens.status.online': 'trực tuyến',
   'console.screens.status.offline': 'mất kết nối',
   'console.screens.status.never': 'chưa kết nối',
+  'console.cli.launchApproval': 'dùng phê duyệt số này (do một điều hành viên khác cấp, xem `loa approvals list`) để phát động trên ngưỡng phê duyệt',
 } as const;
 
 export type MessageKey = keyof typeof vi;
