@@ -1,0 +1,141 @@
+/// <reference lib="dom" />
+import { api, ApiError, can, describeError } from '../api.js';
+import { h, replaceChildren } from '../dom.js';
+import { formatTime, t } from '../i18n.js';
+import { listenControl } from '../listen.js';
+
+interface Window {
+  from: string;
+  to: string;
+}
+interface LoudspeakerView {
+  id: string;
+  name: string;
+  province: string | null;
+  commune: string | null;
+  hamlet: string | null;
+  airtime: Window[];
+  blackout: Window[];
+  lastSeen: string | null;
+  status: 'online' | 'offline' | 'never';
+}
+
+const WINDOW = /^([01]\d|2[0-3]):[0-5]\d$/;
+const windowsText = (windows: Window[]) => windows.map((w) => `${w.from}–${w.to}`).join(', ') || '—';
+
+/** "17:00-17:30, 06:00-06:30" → windows; a bad one throws naming the field and the window. */
+export function parseWindows(text: string, field: string): Window[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [from = '', to = ''] = part.split(/\s*[-–]\s*/);
+      if (!WINDOW.test(from) || !WINDOW.test(to)) throw new Error(t('console.loudspeakers.badWindow', { field, value: part }));
+      return { from, to };
+    });
+}
+
+/** Register a cluster (admins): its token and player URL are shown this once, never again. */
+function addForm(): HTMLElement {
+  const field = (id: string, attrs: Record<string, string | boolean> = {}) => h('input', { type: 'text', id, ...attrs });
+  const id = field('ls-id', { pattern: '[a-z0-9][a-z0-9-]*', required: true });
+  const name = field('ls-name', { required: true });
+  const province = field('ls-province');
+  const commune = field('ls-commune', { required: true });
+  const airtime = field('ls-airtime', { required: true, placeholder: '06:00-06:30, 17:00-17:30', 'aria-describedby': 'ls-windows-help' });
+  const blackout = field('ls-blackout', { placeholder: '21:00-05:00', 'aria-describedby': 'ls-windows-help' });
+  const result = h('div', { role: 'status' });
+  const label = (target: string, key: Parameters<typeof t>[0]) => h('label', { for: target }, t(key));
+  return h(
+    'form',
+    {
+      onsubmit: (event) => {
+        event.preventDefault();
+        let body: Record<string, unknown>;
+        try {
+          body = {
+            id: id.value.trim(),
+            name: name.value.trim(),
+            commune: commune.value.trim(),
+            airtime: parseWindows(airtime.value, t('console.loudspeakers.column.airtime')),
+            blackout: parseWindows(blackout.value, t('console.loudspeakers.column.blackout')),
+            ...(province.value.trim() ? { province: province.value.trim() } : {}),
+          };
+        } catch (error) {
+          return void replaceChildren(result, h('p', { class: 'error' }, (error as Error).message));
+        }
+        api<{ loudspeaker: { id: string }; token: string }>('POST', '/v1/loudspeakers', body).then(
+          (added) => {
+            const player = `${location.origin}/v1/loudspeakers/${added.loudspeaker.id}/player?token=${encodeURIComponent(added.token)}`;
+            replaceChildren(result, h('div', { class: 'card', id: 'ls-token' }, h('p', {}, t('console.screens.tokenOnce')), h('p', {}, t('console.screens.token'), ' ', h('code', {}, added.token)), h('p', {}, t('console.screens.player'), ' ', h('code', {}, player))));
+          },
+          (error: unknown) => replaceChildren(result, h('p', { class: 'error' }, describeError(error))),
+        );
+      },
+    },
+    h('h2', {}, t('console.loudspeakers.add')),
+    label('ls-id', 'console.screens.column.id'),
+    id,
+    label('ls-name', 'console.screens.column.name'),
+    name,
+    label('ls-province', 'console.audience.province'),
+    province,
+    label('ls-commune', 'console.loudspeakers.commune'),
+    commune,
+    label('ls-airtime', 'console.loudspeakers.column.airtime'),
+    airtime,
+    label('ls-blackout', 'console.loudspeakers.column.blackout'),
+    blackout,
+    h('p', { class: 'muted', id: 'ls-windows-help' }, t('console.loudspeakers.windowsHelp')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'add-loudspeaker' }, t('console.screens.addButton'))),
+    result,
+  );
+}
+
+/** The loudspeaker registry (operators; GET /v1/loudspeakers) and "listen" to any text. */
+export async function loudspeakersPage(main: HTMLElement): Promise<void> {
+  main.append(h('h1', {}, t('console.loudspeakers.title')));
+  if (!can('operator')) return void main.append(h('p', {}, t('console.screens.operatorOnly')));
+  let clusters: LoudspeakerView[];
+  try {
+    clusters = await api<LoudspeakerView[]>('GET', '/v1/loudspeakers');
+  } catch (error) {
+    // A service started without the screens' Redis channel has no /v1/loudspeakers.
+    if (error instanceof ApiError && error.status === 404) return void main.append(h('p', {}, t('console.screens.notEnabled')));
+    throw error;
+  }
+  const sample = h('textarea', { id: 'listen-text', rows: '3' });
+  main.append(
+    clusters.length === 0
+      ? h('p', {}, t('console.loudspeakers.none'))
+      : h(
+          'table',
+          { id: 'loudspeakers' },
+          h('caption', { class: 'muted' }, t('console.loudspeakers.caption')),
+          h('thead', {}, h('tr', {}, ...(['id', 'name', 'area', 'status', 'lastSeen'] as const).map((column) => h('th', { scope: 'col' }, t(`console.screens.column.${column}`))), h('th', { scope: 'col' }, t('console.loudspeakers.column.airtime')), h('th', { scope: 'col' }, t('console.loudspeakers.column.blackout')))),
+          h(
+            'tbody',
+            {},
+            clusters.map((cluster) =>
+              h(
+                'tr',
+                { 'data-loudspeaker': cluster.id },
+                h('td', {}, cluster.id),
+                h('td', {}, cluster.name),
+                h('td', {}, [cluster.province, cluster.commune, cluster.hamlet].filter(Boolean).join(' · ') || '—'),
+                h('td', {}, h('span', { class: `state ${cluster.status === 'online' ? 'ok' : 'muted'}` }, t(`console.screens.status.${cluster.status}`))),
+                h('td', {}, formatTime(cluster.lastSeen)),
+                h('td', {}, windowsText(cluster.airtime)),
+                h('td', {}, windowsText(cluster.blackout)),
+              ),
+            ),
+          ),
+        ),
+    h('h2', {}, t('console.listen.title')),
+    h('label', { for: 'listen-text' }, t('console.listen.text')),
+    sample,
+    listenControl(() => sample.value, t('console.listen.title')),
+    can('admin') ? addForm() : '',
+  );
+}
