@@ -137,12 +137,30 @@ describe('daily report and loudspeakers in the console (real browser)', { timeou
     await page.close();
   });
 
-  it('lists the loudspeaker clusters, adds one with its token shown once, and plays a rendered text', async () => {
+  it('lists the loudspeaker clusters with today’s schedule, adds one with its token shown once, and plays a rendered text', async () => {
+    // A launched campaign with a loudspeaker item for province 92 gives an-binh a schedule.
+    const imported = await loa(['audience', 'import', 'cantho-subscribers', 'examples/cantho-subscribers.csv', '--json'], { LOA_URL: base, LOA_TOKEN: adminToken });
+    expect(imported.code, imported.stderr).toBe(0);
+    const saved = await fetch(`${base}/v1/campaigns/cantho-loa-truyen-thanh-2021`, { method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/yaml' }, body: readFileSync('campaigns/cantho-loa-truyen-thanh-2021.yaml', 'utf8') });
+    expect(saved.status).toBe(201);
+    const launched = await apiCall('POST', '/v1/campaigns/cantho-loa-truyen-thanh-2021/launch', { now: true });
+    expect(launched.status, launched.body).toBe(201);
+    const schedule = JSON.parse((await apiCall('GET', '/v1/loudspeakers/an-binh/schedule')).body) as { slots: Array<{ start: string; text: string | null }> };
+    expect(schedule.slots.length).toBeGreaterThan(0);
+    const todaySlots = schedule.slots.filter((slot) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(slot.start)) === today());
+
     const page = await context.newPage();
     await page.goto(`${base}/#/loudspeakers`);
     await page.waitForSelector('#loudspeakers tr[data-loudspeaker="an-binh"]');
-    const cells = await page.$$eval('#loudspeakers tr[data-loudspeaker="an-binh"] td', (tds) => tds.map((td) => td.textContent));
+    const cells = await page.$$eval('#loudspeakers tr[data-loudspeaker="an-binh"] td', (tds) => tds.slice(0, 7).map((td) => td.textContent));
     expect(cells).toEqual(['an-binh', 'Loa xã An Bình', '92 · 31117', 'chưa kết nối', '—', '17:00–17:05', '21:00–05:00']);
+    // Today's schedule opens on demand: the same slots as the API's for today (Vietnam time).
+    await page.click('details[data-schedule="an-binh"] summary');
+    if (todaySlots.length === 0) await expect.poll(() => page.textContent('details[data-schedule="an-binh"]')).toContain('Hôm nay không có lượt phát nào.');
+    else {
+      await expect.poll(() => page.locator('details[data-schedule="an-binh"] li').count(), { timeout: 10_000 }).toBe(todaySlots.length);
+      expect(await page.textContent('details[data-schedule="an-binh"] li')).toMatch(/^17:0\d \(\d+ s\) Ủy ban nhân dân xã, phường thông báo/);
+    }
 
     // A window the API would refuse is named before anything is sent.
     await page.fill('#ls-id', 'long-my');

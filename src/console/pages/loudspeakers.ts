@@ -20,6 +20,13 @@ interface LoudspeakerView {
   status: 'online' | 'offline' | 'never';
 }
 
+interface Schedule {
+  now: string;
+  loudspeaker: { timeZone: string };
+  slots: Array<{ start: string; duration: number; priority: 'normal' | 'urgent'; text: string | null; campaignId: string | null }>;
+  unplaced: Array<{ day: string; count: number }>;
+}
+
 const WINDOW = /^([01]\d|2[0-3]):[0-5]\d$/;
 const windowsText = (windows: Window[]) => windows.map((w) => `${w.from}–${w.to}`).join(', ') || '—';
 
@@ -34,6 +41,36 @@ export function parseWindows(text: string, field: string): Window[] {
       if (!WINDOW.test(from) || !WINDOW.test(to)) throw new Error(t('console.loudspeakers.badWindow', { field, value: part }));
       return { from, to };
     });
+}
+
+/** Today's broadcasts of a cluster (its local day), loaded when the person opens them. */
+function todaySchedule(id: string): HTMLElement {
+  const body = h('div', {});
+  let loaded = false;
+  const details = h('details', { 'data-schedule': id }, h('summary', {}, t('console.loudspeakers.today')), body);
+  details.addEventListener('toggle', () => {
+    if (!details.open || loaded) return;
+    loaded = true;
+    api<Schedule>('GET', `/v1/loudspeakers/${id}/schedule`).then(
+      (schedule) => {
+        const zone = schedule.loudspeaker.timeZone;
+        const day = (iso: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date(iso));
+        const clock = new Intl.DateTimeFormat('vi-VN', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+        const today = day(schedule.now);
+        const slots = schedule.slots.filter((slot) => day(slot.start) === today);
+        const unplaced = schedule.unplaced.filter((entry) => entry.day === today).reduce((sum, entry) => sum + entry.count, 0);
+        replaceChildren(
+          body,
+          slots.length === 0
+            ? h('p', { class: 'muted' }, t('console.loudspeakers.noneToday'))
+            : h('ul', {}, slots.map((slot) => h('li', {}, `${clock.format(new Date(slot.start))} (${Math.round(slot.duration)} s) `, slot.priority === 'urgent' ? h('strong', {}, t('console.loudspeakers.urgent'), ' ') : '', slot.text ?? slot.campaignId ?? ''))),
+          unplaced > 0 ? h('p', { class: 'warn' }, t('console.loudspeakers.unplaced', { count: unplaced })) : '',
+        );
+      },
+      (error: unknown) => replaceChildren(body, h('p', { class: 'error' }, describeError(error))),
+    );
+  });
+  return details;
 }
 
 /** Register a cluster (admins): its token and player URL are shown this once, never again. */
@@ -113,7 +150,7 @@ export async function loudspeakersPage(main: HTMLElement): Promise<void> {
           'table',
           { id: 'loudspeakers' },
           h('caption', { class: 'muted' }, t('console.loudspeakers.caption')),
-          h('thead', {}, h('tr', {}, ...(['id', 'name', 'area', 'status', 'lastSeen'] as const).map((column) => h('th', { scope: 'col' }, t(`console.screens.column.${column}`))), h('th', { scope: 'col' }, t('console.loudspeakers.column.airtime')), h('th', { scope: 'col' }, t('console.loudspeakers.column.blackout')))),
+          h('thead', {}, h('tr', {}, ...(['id', 'name', 'area', 'status', 'lastSeen'] as const).map((column) => h('th', { scope: 'col' }, t(`console.screens.column.${column}`))), h('th', { scope: 'col' }, t('console.loudspeakers.column.airtime')), h('th', { scope: 'col' }, t('console.loudspeakers.column.blackout')), h('th', { scope: 'col' }, t('console.loudspeakers.column.schedule')))),
           h(
             'tbody',
             {},
@@ -128,6 +165,7 @@ export async function loudspeakersPage(main: HTMLElement): Promise<void> {
                 h('td', {}, formatTime(cluster.lastSeen)),
                 h('td', {}, windowsText(cluster.airtime)),
                 h('td', {}, windowsText(cluster.blackout)),
+                h('td', {}, todaySchedule(cluster.id)),
               ),
             ),
           ),

@@ -81,9 +81,9 @@ export async function reportPage(main: HTMLElement): Promise<void> {
                 can('operator')
                   ? h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': t('console.report.deleteEntry', { id: entry.id }), onclick: guarded(async () => {
                       await api('DELETE', `/v1/reports/entries/${entry.id}`);
+                      await refresh();
                       status.textContent = t('console.report.deleted');
                       status.className = 'ok';
-                      await refresh();
                     }) }, t('console.report.delete')))
                   : null,
               ),
@@ -105,9 +105,9 @@ export async function reportPage(main: HTMLElement): Promise<void> {
           const body = { date: date.value, area: area.value, channel: channel.value, count: Number(count.value), text: text.value.trim(), ...(minutes.value ? { minutes: Number(minutes.value) } : {}) };
           await api('POST', '/v1/reports/entries', body);
           text.value = '';
+          await refresh();
           status.textContent = t('console.report.added');
           status.className = 'ok';
-          await refresh();
         })();
       },
     },
