@@ -147,6 +147,12 @@ describe('daily report and loudspeakers in the console (real browser)', { timeou
     expect(launched.status, launched.body).toBe(201);
     const schedule = JSON.parse((await apiCall('GET', '/v1/loudspeakers/an-binh/schedule')).body) as { slots: Array<{ start: string; text: string | null }> };
     expect(schedule.slots.length).toBeGreaterThan(0);
+    // The same schedule from the command line (nothing possible only in the browser).
+    const cli = await loa(['loudspeakers', 'schedule', 'an-binh', '--json'], { LOA_URL: base, LOA_TOKEN: adminToken });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect((JSON.parse(cli.stdout) as typeof schedule).slots).toEqual(schedule.slots);
+    const human = await loa(['loudspeakers', 'schedule', 'an-binh'], { LOA_URL: base, LOA_TOKEN: adminToken, LOA_LANG: 'vi' });
+    expect(human.stdout.split('\n')[0]).toMatch(/^17:0\d:\d\d \d\d\/\d\d\/\d{4} {2}\d+ giây {2}Ủy ban nhân dân xã, phường thông báo/);
     const todaySlots = schedule.slots.filter((slot) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(slot.start)) === today());
 
     const page = await context.newPage();

@@ -105,7 +105,7 @@ function addForm(): HTMLElement {
         api<{ loudspeaker: { id: string }; token: string }>('POST', '/v1/loudspeakers', body).then(
           (added) => {
             const player = `${location.origin}/v1/loudspeakers/${added.loudspeaker.id}/player?token=${encodeURIComponent(added.token)}`;
-            replaceChildren(result, h('div', { class: 'card', id: 'ls-token' }, h('p', {}, t('console.screens.tokenOnce')), h('p', {}, t('console.screens.token'), ' ', h('code', {}, added.token)), h('p', {}, t('console.screens.player'), ' ', h('code', {}, player))));
+            replaceChildren(result, h('div', { class: 'card', id: 'ls-token' }, h('p', {}, t('console.loudspeakers.tokenOnce')), h('p', {}, t('console.screens.token'), ' ', h('code', {}, added.token)), h('p', {}, t('console.screens.player'), ' ', h('code', {}, player))));
           },
           (error: unknown) => replaceChildren(result, h('p', { class: 'error' }, describeError(error))),
         );
