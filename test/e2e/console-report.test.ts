@@ -133,6 +133,12 @@ describe('daily report and loudspeakers in the console (real browser)', { timeou
     await expect.poll(() => page.textContent('#report-status')).toBe('Đã xóa khỏi báo cáo.');
     expect(await page.textContent('#report-entries')).toContain('Chưa có số liệu nhập tay');
     expect(JSON.parse((await apiCall('GET', `/v1/reports/entries?date=${today()}&area=group:ninh-kieu`)).body)).toEqual([]);
+    // In English the frame shows the report in English (the page asks for it in its own language).
+    await page.click('header button[lang=en]');
+    await expect.poll(() => page.textContent('h1')).toBe('Daily quick report');
+    await expect.poll(() => report.locator('h1').textContent(), { timeout: 15_000 }).toBe('Quick report of propaganda results');
+    await page.click('header button[lang=vi]');
+    await expect.poll(() => page.textContent('h1')).toBe('Báo cáo nhanh trong ngày');
     expect(pageErrors).toEqual([]);
     await page.close();
   });
@@ -186,6 +192,9 @@ describe('daily report and loudspeakers in the console (real browser)', { timeou
     const opened = await fetch(player!, { redirect: 'manual' });
     expect(opened.status).toBe(303);
     expect(opened.headers.get('location')).toBe('/v1/loudspeakers/long-my/player');
+    // The registry shows it at once, below which the token stays.
+    await page.waitForSelector('#loudspeakers tr[data-loudspeaker="long-my"]');
+    expect(await page.isVisible('#ls-token')).toBe(true);
     const registered = JSON.parse((await apiCall('GET', '/v1/loudspeakers/long-my')).body) as { airtime: unknown; commune: string };
     expect(registered).toMatchObject({ commune: '31120', airtime: [{ from: '06:00', to: '06:30' }, { from: '17:00', to: '17:30' }] });
 

@@ -74,7 +74,7 @@ function todaySchedule(id: string): HTMLElement {
 }
 
 /** Register a cluster (admins): its token and player URL are shown this once, never again. */
-function addForm(): HTMLElement {
+function addForm(onAdded: () => Promise<unknown>): HTMLElement {
   const field = (id: string, attrs: Record<string, string | boolean> = {}) => h('input', { type: 'text', id, ...attrs });
   const id = field('ls-id', { pattern: '[a-z0-9][a-z0-9-]*', required: true });
   const name = field('ls-name', { required: true });
@@ -106,6 +106,8 @@ function addForm(): HTMLElement {
           (added) => {
             const player = `${location.origin}/v1/loudspeakers/${added.loudspeaker.id}/player?token=${encodeURIComponent(added.token)}`;
             replaceChildren(result, h('div', { class: 'card', id: 'ls-token' }, h('p', {}, t('console.loudspeakers.tokenOnce')), h('p', {}, t('console.screens.token'), ' ', h('code', {}, added.token)), h('p', {}, t('console.screens.player'), ' ', h('code', {}, player))));
+            // The registry shows the new cluster; the token stays on screen whatever happens.
+            onAdded().catch((error: unknown) => result.append(h('p', { class: 'error' }, describeError(error))));
           },
           (error: unknown) => replaceChildren(result, h('p', { class: 'error' }, describeError(error))),
         );
@@ -130,20 +132,9 @@ function addForm(): HTMLElement {
   );
 }
 
-/** The loudspeaker registry (operators; GET /v1/loudspeakers) and "listen" to any text. */
-export async function loudspeakersPage(main: HTMLElement): Promise<void> {
-  main.append(h('h1', {}, t('console.loudspeakers.title')));
-  if (!can('operator')) return void main.append(h('p', {}, t('console.screens.operatorOnly')));
-  let clusters: LoudspeakerView[];
-  try {
-    clusters = await api<LoudspeakerView[]>('GET', '/v1/loudspeakers');
-  } catch (error) {
-    // A service started without the screens' Redis channel has no /v1/loudspeakers.
-    if (error instanceof ApiError && error.status === 404) return void main.append(h('p', {}, t('console.screens.notEnabled')));
-    throw error;
-  }
-  const sample = h('textarea', { id: 'listen-text', rows: '3' });
-  main.append(
+/** The registry table: one row per cluster, its windows and today's broadcasts. */
+function registryTable(clusters: LoudspeakerView[]): HTMLElement {
+  return (
     clusters.length === 0
       ? h('p', {}, t('console.loudspeakers.none'))
       : h(
@@ -169,11 +160,35 @@ export async function loudspeakersPage(main: HTMLElement): Promise<void> {
               ),
             ),
           ),
-        ),
+        )
+  );
+}
+
+/** The loudspeaker registry (operators; GET /v1/loudspeakers) and "listen" to any text. */
+export async function loudspeakersPage(main: HTMLElement): Promise<void> {
+  main.append(h('h1', {}, t('console.loudspeakers.title')));
+  if (!can('operator')) return void main.append(h('p', {}, t('console.screens.operatorOnly')));
+  const registry = h('div', { id: 'loudspeaker-registry' });
+  // A service started without the screens' Redis channel has no /v1/loudspeakers.
+  const loadRegistry = async (): Promise<boolean> => {
+    let clusters: LoudspeakerView[];
+    try {
+      clusters = await api<LoudspeakerView[]>('GET', '/v1/loudspeakers');
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return false;
+      throw error;
+    }
+    replaceChildren(registry, registryTable(clusters));
+    return true;
+  };
+  if (!(await loadRegistry())) return void main.append(h('p', {}, t('console.screens.notEnabled')));
+  const sample = h('textarea', { id: 'listen-text', rows: '3' });
+  main.append(
+    registry,
     h('h2', {}, t('console.listen.title')),
     h('label', { for: 'listen-text' }, t('console.listen.text')),
     sample,
     listenControl(() => sample.value, t('console.listen.title')),
-    can('admin') ? addForm() : '',
+    can('admin') ? addForm(loadRegistry) : '',
   );
 }
