@@ -6,6 +6,8 @@ import { audiencePage } from './pages/audience.js';
 import { campaignsPage } from './pages/campaigns.js';
 import { editorPage } from './pages/editor.js';
 import { runPage, runsPage } from './pages/runs.js';
+import { loudspeakersPage } from './pages/loudspeakers.js';
+import { reportPage } from './pages/report.js';
 import { screensPage } from './pages/screens.js';
 import { usersPage } from './pages/users.js';
 
@@ -19,6 +21,8 @@ const ROUTES: Array<{ pattern: RegExp; page: Page; nav?: string }> = [
   { pattern: /^#\/runs$/, page: runsPage, nav: 'runs' },
   { pattern: /^#\/audience$/, page: audiencePage, nav: 'audience' },
   { pattern: /^#\/screens$/, page: screensPage, nav: 'screens' },
+  { pattern: /^#\/loudspeakers$/, page: loudspeakersPage, nav: 'loudspeakers' },
+  { pattern: /^#\/report$/, page: reportPage, nav: 'report' },
   { pattern: /^#\/users$/, page: usersPage, nav: 'users' },
   { pattern: /^#\/campaigns$|^#?\/?$/, page: campaignsPage, nav: 'campaigns' },
 ];
@@ -50,7 +54,7 @@ async function render(): Promise<void> {
       h(
         'nav',
         { 'aria-label': t('console.nav.label') },
-        h('ul', {}, navItem('campaigns', t('console.nav.campaigns'), route.nav), navItem('runs', t('console.nav.runs'), route.nav), navItem('audience', t('console.nav.audience'), route.nav), navItem('screens', t('console.nav.screens'), route.nav), user.role === 'admin' ? navItem('users', t('console.nav.users'), route.nav) : null),
+        h('ul', {}, navItem('campaigns', t('console.nav.campaigns'), route.nav), navItem('runs', t('console.nav.runs'), route.nav), navItem('audience', t('console.nav.audience'), route.nav), navItem('screens', t('console.nav.screens'), route.nav), navItem('loudspeakers', t('console.nav.loudspeakers'), route.nav), navItem('report', t('console.nav.report'), route.nav), user.role === 'admin' ? navItem('users', t('console.nav.users'), route.nav) : null),
       ),
       h(
         'div',

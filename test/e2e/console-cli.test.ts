@@ -75,7 +75,15 @@ describe('the console’s routes from the loa CLI', { timeout: 180_000 }, () => 
     expect(JSON.parse(approved.stdout)).toMatchObject({ id, approvedBy: expect.stringMatching(/cli-second$/) });
     const listed = await loa(['approvals', 'list'], as('first', { LOA_LANG: 'vi' }));
     expect(listed.stdout).toContain(`#${id}  cantho-ncov-2020-02`);
-    const launched = await fetch(`${url}/v1/campaigns/cantho-ncov-2020-02/launch`, { method: 'POST', headers: { authorization: `Bearer ${tokens.first}`, 'content-type': 'application/json', 'x-launch-approval': String(id) }, body: JSON.stringify({ now: true }) });
-    expect(launched.status).toBe(201);
+    const badId = await loa(['launch', 'campaigns/cantho-ncov-2020-02.yaml', '--approval', 'abc'], as('first', { LOA_LANG: 'en' }));
+    expect(badId.code).toBe(EXIT.invalidInput);
+    expect(badId.stderr).toContain('"abc" is not an id');
+    const launched = await loa(['launch', 'campaigns/cantho-ncov-2020-02.yaml', '--now', '--approval', String(id), '--json'], as('first'));
+    expect(launched.code, launched.stderr).toBe(0);
+    expect((JSON.parse(launched.stdout) as { runId: number }).runId).toBeGreaterThan(0);
+    // An approval is good for one launch: the same id again is refused.
+    const again = await loa(['launch', 'campaigns/cantho-ncov-2020-02.yaml', '--now', '--approval', String(id), '--json'], as('first'));
+    expect(again.code).toBe(EXIT.invalidInput);
+    expect(again.stderr).toContain(`approval ${id} is not an approved, unused approval`);
   });
 });

@@ -89,6 +89,7 @@ const MATRIX: Record<string, Row> = {
   'DELETE /v1/session': sessionOnly,
   'GET /v1/loudspeakers': operatorReader,
   'GET /v1/loudspeakers/{id}': operatorReader,
+  'GET /v1/loudspeakers/{id}/schedule': operatorReader,
   'POST /v1/loudspeakers': adminOnly,
   'POST /v1/loudspeakers/{id}/token': adminOnly,
   'POST /v1/loudspeakers/speech': operatorTool,

@@ -3,6 +3,8 @@ import type { AudioService } from '../../loudspeakers/audio.service.js';
 import type { LoudspeakerService, NewLoudspeakerInput } from '../../loudspeakers/loudspeakers.service.js';
 import { MAX_AUDIO_BYTES } from '../../loudspeakers/speech-renderer.js';
 import { actorOf, principalOf } from '../auth.js';
+import { NotFoundError } from '../../errors.js';
+import { scheduleSchema } from './loudspeakers-poll.js';
 import { authErrors, bearer, errorBody, isoTime } from '../schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -67,6 +69,19 @@ export function loudspeakerRoutes(loudspeakers: LoudspeakerService, audio: Audio
         const loudspeaker = await loudspeakers.get(request.params.id);
         app.scopes.assertScreenVisible(principalOf(request), loudspeaker);
         return loudspeaker;
+      },
+    );
+
+    // The operator's view of what a cluster will say today and tomorrow (the console's registry);
+    // the device itself reads the same schedule with its token at /v1/loudspeakers/:id/playlist.
+    app.get<{ Params: { id: string } }>(
+      '/loudspeakers/:id/schedule',
+      { onRequest: operator, schema: { summary: 'A cluster’s timed schedule (today and tomorrow), as its player receives it', tags, security: bearer, params: loudspeakerParams, response: { 200: scheduleSchema, ...authErrors, 404: errorBody } } },
+      async (request) => {
+        app.scopes.assertScreenVisible(principalOf(request), await loudspeakers.get(request.params.id));
+        const schedule = await loudspeakers.schedule(request.params.id);
+        if (!schedule) throw new NotFoundError(`loudspeaker ${request.params.id} not found`);
+        return schedule;
       },
     );
 

@@ -7,6 +7,7 @@ import { CampaignValidationError, parseCampaign, type Campaign } from '../../dom
 import type { CarrierId } from '../../domain/carrier.js';
 import type { Language, Translate } from '../../i18n/index.js';
 import type { RunStatus } from '../../jobs/engine-contract.js';
+import { APPROVAL_HEADER } from '../../api/routes/console-approvals.js';
 import type { SavedCampaign } from '../../services/campaigns.service.js';
 import type { LaunchResult } from '../../services/launch.service.js';
 import type { ApiClient } from '../api-client.js';
@@ -19,6 +20,7 @@ interface LaunchOptions {
   wait?: boolean;
   now?: boolean;
   test?: string;
+  approval?: string;
   json?: boolean;
   interval: string;
 }
@@ -118,12 +120,14 @@ async function waitForRun(api: ApiClient, runId: number, options: { intervalMs: 
 async function launch(file: string, options: LaunchOptions): Promise<void> {
   const { api, t, settings } = cliContext();
   const json = options.json === true;
+  // An approval another operator granted (loa approvals approve): checked before anything is stored.
+  if (options.approval !== undefined && !/^[1-9]\d{0,14}$/.test(options.approval)) throw new CliError(t('console.cli.badId', { value: options.approval }), EXIT.invalidInput);
   const { text, campaign } = await readCampaignFile(file, t, json);
   // The file as written (JSON is YAML): any problem the service finds points at its line:column.
   const saved = await api.put<SavedCampaign>(`/v1/campaigns/${encodeURIComponent(campaign.id)}`, { body: text, contentType: 'application/yaml' });
   const launched = await api.post<LaunchResult>(`/v1/campaigns/${encodeURIComponent(campaign.id)}/launch`, {
     // One key per invocation: a request the client retries cannot launch the campaign twice.
-    headers: { 'idempotency-key': randomUUID() },
+    headers: { 'idempotency-key': randomUUID(), ...(options.approval !== undefined ? { [APPROVAL_HEADER]: options.approval } : {}) },
     body: { versionId: saved.version.id, ...(options.now ? { now: true } : {}), ...(options.test !== undefined ? { test: options.test } : {}) },
   });
   const summary = { campaign: { id: saved.campaign.id, versionId: saved.version.id, contentHash: saved.version.contentHash, versionCreated: saved.versionCreated }, ...launched, runId: launched.run.id };
@@ -148,6 +152,7 @@ export function register(program: Command, t: Translate): void {
     .option('--wait', t('launch.waitOption'))
     .option('--now', t('launch.nowOption'))
     .option('--test <list>', t('launch.testOption'))
+    .option('--approval <id>', t('console.cli.launchApproval'))
     .option('--json', t('launch.jsonOption'))
     .option('--interval <ms>', t('launch.intervalOption'), '1000')
     .action(launch);

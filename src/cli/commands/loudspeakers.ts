@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Translate } from '../../i18n/index.js';
+import type { LoudspeakerSchedule } from '../../loudspeakers/loudspeaker-adapter.js';
 import type { LoudspeakerView } from '../../loudspeakers/loudspeakers.service.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { cliContext, formatTime, printJson, printLines } from '../output.js';
@@ -109,5 +110,29 @@ export function register(program: Command, t: Translate): void {
       const result = await api.post<{ loudspeaker: LoudspeakerView; token: string }>(`/v1/loudspeakers/${encodeURIComponent(id)}/token`);
       if (options.json) return printJson(result);
       printToken(result, tr, 'loudspeakers.tokenIssued');
+    });
+
+  // What a cluster will say today and tomorrow, as its player receives it (the console shows the same).
+  loudspeakers
+    .command('schedule')
+    .description(t('console.cli.loudspeakerSchedule.description'))
+    .argument('<id>', t('loudspeakers.add.id'))
+    .option('--json', t('option.json'))
+    .action(async (id: string, options: { json?: boolean }) => {
+      const { api, t: tr, settings } = cliContext();
+      const schedule = await api.get<LoudspeakerSchedule>(`/v1/loudspeakers/${encodeURIComponent(id)}/schedule`);
+      if (options.json) return printJson(schedule);
+      if (schedule.slots.length === 0) return printLines([tr('console.cli.loudspeakerSchedule.none', { id })]);
+      printLines([
+        ...schedule.slots.map((slot) =>
+          tr(slot.priority === 'urgent' ? 'console.cli.loudspeakerSchedule.urgentLine' : 'console.cli.loudspeakerSchedule.line', {
+            at: formatTime(slot.start, settings.language, tr),
+            seconds: Math.round(slot.duration),
+            what: slot.text ?? slot.hash,
+          }),
+        ),
+        ...schedule.unplaced.map((entry) => tr('console.cli.loudspeakerSchedule.unplaced', { day: entry.day, count: entry.count })),
+        tr('time.zoneNote'),
+      ]);
     });
 }

@@ -7,6 +7,7 @@ import { CARRIER_IDS, type CarrierId } from '../../domain/carrier.js';
 import { encodeMessage, EncodingError, GSM7_PART, GSM7_SINGLE, UCS2_PART, UCS2_SINGLE } from '../../domain/encoding.js';
 import { api, ApiError, can, describeError } from '../api.js';
 import { ask, h, replaceChildren } from '../dom.js';
+import { listenControl } from '../listen.js';
 import { formatDuration, formatNumber, formatTime, t, tOr } from '../i18n.js';
 import type { CampaignView } from './campaigns.js';
 
@@ -95,6 +96,13 @@ function warningList(campaign: Campaign): HTMLElement | null {
   return warnings.length === 0 ? null : h('ul', { class: 'warn', id: 'warnings' }, warnings.map((warning) => h('li', {}, warning)));
 }
 
+/** Each loudspeaker item read out (`text`): listen to it as the loudspeakers will say it, before launch. */
+function loudspeakerItems(campaign: Campaign): HTMLElement | null {
+  const spoken = (campaign.loudspeakers ?? []).filter((item): item is typeof item & { text: string } => typeof item.text === 'string');
+  if (spoken.length === 0 || !can('operator')) return null;
+  return h('div', { id: 'loudspeaker-items' }, h('h2', {}, t('console.listen.items')), spoken.map((item, index) => h('div', { class: 'card' }, h('p', {}, item.text), listenControl(() => item.text, t('console.listen.item', { n: index + 1 }), item.voice))));
+}
+
 function issueList(error: CampaignValidationError): HTMLElement {
   return h(
     'ul',
@@ -178,7 +186,7 @@ export async function editorPage(main: HTMLElement, params: string[]): Promise<v
     replaceChildren(reachBox);
     try {
       campaign = parseCampaign(yamlField.value);
-      replaceChildren(analysis, carrierTable(campaign), warningList(campaign));
+      replaceChildren(analysis, carrierTable(campaign), warningList(campaign), loudspeakerItems(campaign));
     } catch (error) {
       campaign = undefined;
       replaceChildren(analysis, error instanceof CampaignValidationError ? issueList(error) : h('p', { class: 'error' }, String((error as Error).message)));
