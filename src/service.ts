@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import { allowedBinds, BindStateReader } from './jobs/bind-state.js';
 import { createMetricsRegistry, registerTransportMetrics } from './metrics.js';
 import { RunProgressRepository } from './store/run-progress.repository.js';
-import { createApiServices, type EngineParts } from './services/index.js';
+import { createApiServices, createScreenServices, type EngineParts } from './services/index.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
@@ -137,7 +137,11 @@ export async function startService(config: Config, role: Role, logger: Logger, p
     }
 
     if (has(role, 'scheduler')) {
-      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports });
+      // Occurrences put their items on screens and loudspeakers as manual launches do; the change
+      // reaches the API processes' long-polls over the same Redis channel.
+      const changes = new PlaylistChanges(redis, null, `${config.redisPrefix}:screens:changed`, logger);
+      const { broadcasts } = createScreenServices(store, changes);
+      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports, broadcasts });
       stops.push(() => scheduler.stop());
     }
 
