@@ -17,6 +17,7 @@ import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { ReceiptRepository } from './store/receipt.repository.js';
+import { AudioClipRepository } from './store/audio-clip.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 import { PlaylistChanges } from './screens/playlist-changes.js';
 import { PushDispatcher } from './screens/push-dispatcher.js';
@@ -119,7 +120,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         );
       }
       const receipts = new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger });
-      const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, audioClips: new AudioClipRepository(store.db), logger });
       stops.push(() => binds.stop());
       // Compile and submit workers, the completion sweeper. Stopped before the binds (stops run
       // in reverse), so the jobs in flight settle and return their unsent rows to queued first.

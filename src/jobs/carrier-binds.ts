@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
+import type { AudioClipRepository } from '../store/audio-clip.repository.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
 import { BindStatePublisher } from './bind-state.js';
 import type { LateResponseTracker } from './engine-contract.js';
@@ -46,6 +47,8 @@ export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
   receiptStore: ReceiptRepository;
+  /** The loudspeakers' audio cache, whose retention runs with the receipts' (issue 11). */
+  audioClips?: AudioClipRepository;
   logger: Logger;
   options?: CarrierBindsOptions;
 }): Promise<CarrierBinds> {
@@ -53,7 +56,7 @@ export async function startCarrierBinds(deps: {
   const log = logger.child({ component: 'carrier-binds' });
   const receipts = new ReceiptWriter(deps.receiptStore, logger);
   const lateResponses = new LateResponses(deps.receiptStore, logger);
-  const maintenance = new ReceiptMaintenance(deps.receiptStore, logger, { retentionDays: config.receipts.retentionDays });
+  const maintenance = new ReceiptMaintenance(deps.receiptStore, logger, { retentionDays: config.receipts.retentionDays, audioRetentionDays: config.receipts.audioRetentionDays }, deps.audioClips);
   const pools = {} as Record<CarrierId, BindPool>;
   let announced = false;
   let stopping = false;
