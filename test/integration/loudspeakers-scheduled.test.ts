@@ -55,20 +55,21 @@ describe('scheduled occurrences on screens and loudspeakers', () => {
     );
   }
 
-  async function saveDaily(): Promise<void> {
+  /** A daily campaign at `time` with one screens item and one loudspeakers item (`speech`: its text or recording). */
+  async function saveDaily(id = 'ban-tin-sang', time = '07:00', speech: Record<string, unknown> = { text: 'Bản tin sáng của xã An Bình: người dân đeo khẩu trang nơi công cộng.' }): Promise<number> {
     const campaigns = new CampaignRepository(database.store.db);
     const campaign = validateCampaign(
       campaignDocument({
-        id: 'ban-tin-sang',
-        schedule: { start: '2026-11-01T07:00', rrule: 'FREQ=DAILY' },
+        id,
+        schedule: { start: `2026-11-01T${time}`, rrule: 'FREQ=DAILY' },
         validity: 'PT12H',
         screens: [{ targets: { areas: { province: ['92'] }, kinds: ['led'] }, text: { vi: 'Bản tin sáng: đeo khẩu trang nơi công cộng' }, duration: 10 }],
-        loudspeakers: [{ targets: { areas: { commune: ['31117'] } }, text: 'Bản tin sáng của xã An Bình: người dân đeo khẩu trang nơi công cộng.', repetitions: 2 }],
+        loudspeakers: [{ targets: { areas: { commune: ['31117'] } }, ...speech, repetitions: 2 }],
       }),
     );
     await campaigns.upsert({ id: campaign.id, name: campaign.name });
     await database.store.db.updateTable('campaigns').set({ created_at: new Date('2026-01-01T00:00:00Z') } as never).where('id', '=', campaign.id).execute();
-    await campaigns.saveVersion({ campaignId: campaign.id, contentHash: contentHash(campaign), document: campaign as never, createdBy: 'test' });
+    return (await campaigns.saveVersion({ campaignId: campaign.id, contentHash: contentHash(campaign), document: campaign as never, createdBy: 'test' })).version.id;
   }
 
   const itemsOf = (runId: number) =>
@@ -113,6 +114,47 @@ describe('scheduled occurrences on screens and loudspeakers', () => {
     const nextDay = await sut.tick();
     expect(nextDay.launched).toHaveLength(1);
     expect((await itemsOf(nextDay.launched[0]!)).map((item) => item.entry)).toEqual([0, 1000]);
+    await sut.stop();
+  });
+
+  it('places the items of a run a leader launched but died before placing, when the next leader finds it due', async () => {
+    now = vn('2026-11-28T08:00:05');
+    const versionId = await saveDaily('ban-tin-8h', '08:00');
+    const schedule = new ScheduleRepository(database.store.db);
+    const dead = (await schedule.acquire(`${prefix}:dead`, 'dead-leader', now, 10_000))!;
+    const launched = await schedule.launch(dead, {
+      campaignId: 'ban-tin-8h',
+      campaignVersionId: versionId,
+      occurrenceId: 'ban-tin-8h@2026-11-28T01:00:00.000Z',
+      nominal: vn('2026-11-28T08:00'),
+      scheduledFor: vn('2026-11-28T08:00'),
+      expiresAt: vn('2026-11-28T20:00'),
+      priority: 'normal',
+    });
+    if (typeof launched !== 'object') throw new Error(`launch: ${launched}`);
+    expect(await itemsOf(launched.runId)).toEqual([]);
+
+    const sut = scheduler();
+    const result = await sut.tick();
+    expect(result.launched).not.toContain(launched.runId);
+    expect(result.enqueued).toContain(launched.runId);
+    expect((await itemsOf(launched.runId)).map((item) => item.entry)).toEqual([0, 1000]);
+    await sut.stop();
+  });
+
+  it('still sends the SMS of an occurrence whose loudspeaker recording is gone, and audits why it is not broadcast', async () => {
+    now = vn('2026-11-28T09:00:05');
+    await saveDaily('ban-tin-9h', '09:00', { audio: 'f'.repeat(64) });
+    const sut = scheduler();
+    const result = await sut.tick();
+    expect(result.launched).toHaveLength(1);
+    const runId = result.launched[0]!;
+    expect(result.enqueued).toContain(runId);
+    // The screens item is placed first; the loudspeaker one cannot be.
+    expect((await itemsOf(runId)).map((item) => item.entry)).toEqual([0]);
+    const audit = await new AuditRepository(database.store.db).listForSubject(`run:${runId}`);
+    expect(audit.map((entry) => [entry.actor, entry.action])).toEqual([['scheduler', 'run.broadcast-failed']]);
+    expect(JSON.stringify(audit[0]!.details)).toContain('loudspeakers[0].audio');
     await sut.stop();
   });
 });
