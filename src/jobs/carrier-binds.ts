@@ -3,13 +3,13 @@ import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import { BindPool, type BindPoolOptions } from '../smpp/bind-pool.js';
-import type { AudioClipRepository } from '../store/audio-clip.repository.js';
 import type { ReceiptRepository } from '../store/receipt.repository.js';
 import { BindStatePublisher } from './bind-state.js';
 import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
 import { ReceiptMaintenance } from './receipt-maintenance.js';
 import { ReceiptWriter } from './receipt-writer.js';
+import type { AudioClipRepository } from '../store/audio-clip.repository.js';
 
 export interface CarrierBinds {
   readonly pools: Readonly<Record<CarrierId, BindPool>>;
@@ -47,10 +47,10 @@ export async function startCarrierBinds(deps: {
   config: Config;
   redis: Redis;
   receiptStore: ReceiptRepository;
-  /** The loudspeakers' audio cache, whose retention runs with the receipts' (issue 11). */
-  audioClips?: AudioClipRepository;
   logger: Logger;
   options?: CarrierBindsOptions;
+  /** The loudspeakers' audio cache, whose retention runs with the receipts' (issue 11). */
+  audioClips?: AudioClipRepository;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;
   const log = logger.child({ component: 'carrier-binds' });

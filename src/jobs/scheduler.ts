@@ -50,9 +50,10 @@ const ACTOR = 'scheduler';
  *    (nominal, or the end of the quiet hours it fell into; urgent never deferred) has come, once
  *    per campaign; after downtime only while occurrence + validity has not passed, else it records
  *    it skipped ('expired');
- *    Each launched run's screens and loudspeaker items are placed (BroadcastPlacement) first;
- * 2. enqueues the compile job of every due `scheduled` run, its items placed first (a deferred manual launch whose job
- *    Redis lost: the job id makes this a no-op when the job is there);
+ *    each run's screens and loudspeaker items placed (BroadcastPlacement) before its compile job;
+ * 2. enqueues the compile job of every due `scheduled` run, its items placed first (a deferred
+ *    manual launch whose job Redis lost, or a launch whose leader died before placing and
+ *    queueing: both steps are idempotent);
  * 3. pauses running normal runs when their quiet hours begin, and resumes those it paused when
  *    they end (item 3);
  * 4. announces the submit path's automatic pauses (webhook, listeners).
