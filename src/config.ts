@@ -170,6 +170,7 @@ const envProperties = {
   LOA_MAX_PARTS: { type: 'integer', minimum: 1, maximum: MAX_PARTS, default: DEFAULT_MAX_PARTS },
   LOA_RECEIPT_WINDOW_HOURS: { type: 'integer', minimum: 1, maximum: 24 * 90, default: 168 },
   LOA_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 90 },
+  LOA_AUDIO_RETENTION_DAYS: { type: 'integer', minimum: 0, maximum: 36_500, default: 30 },
   LOA_ALERT_WEBHOOK: { type: 'string', pattern: '^https?://' },
   LOA_WORKER_LEASE_MS: { type: 'integer', minimum: 300, default: 30_000 },
   LOA_RECONCILE_EVERY_MS: { type: 'integer', minimum: 100, default: 15_000 },
@@ -216,6 +217,7 @@ interface EnvVars {
   LOA_MAX_PARTS: number;
   LOA_RECEIPT_WINDOW_HOURS: number;
   LOA_RETENTION_DAYS: number;
+  LOA_AUDIO_RETENTION_DAYS: number;
   LOA_ALERT_WEBHOOK?: string;
   LOA_WORKER_LEASE_MS: number;
   LOA_RECONCILE_EVERY_MS: number;
@@ -628,11 +630,17 @@ export interface ReceiptConfig {
   windowMs: number;
   /** LOA_RETENTION_DAYS (default 90; 0 keeps them): a finished run's messages, phone numbers included, are dropped this long after it ended. */
   retentionDays: number | null;
+  /** LOA_AUDIO_RETENTION_DAYS (default 30; 0 keeps them): loudspeaker audio no valid broadcast uses loses its sound this long after its last use. */
+  audioRetentionDays: number | null;
 }
 
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
-  const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS']);
-  return { windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000, retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS };
+  const vars = readEnv(env, ['LOA_RECEIPT_WINDOW_HOURS', 'LOA_RETENTION_DAYS', 'LOA_AUDIO_RETENTION_DAYS']);
+  return {
+    windowMs: vars.LOA_RECEIPT_WINDOW_HOURS * 3_600_000,
+    retentionDays: vars.LOA_RETENTION_DAYS === 0 ? null : vars.LOA_RETENTION_DAYS,
+    audioRetentionDays: vars.LOA_AUDIO_RETENTION_DAYS === 0 ? null : vars.LOA_AUDIO_RETENTION_DAYS,
+  };
 }
 
 /** How long an SMSC may fail before Loa acts (README, Carriers under failure). */

@@ -12,12 +12,13 @@ import type { Logger } from './logger.js';
 import { allowedBinds, BindStateReader } from './jobs/bind-state.js';
 import { createMetricsRegistry, registerTransportMetrics } from './metrics.js';
 import { RunProgressRepository } from './store/run-progress.repository.js';
-import { createApiServices, type EngineParts } from './services/index.js';
+import { createApiServices, createScreenServices, type EngineParts } from './services/index.js';
 import { startBuiltInSimulators } from './sim/built-in.js';
 import { AudienceRepository } from './store/audience.repository.js';
 import { createDatabaseIfMissing, Store } from './store/db.js';
 import { ReceiptRepository } from './store/receipt.repository.js';
 import { CarrierOutageRepository } from './store/carrier-outage.repository.js';
+import { AudioClipRepository } from './store/audio-clip.repository.js';
 import { MigrationRunner } from './store/migrator.js';
 import { PlaylistChanges } from './screens/playlist-changes.js';
 import { PushDispatcher } from './screens/push-dispatcher.js';
@@ -120,7 +121,7 @@ export async function startService(config: Config, role: Role, logger: Logger, p
         );
       }
       const receipts = new ReceiptRepository(store.db, store.pool, { receiptWindowMs: config.receipts.windowMs, logger });
-      const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, outages: new CarrierOutageRepository(store.db), logger });
+      const binds = await startCarrierBinds({ config, redis, receiptStore: receipts, outages: new CarrierOutageRepository(store.db), audioClips: new AudioClipRepository(store.db), logger });
       stops.push(() => binds.stop());
       // Compile and submit workers, the completion sweeper. Stopped before the binds (stops run
       // in reverse), so the jobs in flight settle and return their unsent rows to queued first.
@@ -138,7 +139,11 @@ export async function startService(config: Config, role: Role, logger: Logger, p
     }
 
     if (has(role, 'scheduler')) {
-      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports });
+      // Occurrences put their items on screens and loudspeakers as manual launches do; the change
+      // reaches the API processes' long-polls over the same Redis channel.
+      const changes = new PlaylistChanges(redis, null, `${config.redisPrefix}:screens:changed`, logger);
+      const { broadcasts } = createScreenServices(store, changes);
+      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports, broadcasts });
       stops.push(() => scheduler.stop());
     }
 

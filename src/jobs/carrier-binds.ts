@@ -11,6 +11,7 @@ import type { LateResponseTracker } from './engine-contract.js';
 import { LateResponses } from './late-responses.js';
 import { ReceiptMaintenance } from './receipt-maintenance.js';
 import { ReceiptWriter } from './receipt-writer.js';
+import type { AudioClipRepository } from '../store/audio-clip.repository.js';
 
 export interface CarrierBinds {
   readonly pools: Readonly<Record<CarrierId, BindPool>>;
@@ -54,12 +55,14 @@ export async function startCarrierBinds(deps: {
   outages?: CarrierOutageRepository;
   logger: Logger;
   options?: CarrierBindsOptions;
+  /** The loudspeakers' audio cache, whose retention runs with the receipts' (issue 11). */
+  audioClips?: AudioClipRepository;
 }): Promise<CarrierBinds> {
   const { config, redis, logger } = deps;
   const log = logger.child({ component: 'carrier-binds' });
   const receipts = new ReceiptWriter(deps.receiptStore, logger);
   const lateResponses = new LateResponses(deps.receiptStore, logger);
-  const maintenance = new ReceiptMaintenance(deps.receiptStore, logger, { retentionDays: config.receipts.retentionDays });
+  const maintenance = new ReceiptMaintenance(deps.receiptStore, logger, { retentionDays: config.receipts.retentionDays, audioRetentionDays: config.receipts.audioRetentionDays }, deps.audioClips);
   const pools = {} as Record<CarrierId, BindPool>;
   let announced = false;
   let stopping = false;

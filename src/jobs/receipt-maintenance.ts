@@ -1,9 +1,15 @@
 import type { Logger } from '../logger.js';
+import type { AudioClipRepository, AudioRetentionResult } from '../store/audio-clip.repository.js';
 import type { MaintenanceResult, ReceiptRepository } from '../store/receipt.repository.js';
+
+/** How long an audio clip no valid broadcast uses keeps its sound (LOA_AUDIO_RETENTION_DAYS). */
+export const DEFAULT_AUDIO_RETENTION_DAYS = 30;
 
 export interface ReceiptMaintenanceOptions {
   /** A finished run's messages (phone numbers included) are dropped this many days after it ended; null keeps them. */
   retentionDays: number | null;
+  /** Audio clips unused this many days lose their sound (AudioClipRepository.expire); default 30, null keeps them. */
+  audioRetentionDays?: number | null;
   /** Daily partitions made ahead of need (so no write waits for one). */
   daysAhead?: number;
   /** How often the parked sweep runs. */
@@ -17,6 +23,8 @@ export interface ReceiptMaintenanceOptions {
  * parked sweep (receipts that overtook their submit_sm_resp) every second, and hourly the
  * daily partitions ahead, parked receipts past the receipt window kept as unmatched, and
  * retention by dropping partitions — never by DELETE, which with autovacuum off only bloats.
+ * Then the loudspeakers' audio clips no valid broadcast uses lose their sound (a few rows, vacuumed
+ * at once).
  */
 export class ReceiptMaintenance {
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -29,12 +37,14 @@ export class ReceiptMaintenance {
     private readonly receipts: Pick<ReceiptRepository, 'maintain' | 'matchParked'>,
     logger: Logger,
     private readonly options: ReceiptMaintenanceOptions,
+    /** The loudspeakers' audio cache (issue 11), kept in check by the same hourly pass. */
+    private readonly audio?: Pick<AudioClipRepository, 'expire'>,
   ) {
     this.logger = logger.child({ component: 'receipt-maintenance' });
   }
 
-  /** Partitions, unmatched receipts and retention, once. */
-  async run(now: Date = new Date()): Promise<MaintenanceResult> {
+  /** Partitions, unmatched receipts and retention, then the audio clips' retention, once. */
+  async run(now: Date = new Date()): Promise<MaintenanceResult & { audio?: AudioRetentionResult }> {
     const retentionMs = this.options.retentionDays === null ? null : this.options.retentionDays * 86_400_000;
     const result = await this.receipts.maintain(now, {
       daysAhead: this.options.daysAhead ?? 7,
@@ -42,7 +52,11 @@ export class ReceiptMaintenance {
     });
     const dropped = result.droppedSegmentDays.length + result.droppedParkedDays.length + result.droppedRuns.length;
     if (dropped > 0 || result.unmatched > 0) this.logger.info({ ...result, created: undefined }, 'receipt retention');
-    return result;
+    const audioDays = this.options.audioRetentionDays === undefined ? DEFAULT_AUDIO_RETENTION_DAYS : this.options.audioRetentionDays;
+    if (!this.audio || audioDays === null) return result;
+    const audio = await this.audio.expire(new Date(now.getTime() - audioDays * 86_400_000), now);
+    if (audio.deleted + audio.emptied > 0) this.logger.info({ ...audio, retentionDays: audioDays }, 'audio clip retention');
+    return { ...result, audio };
   }
 
   /** The parked sweep, once. */

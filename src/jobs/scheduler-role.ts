@@ -1,5 +1,6 @@
 import type { ReportConfig, SchedulerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { BroadcastPlacement } from '../services/broadcast-placement.js';
 import { AlertWebhook } from '../services/alert-webhook.js';
 import { RunControlService, type RunControlListener } from '../services/run-control.service.js';
 import { AuditRepository } from '../store/audit.repository.js';
@@ -36,6 +37,8 @@ export function startScheduler(deps: {
   options?: SchedulerOptions;
   /** The daily report's e-mail (LOA_REPORT_*); nothing is mailed without areas. */
   reports?: ReportConfig;
+  /** Places each launched occurrence's screens and loudspeaker items (service.ts gives it one). */
+  broadcasts?: BroadcastPlacement;
 }): RunningScheduler {
   const { store, launcher, config, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -47,7 +50,7 @@ export function startScheduler(deps: {
   for (const listener of deps.listeners ?? []) control.addListener(listener);
   const mailer = deps.reports && deps.reports.areas.length > 0 ? createMailer(store, deps.reports, logger, clock) : undefined;
   const scheduler = new Scheduler(
-    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger, afterTick: mailer ? [(now) => mailer.tick(now)] : [] },
+    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger, ...(deps.broadcasts ? { broadcasts: deps.broadcasts } : {}), afterTick: mailer ? [(now) => mailer.tick(now)] : [] },
     { leaseMs: config.leaseMs, tickMs: config.tickMs, lookbackMs: config.lookbackMs, ...deps.options },
   );
   scheduler.start();

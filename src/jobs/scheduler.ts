@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { validateCampaign, type Campaign } from '../domain/campaign.js';
 import { deferForQuietHours, expandOccurrences, formatLocalTime } from '../domain/schedule.js';
 import type { Logger } from '../logger.js';
+import type { BroadcastPlacement, PlacedRun } from '../services/broadcast-placement.js';
 import { quietHoursOf } from '../services/launch.service.js';
 import { PAUSE_CODES, type RunControlService } from '../services/run-control.service.js';
 import type { AuditRepository } from '../store/audit.repository.js';
@@ -49,8 +50,10 @@ const ACTOR = 'scheduler';
  *    (nominal, or the end of the quiet hours it fell into; urgent never deferred) has come, once
  *    per campaign; after downtime only while occurrence + validity has not passed, else it records
  *    it skipped ('expired');
- * 2. enqueues the compile job of every due `scheduled` run (a deferred manual launch whose job
- *    Redis lost: the job id makes this a no-op when the job is there);
+ *    each run's screens and loudspeaker items placed (BroadcastPlacement) before its compile job;
+ * 2. enqueues the compile job of every due `scheduled` run, its items placed first (a deferred
+ *    manual launch whose job Redis lost, or a launch whose leader died before placing and
+ *    queueing: both steps are idempotent);
  * 3. pauses running normal runs when their quiet hours begin, and resumes those it paused when
  *    they end (item 3);
  * 4. announces the submit path's automatic pauses (webhook, listeners).
@@ -75,6 +78,8 @@ export class Scheduler {
       launcher: RunLauncher;
       clock: () => Date;
       logger: Logger;
+      /** Puts each run's screens and loudspeaker items on the devices before its compile job is queued. */
+      broadcasts?: Pick<BroadcastPlacement, 'place'>;
       /** Work the leader starts after each tick, not awaited (the daily report's e-mail, issue 12). */
       afterTick?: ReadonlyArray<(now: Date) => Promise<unknown>>;
     },
@@ -208,15 +213,34 @@ export class Scheduler {
             token: lease.token,
           },
         });
-        await this.enqueue(launched.runId, campaign.priority, result);
+        const run = { id: launched.runId, campaign_version_id: version.versionId, test_list: null, priority: campaign.priority, scheduled_for: occurrence.launchAt, expires_at: occurrence.validUntil };
+        await this.placeAndEnqueue(run, result, campaign);
       }
     }
   }
 
   private async enqueueDue(now: Date, result: TickResult): Promise<void> {
     for (const run of await this.deps.runs.listDue(now)) {
-      if (!result.enqueued.includes(run.id)) await this.enqueue(run.id, run.priority, result);
+      if (!result.enqueued.includes(run.id)) await this.placeAndEnqueue(run, result);
     }
+  }
+
+  /**
+   * A run's items on the screens and loudspeakers, then its compile job. Placing before queueing
+   * makes a crash between the two harmless: the run is still `scheduled`, so the next tick's
+   * enqueueDue places (idempotently) and queues it. Items that cannot be placed (a recording
+   * deleted, the speech engine broken) never hold the SMS back: the failure is logged and audited
+   * and the run goes on (with PostgreSQL away the audit fails too, the tick with it, and the next
+   * tick retries the run, still `scheduled`).
+   */
+  private async placeAndEnqueue(run: PlacedRun, result: TickResult, campaign?: Campaign): Promise<void> {
+    try {
+      await this.deps.broadcasts?.place(run, campaign);
+    } catch (error) {
+      this.logger.error({ runId: run.id, err: error }, 'run items cannot be placed on screens or loudspeakers; the SMS part goes on');
+      await this.deps.audit.record({ actor: ACTOR, action: 'run.broadcast-failed', subject: `run:${run.id}`, details: { runId: run.id, error: (error as Error).message } });
+    }
+    await this.enqueue(run.id, run.priority, result);
   }
 
   private async enqueue(runId: number, priority: CampaignPriority, result: TickResult): Promise<void> {

@@ -28,7 +28,7 @@ export interface SchedulableItem {
   id: number;
   /** Length of the clip. */
   ms: number;
-  /** Plays per day (normal items); times it is repeated at once (urgent). */
+  /** Plays per day, urgent items too (their first day's first play at once). */
   repetitions: number;
   priority: 'normal' | 'urgent';
   validFrom: number;
@@ -139,65 +139,98 @@ export function longestAirtimeMs(device: AirtimeDevice, around: number): number 
   return Math.max(0, ...airtimeOn(dayStart, device).map((interval) => interval.end - interval.start));
 }
 
+interface Placement {
+  item: SchedulableItem;
+  /** The play starts no earlier than this (its validity, or after an urgent item's first play). */
+  from: number;
+}
+
 interface Room extends Interval {
   used: number;
-  placed: Array<{ item: SchedulableItem }>;
+  placed: Placement[];
+}
+
+/**
+ * `plays` plays of `item` into the windows with the most room left where they fit (from `from`,
+ * inside the item's validity), preferring windows that do not have it yet, so plays spread over
+ * the day and no window is overfilled. Returns how many found no room.
+ */
+function placeInRooms(rooms: Room[], item: SchedulableItem, from: number, plays: number): number {
+  let left = 0;
+  const need = item.ms + GAP_MS;
+  for (let play = 0; play < plays; play += 1) {
+    const candidates = rooms.filter((room) => room.end - room.start - room.used >= need && Math.min(room.end, item.validTo) - Math.max(room.start, from) >= need);
+    if (candidates.length === 0) {
+      left += 1;
+      continue;
+    }
+    const has = (room: Room) => room.placed.filter((placed) => placed.item.id === item.id).length;
+    candidates.sort((a, b) => has(a) - has(b) || b.end - b.start - b.used - (a.end - a.start - a.used) || a.start - b.start);
+    const room = candidates[0]!;
+    room.used += need;
+    room.placed.push({ item, from });
+  }
+  return left;
 }
 
 /**
  * The slots of one local day. Normal items go only into airtime (never blackout): each of an
- * item's daily plays to the window with the most room left where it fits and the item is valid,
- * preferring windows that do not have it yet, so plays spread over the day and no window is
- * overfilled; inside a window the slots are spaced evenly. An urgent item plays at once (from its
- * start), repeated, whatever the windows; normal slots overlapping it are dropped (preempted).
+ * item's daily plays to a window as placeInRooms says; inside a window the slots are spaced
+ * evenly. An urgent item gets its `repetitions` on every day of its validity, before normal items
+ * take the room: on its first day the first play at once (from its start, whatever the windows)
+ * and the rest spread over that day's airtime — or, with no airtime left that day (an alert at
+ * night), right after the first, so it is never aired fewer times than asked; on later days all
+ * spread over the airtime. Normal slots overlapping an urgent first play are dropped (preempted).
  */
 export function scheduleDay(dayStart: number, device: AirtimeDevice, items: readonly SchedulableItem[]): DaySchedule {
   const dayEnd = localMidnight(dayStart, device.timeZone, 1);
   const unplaced = new Map<number, number>();
+  const missed = (id: number, count: number) => {
+    if (count > 0) unplaced.set(id, (unplaced.get(id) ?? 0) + count);
+  };
   const rooms: Room[] = airtimeOn(dayStart, device).map((interval) => ({ ...interval, used: 0, placed: [] }));
-  const normal = items.filter((item) => item.priority === 'normal').sort((a, b) => a.validFrom - b.validFrom || a.id - b.id);
-  for (const item of normal) {
-    for (let play = 0; play < item.repetitions; play += 1) {
-      const need = item.ms + GAP_MS;
-      const candidates = rooms.filter((room) => room.end - room.start - room.used >= need && Math.min(room.end, item.validTo) - Math.max(room.start, item.validFrom) >= need);
-      if (candidates.length === 0) {
-        unplaced.set(item.id, (unplaced.get(item.id) ?? 0) + 1);
-        continue;
-      }
-      const has = (room: Room) => room.placed.filter((placed) => placed.item.id === item.id).length;
-      candidates.sort((a, b) => has(a) - has(b) || b.end - b.start - b.used - (a.end - a.start - a.used) || a.start - b.start);
-      const room = candidates[0]!;
-      room.used += need;
-      room.placed.push({ item });
-    }
-  }
+  const byStart = (a: SchedulableItem, b: SchedulableItem) => a.validFrom - b.validFrom || a.id - b.id;
   const slots: Slot[] = [];
-  for (const room of rooms) {
-    const spare = room.end - room.start - room.used;
-    const spacing = room.placed.length > 0 ? spare / room.placed.length : 0;
-    let cursor = room.start;
-    for (const { item } of room.placed) {
-      // An item valid only from mid-window starts no earlier than its validity.
-      const start = Math.max(Math.round(cursor), item.validFrom);
-      // Spacing can push a late play past its item's end: it is then not aired, and said so.
-      if (start + item.ms > item.validTo) {
-        unplaced.set(item.id, (unplaced.get(item.id) ?? 0) + 1);
-        continue;
-      }
-      slots.push({ item: item.id, start, ms: item.ms, priority: 'normal' });
-      cursor = start + item.ms + GAP_MS + spacing;
-    }
-  }
   const urgentBlocks: Interval[] = [];
-  for (const item of items.filter((candidate) => candidate.priority === 'urgent').sort((a, b) => a.validFrom - b.validFrom || a.id - b.id)) {
-    if (item.validFrom < dayStart || item.validFrom >= dayEnd) continue;
+  for (const item of items.filter((candidate) => candidate.priority === 'urgent').sort(byStart)) {
+    if (item.validTo <= dayStart || item.validFrom >= dayEnd) continue;
+    if (item.validFrom < dayStart) {
+      missed(item.id, placeInRooms(rooms, item, dayStart, item.repetitions));
+      continue;
+    }
     let start = Math.max(item.validFrom, urgentBlocks.at(-1)?.end ?? 0);
     const blockStart = start;
-    for (let play = 0; play < item.repetitions && start < item.validTo; play += 1) {
+    slots.push({ item: item.id, start, ms: item.ms, priority: 'urgent' });
+    start += item.ms + GAP_MS;
+    const left = placeInRooms(rooms, item, start, item.repetitions - 1);
+    for (let play = 0; play < left && start < item.validTo; play += 1) {
       slots.push({ item: item.id, start, ms: item.ms, priority: 'urgent' });
       start += item.ms + GAP_MS;
     }
     urgentBlocks.push({ start: blockStart, end: start });
+  }
+  for (const item of items.filter((candidate) => candidate.priority === 'normal').sort(byStart)) {
+    missed(item.id, placeInRooms(rooms, item, item.validFrom, item.repetitions));
+  }
+  for (const room of rooms) {
+    // In the order they may start (stable: an urgent play placed first stays first among equals),
+    // each gap an even share of the room still spare after it, so a play that may start only
+    // mid-window (its validity, or after an urgent first play) does not push the rest out.
+    const queue = [...room.placed].sort((a, b) => a.from - b.from);
+    let restNeed = queue.reduce((sum, placed) => sum + placed.item.ms + GAP_MS, 0);
+    let cursor = room.start;
+    queue.forEach(({ item, from }, index) => {
+      restNeed -= item.ms + GAP_MS;
+      const start = Math.max(Math.round(cursor), from);
+      // A late start can push a play past its item's end or its window's: it is then not aired, and said so.
+      if (start + item.ms > Math.min(item.validTo, room.end)) return missed(item.id, 1);
+      slots.push({ item: item.id, start, ms: item.ms, priority: item.priority });
+      const after = start + item.ms + GAP_MS;
+      const left = queue.length - index - 1;
+      // The share is of the room before the earliest end among the plays still to come (an item valid only briefly).
+      const horizon = Math.min(room.end, ...queue.slice(index + 1).map((next) => next.item.validTo));
+      cursor = after + (left > 0 ? Math.max(0, horizon - after - restNeed) / (left + 1) : 0);
+    });
   }
   const kept = slots.filter((slot) => slot.priority === 'urgent' || !urgentBlocks.some((block) => slot.start < block.end && slot.start + slot.ms > block.start));
   kept.sort((a, b) => a.start - b.start || a.item - b.item);

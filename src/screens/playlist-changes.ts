@@ -17,13 +17,15 @@ export class PlaylistChanges {
 
   constructor(
     private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    /** None in a process that only publishes (the scheduler role places runs' items, serves no device). */
+    private readonly subscriber: Redis | null,
     private readonly channel: string,
     private readonly logger?: Logger,
   ) {}
 
   async start(): Promise<void> {
     if (this.subscribed) return;
+    if (!this.subscriber) throw new Error('this PlaylistChanges only publishes: it has no subscriber connection');
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       try {
@@ -39,7 +41,7 @@ export class PlaylistChanges {
 
   async stop(): Promise<void> {
     // Redis away: a queued UNSUBSCRIBE would never be answered; the caller drops the connection.
-    if (this.subscribed && this.subscriber.status === 'ready') await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+    if (this.subscribed && this.subscriber?.status === 'ready') await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
     this.subscribed = false;
     this.wakeAll();
   }

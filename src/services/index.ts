@@ -19,6 +19,7 @@ import { ApiKeyService } from './api-keys.service.js';
 import { AreaScopeService } from './area-scope.service.js';
 import { AreaScopeRepository } from '../store/area-scope.repository.js';
 import { CampaignService } from './campaigns.service.js';
+import { BroadcastPlacement } from './broadcast-placement.js';
 import { LaunchService } from './launch.service.js';
 import { RunControlService, type RunResumer } from './run-control.service.js';
 import { RunQueryService } from './runs.service.js';
@@ -64,6 +65,8 @@ export interface ScreenServices {
   /** Loudspeaker clusters (issue 11), devices of the same registry. */
   loudspeakers: LoudspeakerService;
   audio: AudioService;
+  /** Puts a run's items on the devices: manual launches and the scheduler's occurrences alike. */
+  broadcasts: BroadcastPlacement;
 }
 
 /** The engine's side of a launch: the API creates runs and reads their progress through these. */
@@ -90,7 +93,7 @@ export function createApiServices(
   const audit = new AuditRepository(store.db);
   const campaigns = new CampaignRepository(store.db);
   const runs = new RunRepository(store.db);
-  const screens = options.playlistChanges ? screenServices(store, audit, options.playlistChanges, options) : undefined;
+  const screens = options.playlistChanges ? createScreenServices(store, options.playlistChanges, options) : undefined;
   const services: ApiServices = {
     ...(screens ? { screens } : {}),
     apiKeys: new ApiKeyService(new ApiKeyRepository(store.db), audit),
@@ -107,7 +110,7 @@ export function createApiServices(
       lists: new AudienceRepository(store.db, store.pool),
       launcher: engine.launcher,
       clock: options.clock ?? (() => new Date()),
-      ...(screens ? { playlists: screens.playlists, loudspeakers: screens.loudspeakers } : {}),
+      ...(screens ? { broadcasts: screens.broadcasts } : {}),
     }),
     runs: new RunQueryService(runs, engine.statusReader),
     reports: new ReportService(
@@ -139,12 +142,15 @@ export function createApiServices(
 
 const silentLogger = createLogger('silent');
 
-function screenServices(store: Store, audit: AuditRepository, changes: PlaylistChanges, options: { clock?: () => Date; maxWaitSeconds?: number; speechEngine?: SpeechEngine }): ScreenServices {
+/** Screens and loudspeakers over one store; the scheduler role makes them too, to place its runs' items. */
+export function createScreenServices(store: Store, changes: PlaylistChanges, options: { clock?: () => Date; maxWaitSeconds?: number; speechEngine?: SpeechEngine } = {}): ScreenServices {
+  const audit = new AuditRepository(store.db);
   const repository = new ScreenRepository(store.db);
   const clock = options.clock ? { clock: options.clock } : {};
   const playlists = new PlaylistService({ screens: repository, changes, ...clock });
   const registry = new ScreenService({ screens: repository, audit, playlists, ...clock });
   const audio = new AudioService({ clips: new AudioClipRepository(store.db), renderer: new SpeechRenderer(options.speechEngine ?? new EspeakEngine()) });
   const loudspeakers = new LoudspeakerService({ registry, screens: repository, playlists, audio, ...clock });
-  return { registry, playlists, changes, maxWaitSeconds: options.maxWaitSeconds ?? 60, loudspeakers, audio };
+  const broadcasts = new BroadcastPlacement({ playlists, loudspeakers, campaigns: new CampaignRepository(store.db) });
+  return { registry, playlists, changes, maxWaitSeconds: options.maxWaitSeconds ?? 60, loudspeakers, audio, broadcasts };
 }

@@ -8,6 +8,7 @@ import type { AuditRepository } from '../store/audit.repository.js';
 import type { CampaignRepository } from '../store/campaign.repository.js';
 import type { CampaignVersion, JsonObject } from '../store/database.js';
 import type { RunRepository } from '../store/run.repository.js';
+import type { BroadcastPlacement } from './broadcast-placement.js';
 import { viewOfRun, type RunView } from './runs.service.js';
 
 /**
@@ -61,13 +62,8 @@ export class LaunchService {
       lists: ListLookup;
       launcher: RunLauncher;
       clock: () => Date;
-      /** Screens (issue 10): the run's `screens:` items become playlist entries. */
-      playlists?: { createForRun(run: { id: number; priority: 'normal' | 'urgent'; scheduled_for: Date; expires_at: Date | null }, campaign: Campaign): Promise<unknown> };
-      /** Loudspeakers (issue 11): items rendered and checked against airtime before the run exists, then placed. */
-      loudspeakers?: {
-        check(campaign: Campaign): Promise<Array<{ hash: string; durationMs: number }>>;
-        createForRun(run: { id: number; priority: 'normal' | 'urgent'; scheduled_for: Date; expires_at: Date | null }, campaign: Campaign, clips: Array<{ hash: string; durationMs: number }>): Promise<unknown>;
-      };
+      /** Screens and loudspeakers (issues 10, 11): items checked before the run exists, placed after. */
+      broadcasts?: Pick<BroadcastPlacement, 'check' | 'place'>;
     },
   ) {}
 
@@ -84,7 +80,7 @@ export class LaunchService {
     }
 
     // An item no loudspeaker it targets can air is refused before any run exists (issue 11 item 2).
-    const loudspeakerClips = this.deps.loudspeakers && request.testList === undefined && (campaign.loudspeakers?.length ?? 0) > 0 ? await this.deps.loudspeakers.check(campaign) : undefined;
+    const loudspeakerClips = this.deps.broadcasts && request.testList === undefined ? await this.deps.broadcasts.check(campaign) : undefined;
 
     const at = this.deps.clock();
     const quiet = quietHoursOf(campaign);
@@ -121,10 +117,9 @@ export class LaunchService {
       };
       await audit.record({ actor, action: request.testList !== undefined ? 'campaign.launch-test' : 'campaign.launch', subject: `campaign:${campaign.id}`, details });
     }
-    // Screens first: they do not need the SMS queue, so a queue that is down (503) does not keep an
-    // alert off them. Idempotent per run (a retry adds nothing; withdrawn items stay withdrawn).
-    if (this.deps.playlists && request.testList === undefined) await this.deps.playlists.createForRun(run, campaign);
-    if (this.deps.loudspeakers && loudspeakerClips) await this.deps.loudspeakers.createForRun(run, campaign, loudspeakerClips);
+    // Devices before the SMS queue: a queue that is down (503) does not keep an alert off them.
+    // Idempotent per run (a retry adds nothing; withdrawn items stay withdrawn).
+    await this.deps.broadcasts?.place(run, campaign, loudspeakerClips);
     if (run.state === 'scheduled') {
       // Also on a retry: the compile job's id is the run's, so enqueueing again is a no-op when the
       // first request got that far, and starts the run when the queue was down for it (503 below).

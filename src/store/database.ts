@@ -270,7 +270,8 @@ export interface AudioClipsTable {
   duration_ms: number;
   source: 'speech' | 'upload';
   text: string | null;
-  created_at: CreatedAt;
+  /** Rendered, or last reused (AudioClipRepository.info touches it): retention counts from it. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface PlaylistItemsTable {

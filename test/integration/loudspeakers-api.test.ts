@@ -224,16 +224,31 @@ describe('loudspeakers API', () => {
       const held = app.inject({ method: 'GET', url: '/v1/loudspeakers/long-tuyen/playlist?wait=20', headers: { ...speakerAuth('long-tuyen'), 'if-none-match': `"${before.version}"` } });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const started = Date.now();
-      const runId = await launch('lu-khan-cap', { priority: 'urgent', loudspeakers: [{ targets: { ids: ['long-tuyen'] }, text: 'Khẩn cấp: nước lũ đang lên, người dân di chuyển lên chỗ cao ngay.', repetitions: 3 }] });
+      const runId = await launch('lu-khan-cap', { priority: 'urgent', validity: 'P2D', loudspeakers: [{ targets: { ids: ['long-tuyen'] }, text: 'Khẩn cấp: nước lũ đang lên, người dân di chuyển lên chỗ cao ngay.', repetitions: 3 }] });
       const answer = await held;
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(answer.statusCode).toBe(200);
       const sut = answer.json<LoudspeakerSchedule>();
       expect(sut.urgent).toBe(true);
       const urgent = sut.slots.filter((slot) => slot.runId === runId);
-      expect(urgent).toHaveLength(3);
-      expect(Date.parse(urgent[0]!.start)).toBe(now.getTime());
       expect(urgent.every((slot) => slot.priority === 'urgent')).toBe(true);
+      // Tonight: no airtime left, so the three plays follow one another from now.
+      const midnight = new Date('2026-11-26T17:00:00Z').getTime();
+      const tonight = urgent.filter((slot) => Date.parse(slot.start) < midnight);
+      expect(tonight).toHaveLength(3);
+      expect(Date.parse(tonight[0]!.start)).toBe(now.getTime());
+      expect(Date.parse(tonight[2]!.start) - now.getTime()).toBeLessThan(5 * 60_000);
+      // Tomorrow, still valid: three again, in the 17:00–18:00 airtime.
+      const tomorrow = urgent.filter((slot) => Date.parse(slot.start) >= midnight);
+      expect(tomorrow).toHaveLength(3);
+      for (const slot of tomorrow) expect(within(localMinute(slot.start), localMinute(slot.start) + slot.duration / 60, { from: '17:00', to: '18:00' })).toBe(true);
+
+      // The clock moved on to the next afternoon: the player is told the same three plays of that day, spread in its window.
+      now = new Date('2026-11-27T09:00:00Z');
+      const nextDay = (await schedule('long-tuyen')).slots.filter((slot) => slot.runId === runId && Date.parse(slot.start) < midnight + 86_400_000);
+      expect(nextDay.map((slot) => slot.start)).toEqual(tomorrow.map((slot) => slot.start));
+      const starts = nextDay.map((slot) => Date.parse(slot.start));
+      expect(starts[1]! - starts[0]!).toBeGreaterThan(nextDay[0]!.duration * 1000 + 10_000);
     });
   });
 

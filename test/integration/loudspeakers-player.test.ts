@@ -87,7 +87,8 @@ describe('loudspeaker web player (headless Chromium, fake audio output)', () => 
     // The normal slot starts at once (the window opened at 17:00): it is played and reported.
     await expect.poll(async () => (await plays()).length, { timeout: 30_000, interval: 500 }).toBe(1);
 
-    await services.campaigns.put('lu-khan-cap', { text: campaignYaml({ id: 'lu-khan-cap', priority: 'urgent', loudspeakers: [{ targets: { ids: ['an-binh'] }, text: 'Khẩn cấp: nước lũ đang lên.', repetitions: 3 }] }) }, 'test');
+    // Valid for 40 s: its first play at once, the other two spread inside those 40 s (test time).
+    await services.campaigns.put('lu-khan-cap', { text: campaignYaml({ id: 'lu-khan-cap', priority: 'urgent', loudspeakers: [{ targets: { ids: ['an-binh'] }, text: 'Khẩn cấp: nước lũ đang lên.', repetitions: 3, validity: 'PT40S' }] }) }, 'test');
     const urgent = await services.launches.launch({ campaignId: 'lu-khan-cap' }, 'test');
     await expect.poll(() => page.getAttribute('body', 'data-slots'), { timeout: 15_000 }).toBe('4');
     // The first urgent broadcast is reported; then the API goes away while the rest play.

@@ -59,10 +59,11 @@ describe('loudspeaker pushes', () => {
     const push = received[1]!;
     const schedule = JSON.parse(push.body) as LoudspeakerSchedule;
     expect(schedule.urgent).toBe(true);
-    expect(schedule.slots.map((slot) => [slot.priority, slot.start])).toEqual([
-      ['urgent', DAYTIME.toISOString()],
-      ['urgent', new Date(DAYTIME.getTime() + schedule.slots[0]!.duration * 1000 + 3000).toISOString()],
-    ]);
+    // At once, then the second of the day in the 17:00–18:00 airtime (10:00–11:00 UTC).
+    const today = schedule.slots.filter((slot) => Date.parse(slot.start) < Date.parse('2026-11-26T17:00:00Z'));
+    expect(today.map((slot) => slot.priority)).toEqual(['urgent', 'urgent']);
+    expect(today[0]!.start).toBe(DAYTIME.toISOString());
+    expect(today[1]!.start >= '2026-11-26T10:00:00.000Z' && today[1]!.start < '2026-11-26T11:00:00.000Z').toBe(true);
     expect(push.headers['x-loa-screen']).toBe('thoi-lai');
     expect(push.headers['x-loa-version']).toBe(schedule.version);
     expect(push.headers['x-loa-signature']).toBe(pushSignature(hashScreenToken(token), String(push.headers['x-loa-timestamp']), push.body));

@@ -33,6 +33,11 @@ const inWindows = (start: number, end: number, windows: ReadonlyArray<{ from: st
     const [a, b] = [local(start), local(end - 1)];
     return from < to ? a >= from && b < to : a >= from || b < to;
   });
+/** No two slots on the air at once. */
+const noOverlap = (slots: ReadonlyArray<{ start: number; ms: number }>) => {
+  const sorted = [...slots].sort((a, b) => a.start - b.start);
+  return sorted.every((slot, index) => index === 0 || slot.start >= sorted[index - 1]!.start + sorted[index - 1]!.ms);
+};
 
 describe('airtime', () => {
   it('is the airtime windows minus blackout, in local time', () => {
@@ -98,18 +103,60 @@ describe(scheduleDay.name, () => {
     for (const slot of sut.slots) expect(local(slot.start)).toBeGreaterThanOrEqual(minute('17:00'));
   });
 
-  it('plays an urgent item at once, repeated, even in blackout, and preempts normal slots it overlaps', () => {
+  it('plays an urgent item at once, the rest of its repetitions spread over the day’s airtime, preempting normal slots', () => {
     const at = DAY + minute('17:00') * 60_000 + 10_000;
     const urgent = item({ id: 9, ms: 20_000, repetitions: 3, priority: 'urgent', validFrom: at });
     const normal = item({ id: 1, ms: 40_000, repetitions: 1, validFrom: DAY + minute('16:00') * 60_000 });
     const sut = scheduleDay(DAY, device, [normal, urgent]);
     const urgentSlots = sut.slots.filter((slot) => slot.item === 9);
-    expect(urgentSlots.map((slot) => slot.start)).toEqual([at, at + 20_000 + GAP_MS, at + 2 * (20_000 + GAP_MS)]);
-    const block = { start: at, end: at + 3 * (20_000 + GAP_MS) };
-    for (const slot of sut.slots.filter((candidate) => candidate.item === 1)) expect(slot.start + slot.ms <= block.start || slot.start >= block.end).toBe(true);
+    expect(urgentSlots).toHaveLength(3);
+    expect(urgentSlots[0]!.start).toBe(at);
+    // Only 17:00–18:30 is left today: the other two lie there after the first play, apart, not in a block.
+    for (const slot of urgentSlots.slice(1)) {
+      expect(slot.start).toBeGreaterThanOrEqual(at + 20_000 + GAP_MS);
+      expect(inWindows(slot.start, slot.start + slot.ms, [{ from: '17:00', to: '18:30' }])).toBe(true);
+    }
+    expect(urgentSlots[2]!.start - urgentSlots[1]!.start).toBeGreaterThan(10 * 60_000);
+    expect(urgentSlots.every((slot) => slot.priority === 'urgent')).toBe(true);
+    const first = { start: at, end: at + 20_000 + GAP_MS };
+    for (const slot of sut.slots.filter((candidate) => candidate.item === 1)) expect(slot.start + slot.ms <= first.start || slot.start >= first.end).toBe(true);
+    expect(noOverlap(sut.slots)).toBe(true);
 
+    // At night no airtime is left: the alert is repeated at once rather than aired fewer times.
     const night = DAY + minute('23:00') * 60_000;
     const atNight = scheduleDay(DAY, device, [item({ id: 9, ms: 20_000, repetitions: 2, priority: 'urgent', validFrom: night })]);
     expect(atNight.slots.map((slot) => slot.start)).toEqual([night, night + 20_000 + GAP_MS]);
+  });
+
+  it('repeats an urgent item on every later day of its validity, spread over airtime, never in blackout', () => {
+    const launchedAt = DAY - 2 * 3600_000; // 22:00 the day before
+    const urgent = item({ id: 9, ms: 20_000, repetitions: 3, priority: 'urgent', validFrom: launchedAt, validTo: DAY + 3 * 86_400_000 });
+    for (const day of [DAY, DAY + 86_400_000, DAY + 2 * 86_400_000]) {
+      const sut = scheduleDay(day, device, [urgent]);
+      expect(sut.slots).toHaveLength(3);
+      expect(sut.unplaced.size).toBe(0);
+      for (const slot of sut.slots) {
+        expect(slot.priority).toBe('urgent');
+        expect(slot.start).toBeGreaterThanOrEqual(day);
+        expect(inWindows(slot.start, slot.start + slot.ms, device.airtime)).toBe(true);
+        expect(inWindows(slot.start, slot.start + slot.ms, device.blackout)).toBe(false);
+      }
+      // One play per window: morning, noon (before the lessons) and evening.
+      expect(new Set(sut.slots.map((slot) => Math.floor(local(slot.start) / 60))).size).toBe(3);
+    }
+    // Past its validity: nothing.
+    expect(scheduleDay(DAY + 3 * 86_400_000, device, [urgent]).slots).toEqual([]);
+  });
+
+  it('gives a later day’s urgent plays the airtime first: normal plays that no longer fit are reported unplaced', () => {
+    const tight: AirtimeDevice = { airtime: [{ from: '17:00', to: '17:02' }], blackout: [], timeZone: ZONE };
+    const normal = item({ id: 1, ms: 50_000, repetitions: 2 });
+    expect(scheduleDay(DAY, tight, [normal]).unplaced.size).toBe(0);
+    const urgent = item({ id: 9, ms: 50_000, repetitions: 1, priority: 'urgent', validFrom: DAY - 3600_000, validTo: DAY_END });
+    const sut = scheduleDay(DAY, tight, [normal, urgent]);
+    expect(sut.slots.filter((slot) => slot.item === 9)).toHaveLength(1);
+    expect(sut.slots.filter((slot) => slot.item === 1)).toHaveLength(1);
+    expect(sut.unplaced.get(1)).toBe(1);
+    expect(noOverlap(sut.slots)).toBe(true);
   });
 });
