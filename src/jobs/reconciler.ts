@@ -60,7 +60,7 @@ export class Reconciler {
   private checkingRedis = false;
   private readonly progress = new Map<number, { queued: number; since: number }>();
   private readonly resend = new Map<number, boolean>();
-  /** Per run, the ambiguous count at the last resolve that left some, and when. */
+  /** Per run, its ambiguous count at the last pass that resolved none of them, and when. */
   private readonly resolveTried = new Map<number, { ambiguous: number; at: number }>();
   private readonly logger: Logger;
 
@@ -186,17 +186,18 @@ export class Reconciler {
     const now = Date.now();
     const runs = await resolver.recovery.runsWithAmbiguous(ENDED_WITHIN_MS);
     for (const id of [...this.resolveTried.keys()]) if (!runs.some((run) => run.id === id)) this.resolveTried.delete(id);
+    const retryMs = this.options.resolveRetryMs ?? 4 * (this.options.intervalMs ?? 15_000);
     for (const run of runs) {
       const tried = this.resolveTried.get(run.id);
-      const retryMs = this.options.resolveRetryMs ?? 4 * (this.options.intervalMs ?? 15_000);
       if (tried && tried.ambiguous === run.ambiguous && now - tried.at < retryMs) continue;
       const resolved = await resolver.recovery.resolveAmbiguous(run.id, resolver.receiptWindowMs);
-      if (resolved.messages === 0) this.resolveTried.set(run.id, { ambiguous: run.ambiguous, at: now });
-      else this.resolveTried.delete(run.id);
-      if (resolved.messages > 0) {
-        result.resolved = (result.resolved ?? 0) + resolved.messages;
-        this.logger.info({ runId: run.id, messages: resolved.messages, receipts: resolved.receipts }, 'ambiguous messages resolved by their receipts');
+      if (resolved.messages === 0) {
+        this.resolveTried.set(run.id, { ambiguous: run.ambiguous, at: now });
+        continue;
       }
+      this.resolveTried.delete(run.id);
+      result.resolved = (result.resolved ?? 0) + resolved.messages;
+      this.logger.info({ runId: run.id, messages: resolved.messages, receipts: resolved.receipts }, 'ambiguous messages resolved by their receipts');
     }
   }
 
