@@ -46,7 +46,8 @@ export async function run(report: Report): Promise<void> {
     const early = (id: number) => id % 5 === 0;
     const doneAt = new Date();
     const receiptsFor = (ids: number[]): ReceiptUpdate[] =>
-      ids.map((id) => ({ carrier: carrierOf(id), smscMessageId: smscId(id), state: id % 10 === 3 ? 'undeliverable' : 'delivered', error: null, doneAt }));
+      // With the handset, as the bind pool reads it from source_addr (parked with the receipt, 0017).
+      ids.map((id) => ({ carrier: carrierOf(id), smscMessageId: smscId(id), state: id % 10 === 3 ? 'undeliverable' : 'delivered', error: null, doneAt, msisdn: String(84_900_000_000 + id) }));
 
     let start = performance.now();
     for (const ids of batches) await receipts.applyReceipts(receiptsFor(ids.filter(early)));

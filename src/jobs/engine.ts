@@ -71,7 +71,7 @@ export async function startEngine(deps: {
   config: Pick<Config, 'redisPrefix' | 'carriers'>;
   pools: Readonly<Record<CarrierId, BindPool>>;
   /** Where submitted parts' SMSC ids go (the receipt lookup). */
-  receipts: Pick<ReceiptRepository, 'markSubmitted'>;
+  receipts: Pick<ReceiptRepository, 'markSubmitted' | 'receiptWindowMs'>;
   /** Told of every PDU that timed out, so a late submit_sm_resp still counts (CarrierBinds.lateResponses). */
   late: LateResponseTracker;
   logger: Logger;
@@ -118,7 +118,16 @@ export async function startEngine(deps: {
   sweeper.start();
   const status = new RunStatusService({ runs, counts, grantedTps: (carrier) => config.carriers[carrier].tps, plays: new ScreenRepository(store.db) });
   const reconciler = new Reconciler(
-    { runs, counts, recovery, queues, sentinel: new RedisSentinel(redis, config.redisPrefix), ownClaim: leaseId, logger },
+    {
+      runs,
+      counts,
+      recovery,
+      queues,
+      sentinel: new RedisSentinel(redis, config.redisPrefix),
+      ownClaim: leaseId,
+      resolver: { recovery, receiptWindowMs: deps.receipts.receiptWindowMs },
+      logger,
+    },
     { ...options.reconciler, stalledAfterMs: options.reconciler?.stalledAfterMs ?? Math.max(60_000, leaseMs * 2) },
   );
   // Not awaited: with PostgreSQL or Redis away the worker still starts; the pass retries.

@@ -177,5 +177,5 @@ function printable(text: string): string {
 }
 
 function toUpdate(r: CarrierReceipt) {
-  return { carrier: r.carrier, smscMessageId: r.messageId, state: r.state, error: r.error, doneAt: r.doneAt, raw: r.raw };
+  return { carrier: r.carrier, smscMessageId: r.messageId, state: r.state, error: r.error, doneAt: r.doneAt, raw: r.raw, msisdn: r.msisdn ?? null };
 }

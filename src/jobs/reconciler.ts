@@ -13,6 +13,12 @@ export interface ReconcilerOptions {
   sentinelEveryMs?: number;
   /** A running run with queued messages whose queued count has not moved for this long gets its batches again. */
   stalledAfterMs?: number;
+  /**
+   * A run where a pass resolved no ambiguous message by its receipts is looked at again when its
+   * ambiguous count changes, or after this long (receipts keep coming; a number another message
+   * awaited a receipt for may be free by then). Default: four reconcile intervals.
+   */
+  resolveRetryMs?: number;
 }
 
 /** Why a pass runs: at start and after Redis lost its data every active run's jobs are enqueued again. */
@@ -25,6 +31,8 @@ export interface ReconcileResult {
   requeued: number;
   /** Runs whose jobs were enqueued again. */
   rebuilt: number[];
+  /** Ambiguous messages resolved by their receipts (RecoveryRepository.resolveAmbiguous). */
+  resolved?: number;
 }
 
 const ACTIVE: readonly RunState[] = ['scheduled', 'compiling', 'running', 'paused'];
@@ -52,6 +60,8 @@ export class Reconciler {
   private checkingRedis = false;
   private readonly progress = new Map<number, { queued: number; since: number }>();
   private readonly resend = new Map<number, boolean>();
+  /** Per run, its ambiguous count at the last pass that resolved none of them, and when. */
+  private readonly resolveTried = new Map<number, { ambiguous: number; at: number }>();
   private readonly logger: Logger;
 
   constructor(
@@ -61,6 +71,8 @@ export class Reconciler {
       recovery: Pick<RecoveryRepository, 'releaseOrphaned' | 'recentlyEnded'>;
       queues: Pick<JobQueues, 'resume' | 'enqueueCompile'>;
       sentinel: Pick<RedisSentinel, 'plant'>;
+      /** Resolves ambiguous messages by their parked receipts; absent, they stay ambiguous. */
+      resolver?: { recovery: Pick<RecoveryRepository, 'resolveAmbiguous' | 'runsWithAmbiguous'>; receiptWindowMs: number };
       /** This process's own lease: its rows are live work even while the lease looks expired (PostgreSQL was away). */
       ownClaim?: number;
       logger: Logger;
@@ -141,7 +153,8 @@ export class Reconciler {
       const counts = await this.deps.counts.byCarrierAndState(run.id);
       if (counts.some((row) => row.state === 'submitting' && Number(row.count) > 0)) await this.releaseOrphaned(run.id, result, 'ambiguous');
     }
-    if (result.rebuilt.length > 0 || result.ambiguous > 0 || reason !== 'periodic') {
+    await this.resolveAmbiguous(result);
+    if (result.rebuilt.length > 0 || result.ambiguous > 0 || (result.resolved ?? 0) > 0 || reason !== 'periodic') {
       this.logger.info({ reason, ...result, runs: runs.length }, 'reconciled');
     }
     return result;
@@ -159,6 +172,33 @@ export class Reconciler {
     }
     result.requeued += moved;
     return moved;
+  }
+
+  /**
+   * Ambiguous messages whose receipt came anyway: the SMSC accepted them, and the receipt (parked,
+   * its SMSC id never stored) names the handset. After a pass that resolved nothing, a run is
+   * tried again only when its ambiguous count moved or `resolveRetryMs` passed, so leftovers no
+   * receipt can resolve cost little.
+   */
+  private async resolveAmbiguous(result: ReconcileResult): Promise<void> {
+    const resolver = this.deps.resolver;
+    if (!resolver) return;
+    const now = Date.now();
+    const runs = await resolver.recovery.runsWithAmbiguous(ENDED_WITHIN_MS);
+    for (const id of [...this.resolveTried.keys()]) if (!runs.some((run) => run.id === id)) this.resolveTried.delete(id);
+    const retryMs = this.options.resolveRetryMs ?? 4 * (this.options.intervalMs ?? 15_000);
+    for (const run of runs) {
+      const tried = this.resolveTried.get(run.id);
+      if (tried && tried.ambiguous === run.ambiguous && now - tried.at < retryMs) continue;
+      const resolved = await resolver.recovery.resolveAmbiguous(run.id, resolver.receiptWindowMs);
+      if (resolved.messages === 0) {
+        this.resolveTried.set(run.id, { ambiguous: run.ambiguous, at: now });
+        continue;
+      }
+      this.resolveTried.delete(run.id);
+      result.resolved = (result.resolved ?? 0) + resolved.messages;
+      this.logger.info({ runId: run.id, messages: resolved.messages, receipts: resolved.receipts }, 'ambiguous messages resolved by their receipts');
+    }
   }
 
   /** Enqueues the run's jobs again when they may be missing from Redis. True when it did. */

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { BindEndpoint, CarrierConfig } from '../config.js';
 import type { CarrierId, MessageIdFormat } from '../domain/carrier.js';
 import type { MessageState } from '../domain/message-state.js';
+import { normalizeMsisdn } from '../domain/msisdn.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
 import type { CarrierFaultPolicy } from './submitter-types.js';
@@ -24,6 +25,12 @@ export interface CarrierReceipt {
   intermediate: boolean;
   /** The receipt text as received (Latin-1), for audits and for what the parser does not read. */
   raw: string;
+  /**
+   * The handset: a receipt's source_addr is the original message's destination (SMPP 3.4
+   * Appendix B), normalised like messages.msisdn; null when it is not a Vietnamese number. Parked
+   * with the receipt, it resolves an `ambiguous` message whose SMSC id was never stored.
+   */
+  msisdn?: string | null;
 }
 
 /**
@@ -102,6 +109,13 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
 /** `text` without the C0 control characters a database text column or a log line should not get. */
 export function withoutControlCharacters(text: string): string {
   return text.replace(CONTROL_CHARACTERS, '');
+}
+
+/** A receipt's source_addr as messages.msisdn writes it, or null. */
+function handset(sourceAddr: string | undefined): string | null {
+  if (!sourceAddr) return null;
+  const normalized = normalizeMsisdn(sourceAddr);
+  return normalized.ok ? normalized.msisdn : null;
 }
 
 class RedisTimeoutError extends Error {
@@ -420,6 +434,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
       doneAt: parsed.doneAt,
       intermediate: parsed.intermediate,
       raw,
+      msisdn: handset(deliver.sourceAddr),
     };
     this.toSink(() => this.options.receiptSink.accept(receipt), ack, { messageId: receipt.messageId });
   }

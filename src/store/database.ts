@@ -165,6 +165,8 @@ export interface ParkedReceiptsTable {
   /** Partition key (UTC day of received_at). */
   received_day: ColumnType<string, string | undefined, never>;
   raw: string | null;
+  /** The handset (the deliver_sm's source_addr, normalised), to resolve an ambiguous message by its receipt (0017). */
+  msisdn: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** Parked receipts that found no segment within the receipt window (0004). */

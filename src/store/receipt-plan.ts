@@ -11,6 +11,12 @@ export interface ReceiptUpdate {
   doneAt: Date | null;
   /** The receipt text as received, kept only while the receipt is parked. */
   raw?: string | null;
+  /**
+   * The handset the receipt is about (the deliver_sm's source_addr, normalised like
+   * messages.msisdn), kept only while the receipt is parked: it lets an `ambiguous` message whose
+   * SMSC id was never stored be resolved by its receipt (resolve_ambiguous, 0017).
+   */
+  msisdn?: string | null;
 }
 
 /** The states a receipt can report (SMPP 3.4 §5.2.28 message_state, plus `failed`). */

@@ -139,7 +139,8 @@ export class ReceiptRepository {
         ${latest.map((r) => r.carrier)}::carrier_id[], ${latest.map((r) => r.smscMessageId)}::text[],
         ${latest.map((r) => r.state)}::message_state[], ${latest.map((r) => r.error)}::text[],
         ${latest.map((r) => r.doneAt)}::timestamptz[], ${latest.map((r) => r.raw ?? null)}::text[],
-        ${latest.map(() => null)}::timestamptz[], ${this.window}::interval)`.execute(this.db);
+        ${latest.map(() => null)}::timestamptz[], ${this.window}::interval,
+        ${latest.map((r) => r.msisdn ?? null)}::text[])`.execute(this.db);
     return rows[0]!;
   }
 

@@ -32,6 +32,33 @@ export class RecoveryRepository {
   }
 
   /**
+   * The run's `ambiguous` messages whose receipt came anyway (resolve_ambiguous, 0017): a parked
+   * receipt of the same carrier whose handset is the message's number, when nothing else to that
+   * number could own it and the receipts' SMSC ids number exactly the parts without a segment,
+   * becomes the message's segment and is applied. Nothing is resent. `receiptWindowMs`: the
+   * receipt path's window (ReceiptRepository.receiptWindowMs).
+   */
+  async resolveAmbiguous(runId: number, receiptWindowMs: number): Promise<{ messages: number; receipts: number }> {
+    const { rows } = await sql<{ messages: number; receipts: number }>`
+      SELECT messages, receipts FROM resolve_ambiguous(${runId}::bigint, ${`${Math.round(receiptWindowMs)} milliseconds`}::interval)`.execute(this.db);
+    return rows[0] ?? { messages: 0, receipts: 0 };
+  }
+
+  /**
+   * Runs with `ambiguous` messages (summed from run_counts) that are active or ended within the
+   * last `withinMs`, with how many: those a receipt may still resolve.
+   */
+  async runsWithAmbiguous(withinMs: number): Promise<Array<{ id: number; ambiguous: number }>> {
+    const { rows } = await sql<{ id: string; ambiguous: string }>`
+      SELECT r.id, a.n AS ambiguous FROM runs r
+      CROSS JOIN LATERAL (SELECT sum(c.delta) AS n FROM run_counts c WHERE c.run_id = r.id AND c.state = 'ambiguous') a
+      WHERE (r.finished_at IS NULL OR r.finished_at > now() - make_interval(secs => ${withinMs / 1000}))
+        AND r.state IN ('running', 'paused', 'completed', 'cancelled', 'failed') AND a.n > 0
+      ORDER BY r.id`.execute(this.db);
+    return rows.map((row) => ({ id: Number(row.id), ambiguous: Number(row.ambiguous) }));
+  }
+
+  /**
    * Runs cancelled or failed within the last `withinMs`: a worker that died while such a run's
    * last window was in flight left rows `submitting` that only the reconciler can decide.
    */
