@@ -3,6 +3,9 @@ import type { Logger } from '../logger.js';
 import type { CarrierOutageRepository } from '../store/carrier-outage.repository.js';
 import type { BindStateReader } from './bind-state.js';
 
+/** Longest a stop waits for a check in progress. */
+const STOP_WAIT_MS = 1_000;
+
 /** What this process last wrote (or found) for a carrier. */
 type Known = 'bound' | 'outage' | 'unknown';
 
@@ -39,11 +42,17 @@ export class CarrierOutageRecorder {
     this.timer.unref();
   }
 
-  /** Stops the timer and waits for a check in progress (an open outage stays open: others may see it end). */
+  /**
+   * Stops the timer and waits for a check in progress (an open outage stays open: others may see
+   * it end), for at most `STOP_WAIT_MS`: with Redis away a read waits for it to come back, and a
+   * shutdown must not.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    if (!this.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]).finally(() => clearTimeout(timer));
   }
 
   /** One look at the bind state; a failed read or write is tried again at the next look. */
