@@ -5,8 +5,8 @@ import { MAX_AUDIO_BYTES } from '../../loudspeakers/speech-renderer.js';
 import { actorOf, principalOf } from '../auth.js';
 import { NotFoundError } from '../../errors.js';
 import { scheduleSchema } from './loudspeakers-poll.js';
-import { deviceRegistryRoutes } from './screens.js';
-import { authErrors, bearer, errorBody, isoTime } from '../schemas.js';
+import { deviceIdentityProperties, deviceRegistryRoutes, deviceStateProperties } from './screens.js';
+import { authErrors, bearer, errorBody } from '../schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 /** `audio` and `speech` are routes under /v1/loudspeakers, so never a loudspeaker's id. */
@@ -24,26 +24,7 @@ const windows = { type: 'array', maxItems: 24, items: window } as const;
 
 export const loudspeakerView = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    kind: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    province: nullableString,
-    commune: nullableString,
-    hamlet: nullableString,
-    location: nullableString,
-    airtime: windows,
-    blackout: windows,
-    timeZone: { type: 'string' },
-    pollInterval: { type: 'integer' },
-    pushUrl: nullableString,
-    pushedVersion: { type: ['integer', 'null'] },
-    version: { type: 'integer' },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
-    createdAt: isoTime,
-  },
+  properties: { ...deviceIdentityProperties, hamlet: nullableString, airtime: windows, blackout: windows, timeZone: { type: 'string' }, ...deviceStateProperties },
 } as const;
 
 const withToken = { type: 'object', properties: { loudspeaker: loudspeakerView, token: { type: 'string', description: 'shown only this once; only its hash is stored' } } } as const;

@@ -9,25 +9,33 @@ const nullableString = { type: ['string', 'null'] } as const;
 const screenId = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 64 } as const;
 export const screenParams = { type: 'object', required: ['id'], properties: { id: screenId } } as const;
 
+/**
+ * The schema of DeviceView, the registry row every kind of device shows, in two parts so that each
+ * kind puts its own fields between who the device is and how it is doing.
+ */
+export const deviceIdentityProperties = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  kind: { type: 'string' },
+  tags: { type: 'array', items: { type: 'string' } },
+  province: nullableString,
+  commune: nullableString,
+  location: nullableString,
+} as const;
+
+export const deviceStateProperties = {
+  pollInterval: { type: 'integer' },
+  pushUrl: nullableString,
+  version: { type: 'integer' },
+  pushedVersion: { type: ['integer', 'null'] },
+  lastSeen: { type: ['string', 'null'], format: 'date-time' },
+  status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
+  createdAt: isoTime,
+} as const;
+
 export const screenView = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    kind: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    province: nullableString,
-    commune: nullableString,
-    location: nullableString,
-    languages: { type: 'array', items: { type: 'string' } },
-    pollInterval: { type: 'integer' },
-    pushUrl: nullableString,
-    version: { type: 'integer' },
-    pushedVersion: { type: ['integer', 'null'] },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
-    createdAt: isoTime,
-  },
+  properties: { ...deviceIdentityProperties, languages: { type: 'array', items: { type: 'string' } }, ...deviceStateProperties },
 } as const;
 
 const withToken = {
