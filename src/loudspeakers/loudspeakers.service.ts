@@ -4,8 +4,7 @@ import { isValidTimeZone } from '../domain/time-zone.js';
 import { NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { PlaylistService } from '../screens/playlist.service.js';
 import type { RunWindow } from '../screens/playlist.service.js';
-import { screenStatus } from '../screens/playlist.js';
-import type { NewScreenInput, ScreenService } from '../screens/screens.service.js';
+import { deviceView, type DeviceView, type NewScreenInput, type ScreenService } from '../screens/screens.service.js';
 import type { Screen } from '../store/database.js';
 import type { RunPlaylistEntry, ScreenRepository } from '../store/screen.repository.js';
 import { GAP_MS, localMidnight, longestAirtimeMs, scheduleDay, windowIssues, type DailyWindow } from './airtime.js';
@@ -36,25 +35,11 @@ export interface NewLoudspeakerInput {
   pushUrl?: string;
 }
 
-export interface LoudspeakerView {
-  id: string;
-  name: string;
-  kind: string;
-  tags: string[];
-  province: string | null;
-  commune: string | null;
+export interface LoudspeakerView extends DeviceView {
   hamlet: string | null;
-  location: string | null;
   airtime: DailyWindow[];
   blackout: DailyWindow[];
   timeZone: string;
-  pollInterval: number;
-  pushUrl: string | null;
-  pushedVersion: number | null;
-  version: number;
-  lastSeen: string | null;
-  status: 'online' | 'offline' | 'never';
-  createdAt: string;
 }
 
 interface CachedSchedule {
@@ -81,26 +66,7 @@ export class LoudspeakerService {
   }
 
   view(screen: Screen): LoudspeakerView {
-    return {
-      id: screen.id,
-      name: screen.name,
-      kind: screen.kind,
-      tags: screen.tags,
-      province: screen.province,
-      commune: screen.commune,
-      hamlet: screen.hamlet,
-      location: screen.location,
-      airtime: screen.airtime,
-      blackout: screen.blackout,
-      timeZone: screen.time_zone,
-      pollInterval: screen.poll_interval,
-      pushUrl: screen.push_url,
-      pushedVersion: screen.pushed_version,
-      version: screen.version,
-      lastSeen: screen.last_seen?.toISOString() ?? null,
-      status: screenStatus(screen.last_seen, screen.poll_interval, this.now()),
-      createdAt: screen.created_at.toISOString(),
-    };
+    return { ...deviceView(screen, this.now()), hamlet: screen.hamlet, airtime: screen.airtime, blackout: screen.blackout, timeZone: screen.time_zone };
   }
 
   async add(input: NewLoudspeakerInput, actor: string): Promise<{ loudspeaker: LoudspeakerView; token: string }> {

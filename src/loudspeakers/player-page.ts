@@ -1,3 +1,5 @@
+import { playerRuntime } from '../screens/player-runtime.js';
+
 /**
  * The loudspeaker web player (GET /v1/loudspeakers/:id/player) for the many communes that still
  * broadcast from a PC wired to an amplifier: open the page once with the token, leave it open.
@@ -7,7 +9,6 @@
  * and reports each broadcast with its start and end, buffered while offline.
  */
 export function loudspeakerPlayerPage(loudspeakerId: string): string {
-  const id = JSON.stringify(loudspeakerId);
   return `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loa truyền thanh</title>
@@ -24,19 +25,11 @@ li.done{color:#777}
 <body><main><h1>Loa truyền thanh</h1><div id="now"></div><ol id="slots"></ol></main><div id="status"></div>
 <script>
 (() => {
-  const id = ${id};
-  const base = '/v1/loudspeakers/' + encodeURIComponent(id);
-  const store = window.localStorage;
-  const saved = (key, fallback) => { try { return JSON.parse(store.getItem('loa:' + id + ':' + key)) ?? fallback; } catch { return fallback; } };
-  const save = (key, value) => { try { store.setItem('loa:' + id + ':' + key, JSON.stringify(value)); } catch {} };
+${playerRuntime('loudspeakers', loudspeakerId)}
   let schedule = saved('schedule', null);
-  let offset = saved('offset', 0); // server clock − local clock
-  let plays = saved('plays', []);
   let done = new Set(saved('done', []));
   const clips = new Map(); // hash → object URL
   let playing = null;
-  const serverNow = () => Date.now() + offset;
-  const status = (text) => { document.getElementById('status').textContent = text; };
   const keyOf = (slot) => slot.item + '@' + slot.start;
   // A normal slot missed by more than this is skipped (it would run into the next); urgent ones play late rather than never.
   const LATE_MS = 15000;
@@ -97,9 +90,7 @@ li.done{color:#777}
         audio.addEventListener('error', () => reject(new Error('cannot play')), { once: true });
         audio.play().catch(reject);
       });
-      plays.push({ item: slot.item, from, to: new Date(serverNow()).toISOString() });
-      if (plays.length > 5000) plays = plays.slice(-5000);
-      save('plays', plays);
+      recordPlay(slot.item, from);
       document.body.dataset.played = String(Number(document.body.dataset.played || 0) + 1);
       void report();
     } catch (error) {
@@ -124,51 +115,16 @@ li.done{color:#777}
     if (due[0]) void play(due[0]);
   }
 
-  async function report() {
-    if (plays.length === 0) return;
-    const batch = plays.slice(0, 500);
-    try {
-      const response = await fetch(base + '/plays', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plays: batch }) });
-      if (!response.ok) return;
-      // Stored, duplicate or refused with a reason: either way the server has decided on them.
-      plays = plays.slice(batch.length);
-      save('plays', plays);
-      document.body.dataset.reported = String(Number(document.body.dataset.reported || 0) + batch.length);
-    } catch {}
-  }
-
-  async function poll() {
-    let delay = 0;
-    try {
-      const headers = schedule ? { 'if-none-match': '"' + schedule.version + '"' } : {};
-      const response = await fetch(base + '/playlist?wait=25', { credentials: 'same-origin', headers, cache: 'no-store' });
-      if (response.status === 200) {
-        const next = await response.json();
-        offset = Date.parse(next.now) - Date.now();
-        save('offset', offset);
-        schedule = next;
-        save('schedule', schedule);
-        render();
-        prefetch();
-        tick();
-        status('');
-      } else if (response.status !== 304) {
-        status('HTTP ' + response.status);
-        delay = 5000;
-      }
-      void report();
-    } catch {
-      // Offline: the last good schedule keeps playing from the clips already fetched.
-      status('offline');
-      delay = 3000;
-    }
-    setTimeout(poll, delay);
-  }
-
   setInterval(tick, 250);
   setInterval(report, 10000);
   if (schedule) { render(); prefetch(); }
-  poll();
+  poll(() => schedule, (next) => {
+    schedule = next;
+    save('schedule', schedule);
+    render();
+    prefetch();
+    tick();
+  });
 })();
 </script></body></html>
 `;

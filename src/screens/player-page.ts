@@ -1,3 +1,5 @@
+import { playerRuntime } from './player-runtime.js';
+
 /**
  * The web player (GET /v1/screens/:id/player): any controller that can show a URL becomes a
  * Loa screen. It long-polls the playlist, shows it full screen (a crawl on LED screens, paged
@@ -7,7 +9,6 @@
  * the first load set, so the token is not in any URL it requests.
  */
 export function playerPage(screenId: string): string {
-  const id = JSON.stringify(screenId);
   return `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loa</title>
@@ -25,18 +26,10 @@ body.urgent{color:#ff2020}
 <body><div id="stage"><div id="message"></div></div><div id="status"></div>
 <script>
 (() => {
-  const id = ${id};
-  const base = '/v1/screens/' + encodeURIComponent(id);
-  const store = window.localStorage;
-  const saved = (key, fallback) => { try { return JSON.parse(store.getItem('loa:' + id + ':' + key)) ?? fallback; } catch { return fallback; } };
-  const save = (key, value) => { try { store.setItem('loa:' + id + ':' + key, JSON.stringify(value)); } catch {} };
+${playerRuntime('screens', screenId)}
   let playlist = saved('playlist', null);
-  let offset = saved('offset', 0); // server clock − local clock
-  let plays = saved('plays', []);
   let index = -1;
   let timer;
-  const serverNow = () => Date.now() + offset;
-  const status = (text) => { document.getElementById('status').textContent = text; };
 
   function valid() {
     if (!playlist) return [];
@@ -68,60 +61,19 @@ body.urgent{color:#ff2020}
       message.style.setProperty('--crawl', Math.max(5, item.duration) + 's');
       document.body.dataset.item = String(item.id);
       page += 1;
-      timer = setTimeout(page < texts.length ? next : () => { played(item.id, from); show(); }, seconds * 1000);
+      timer = setTimeout(page < texts.length ? next : () => { recordPlay(item.id, from); show(); }, seconds * 1000);
     };
     next();
   }
 
-  function played(item, from) {
-    plays.push({ item, from, to: new Date(serverNow()).toISOString() });
-    if (plays.length > 5000) plays = plays.slice(-5000);
-    save('plays', plays);
-  }
-
-  async function report() {
-    if (plays.length === 0) return;
-    const batch = plays.slice(0, 500);
-    try {
-      const response = await fetch(base + '/plays', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plays: batch }) });
-      if (!response.ok) return;
-      // Stored, duplicate or refused with a reason: either way the server has decided on them.
-      plays = plays.slice(batch.length);
-      save('plays', plays);
-      document.body.dataset.reported = String(Number(document.body.dataset.reported || 0) + batch.length);
-    } catch {}
-  }
-
-  async function poll() {
-    let delay = 0;
-    try {
-      const headers = playlist ? { 'if-none-match': '"' + playlist.version + '"' } : {};
-      const response = await fetch(base + '/playlist?wait=25', { credentials: 'same-origin', headers, cache: 'no-store' });
-      if (response.status === 200) {
-        const next = await response.json();
-        offset = Date.parse(next.now) - Date.now();
-        save('offset', offset);
-        const changed = !playlist || playlist.version !== next.version;
-        playlist = next;
-        save('playlist', playlist);
-        if (changed) { index = -1; show(); }
-        status('');
-      } else if (response.status !== 304) {
-        status('HTTP ' + response.status);
-        delay = 5000;
-      }
-      void report();
-    } catch {
-      // Offline: keep showing the last good playlist, try again soon.
-      status('offline');
-      delay = 3000;
-    }
-    setTimeout(poll, delay);
-  }
-
   setInterval(report, 10000);
   if (playlist) show();
-  poll();
+  poll(() => playlist, (next) => {
+    const changed = !playlist || playlist.version !== next.version;
+    playlist = next;
+    save('playlist', playlist);
+    if (changed) { index = -1; show(); }
+  });
 })();
 </script></body></html>
 `;

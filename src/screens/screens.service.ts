@@ -30,7 +30,8 @@ export interface NewScreenInput {
 export const DEVICE_KINDS: readonly string[] = [...SCREEN_KINDS, ...LOUDSPEAKER_KINDS];
 
 /** A screen as the registry shows it: never its token or the token's hash. */
-export interface ScreenView {
+/** What every device view (a screen's, a loudspeaker's) shows of its registry row. */
+export interface DeviceView {
   id: string;
   name: string;
   kind: string;
@@ -38,7 +39,6 @@ export interface ScreenView {
   province: string | null;
   commune: string | null;
   location: string | null;
-  languages: string[];
   pollInterval: number;
   pushUrl: string | null;
   version: number;
@@ -46,6 +46,30 @@ export interface ScreenView {
   lastSeen: string | null;
   status: 'online' | 'offline' | 'never';
   createdAt: string;
+}
+
+export interface ScreenView extends DeviceView {
+  languages: string[];
+}
+
+/** The registry row as every kind of device shows it; each kind adds its own fields. */
+export function deviceView(screen: Screen, now: Date): DeviceView {
+  return {
+    id: screen.id,
+    name: screen.name,
+    kind: screen.kind,
+    tags: screen.tags,
+    province: screen.province,
+    commune: screen.commune,
+    location: screen.location,
+    pollInterval: screen.poll_interval,
+    pushUrl: screen.push_url,
+    version: screen.version,
+    pushedVersion: screen.pushed_version,
+    lastSeen: screen.last_seen?.toISOString() ?? null,
+    status: screenStatus(screen.last_seen, screen.poll_interval, now),
+    createdAt: screen.created_at.toISOString(),
+  };
 }
 
 export function screenToken(): string {
@@ -75,23 +99,7 @@ export class ScreenService {
   }
 
   view(screen: Screen): ScreenView {
-    return {
-      id: screen.id,
-      name: screen.name,
-      kind: screen.kind,
-      tags: screen.tags,
-      province: screen.province,
-      commune: screen.commune,
-      location: screen.location,
-      languages: screen.languages,
-      pollInterval: screen.poll_interval,
-      pushUrl: screen.push_url,
-      version: screen.version,
-      pushedVersion: screen.pushed_version,
-      lastSeen: screen.last_seen?.toISOString() ?? null,
-      status: screenStatus(screen.last_seen, screen.poll_interval, this.now()),
-      createdAt: screen.created_at.toISOString(),
-    };
+    return { ...deviceView(screen, this.now()), languages: screen.languages };
   }
 
   async add(input: NewScreenInput, actor: string): Promise<{ screen: ScreenView; token: string }> {

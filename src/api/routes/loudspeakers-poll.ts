@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { loudspeakerAdapterForFormat } from '../../../adapters/loudspeakers/index.js';
 import type { LoudspeakerSchedule } from '../../loudspeakers/loudspeaker-adapter.js';
@@ -8,10 +7,8 @@ import type { PlaylistChanges } from '../../screens/playlist-changes.js';
 import type { PlaylistService } from '../../screens/playlist.service.js';
 import { errorBody } from '../schemas.js';
 import { loudspeakerParams } from './loudspeakers.js';
-import { COOKIE, tokenOf } from './screens-poll.js';
+import { deviceChannels, deviceToken, playsBody, playsBodyLimit, playsResponse, quietLog, tokenOf, tokenQuery, waitQuery } from './device-channels.js';
 
-const screenToken = [{ screenToken: [] }];
-const tokenQuery = { type: 'object', additionalProperties: false, properties: { token: { type: 'string', maxLength: 200 } } } as const;
 const windowSchema = { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } } as const;
 
 export const scheduleSchema = {
@@ -52,66 +49,36 @@ export const scheduleSchema = {
 /**
  * What a loudspeaker's controller or player calls with its token (never an API key): its timed
  * schedule (conditional, long-polled, SSE), its clips, its broadcasts, and the web player. The
- * machinery is the screens' (PlaylistChanges, PlaylistService.recordPlays); a token reaches only
- * its own loudspeaker, and a screen's token none.
+ * channels are the screens' (device-channels.ts, PlaylistService.recordPlays); a token reaches
+ * only its own loudspeaker, and a screen's token none.
  */
 export function loudspeakerPollRoutes(loudspeakers: LoudspeakerService, playlists: PlaylistService, changes: PlaylistChanges, options: { maxWaitSeconds: number }) {
   return async function register(app: FastifyInstance): Promise<void> {
     const tags = ['loudspeakers (controllers)'];
-    const streams = new Set<ServerResponse>();
-    app.addHook('preClose', async () => {
-      changes.wakeAll();
-      for (const stream of streams) stream.end();
-    });
-
-    async function current(id: string): Promise<LoudspeakerSchedule> {
-      const schedule = await loudspeakers.schedule(id);
-      if (!schedule) throw new Error(`loudspeaker ${id} vanished`);
-      return schedule;
-    }
+    const channel = deviceChannels<LoudspeakerSchedule>(
+      app,
+      { noun: 'loudspeaker', segment: 'loudspeakers', event: 'schedule', authenticate: (token, id) => loudspeakers.authenticate(token, id), document: (id) => loudspeakers.schedule(id) },
+      playlists,
+      changes,
+    );
 
     app.get<{ Params: { id: string }; Querystring: { token?: string; wait?: number; format?: 'json' | 'm3u' } }>(
       '/loudspeakers/:id/playlist',
       {
-        logLevel: 'warn',
+        logLevel: quietLog,
         schema: {
           summary: 'The loudspeaker’s timed schedule (today and tomorrow): If-None-Match → 304; ?wait=N holds the request until it changes',
           tags,
-          security: screenToken,
+          security: deviceToken,
           params: loudspeakerParams,
-          querystring: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              token: { type: 'string', maxLength: 200 },
-              wait: { type: 'integer', minimum: 0, maximum: options.maxWaitSeconds, default: 0 },
-              format: { type: 'string', enum: ['json', 'm3u'], default: 'json' },
-            },
-          },
+          querystring: waitQuery(options.maxWaitSeconds, ['json', 'm3u']),
           response: { 200: scheduleSchema, 400: errorBody, 401: errorBody },
         },
       },
       async (request, reply) => {
-        const { id } = request.params;
-        await loudspeakers.authenticate(tokenOf(request), id);
-        playlists.markSeen(id);
+        const schedule = await channel.poll(request, reply);
+        if (!schedule) return reply;
         const format = request.query.format ?? 'json';
-        const tagOf = (schedule: LoudspeakerSchedule) => `"${schedule.version}${format === 'json' ? '' : `-${format}`}"`;
-        let schedule = await current(id);
-        const asked = request.headers['if-none-match'];
-        const wait = (request.query.wait ?? 0) * 1000;
-        if (asked === tagOf(schedule) && wait > 0) {
-          const untilDeadline = schedule.deadline === null ? wait : Date.parse(schedule.deadline) - Date.parse(schedule.now);
-          const abort = new AbortController();
-          const gone = () => abort.abort();
-          request.raw.once('close', gone);
-          await changes.wait(id, Math.max(0, Math.min(wait, untilDeadline + 5)), abort.signal);
-          request.raw.off('close', gone);
-          schedule = await current(id);
-        }
-        const etag = tagOf(schedule);
-        void reply.header('etag', etag).header('cache-control', 'no-cache').header('x-poll-after', String(schedule.pollAfter));
-        if (asked === etag) return reply.status(304).send();
         if (format === 'json') return schedule;
         const absolute = (path: string) => `${request.protocol}://${request.host}${path}`;
         const rendering = loudspeakerAdapterForFormat(format)!.render(schedule, absolute);
@@ -122,11 +89,11 @@ export function loudspeakerPollRoutes(loudspeakers: LoudspeakerService, playlist
     app.get<{ Params: { id: string; hash: string }; Querystring: { token?: string } }>(
       '/loudspeakers/:id/audio/:hash',
       {
-        logLevel: 'warn',
+        logLevel: quietLog,
         schema: {
           summary: 'A clip of this loudspeaker’s schedule (Ogg Opus; immutable, cache it)',
           tags,
-          security: screenToken,
+          security: deviceToken,
           params: { type: 'object', required: ['id', 'hash'], properties: { id: loudspeakerParams.properties.id, hash: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
           querystring: tokenQuery,
           response: { 401: errorBody, 404: errorBody },
@@ -147,102 +114,39 @@ export function loudspeakerPollRoutes(loudspeakers: LoudspeakerService, playlist
         schema: {
           summary: 'The web player for a PC wired to an amplifier: open /v1/loudspeakers/:id/player?token=… once',
           tags,
-          security: screenToken,
+          security: deviceToken,
           params: loudspeakerParams,
           querystring: tokenQuery,
         },
       },
-      async (request, reply) => {
-        const { id } = request.params;
-        await loudspeakers.authenticate(tokenOf(request), id);
-        if (request.query.token !== undefined) {
-          // Traded for a cookie at once (as the screens player), so the token leaves the address bar.
-          const path = `/v1/loudspeakers/${id}`;
-          return reply
-            .header('set-cookie', `${COOKIE}=${encodeURIComponent(request.query.token)}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=31536000`)
-            .redirect(`${path}/player`, 303);
-        }
-        return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').send(loudspeakerPlayerPage(id));
-      },
+      (request, reply) => channel.player(request, reply, loudspeakerPlayerPage),
     );
 
-    app.post<{ Params: { id: string }; Querystring: { token?: string }; Body: { plays: Array<{ item: unknown; from: unknown; to: unknown }> } }>(
+    app.post<{ Params: { id: string }; Querystring: { token?: string }; Body: { plays: unknown[] } }>(
       '/loudspeakers/:id/plays',
       {
-        logLevel: 'warn',
-        bodyLimit: 4 * 1024 * 1024,
+        logLevel: quietLog,
+        bodyLimit: playsBodyLimit,
         schema: {
           summary: 'Proof of broadcast: a batch of {item, from, to}; each bad record is refused with its reason, the rest stored',
           tags,
-          security: screenToken,
+          security: deviceToken,
           params: loudspeakerParams,
           querystring: tokenQuery,
-          body: { type: 'object', required: ['plays'], properties: { plays: { type: 'array', maxItems: 10_000, items: {} } } },
-          response: {
-            200: {
-              type: 'object',
-              properties: {
-                accepted: { type: 'integer' },
-                duplicates: { type: 'integer', description: 'already stored (a resent backlog)' },
-                rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, reason: { type: 'string' } } } },
-              },
-            },
-            400: errorBody,
-            401: errorBody,
-          },
+          body: playsBody,
+          response: playsResponse,
         },
       },
-      async (request) => {
-        await loudspeakers.authenticate(tokenOf(request), request.params.id);
-        playlists.markSeen(request.params.id);
-        return playlists.recordPlays(request.params.id, request.body.plays.map((play) => (play && typeof play === 'object' ? (play as { item: unknown; from: unknown; to: unknown }) : { item: null, from: null, to: null })));
-      },
+      (request) => channel.plays(request),
     );
 
     app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
       '/loudspeakers/:id/events',
       {
-        logLevel: 'warn',
-        schema: { summary: 'Server-sent events: a `schedule` event with the whole schedule now and at every change', tags, security: screenToken, params: loudspeakerParams, querystring: tokenQuery },
+        logLevel: quietLog,
+        schema: { summary: 'Server-sent events: a `schedule` event with the whole schedule now and at every change', tags, security: deviceToken, params: loudspeakerParams, querystring: tokenQuery },
       },
-      async (request, reply) => {
-        const { id } = request.params;
-        await loudspeakers.authenticate(tokenOf(request), id);
-        playlists.markSeen(id);
-        reply.hijack();
-        const raw = reply.raw;
-        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        let last = '';
-        let sending = Promise.resolve();
-        let deadlineTimer: NodeJS.Timeout | undefined;
-        const send = () =>
-          (sending = sending
-            .then(async () => {
-              const schedule = await current(id);
-              playlists.markSeen(id);
-              if (deadlineTimer) clearTimeout(deadlineTimer);
-              if (schedule.deadline) deadlineTimer = setTimeout(send, Math.max(0, Date.parse(schedule.deadline) - Date.parse(schedule.now)) + 5);
-              if (schedule.version === last) return;
-              last = schedule.version;
-              raw.write(`id: ${schedule.version}\nevent: schedule\ndata: ${JSON.stringify(schedule)}\n\n`);
-            })
-            .catch((error: unknown) => request.log.warn({ err: error }, 'loudspeaker event stream')));
-        const unsubscribe = changes.onChange((ids) => {
-          if (ids.includes(id)) setImmediate(send);
-        });
-        const keepAlive = setInterval(() => {
-          raw.write(': keep-alive\n\n');
-          playlists.markSeen(id);
-        }, 25_000);
-        streams.add(raw);
-        raw.on('close', () => {
-          streams.delete(raw);
-          unsubscribe();
-          clearInterval(keepAlive);
-          if (deadlineTimer) clearTimeout(deadlineTimer);
-        });
-        await send();
-      },
+      (request, reply) => channel.events(request, reply),
     );
   };
 }

@@ -5,7 +5,8 @@ import { MAX_AUDIO_BYTES } from '../../loudspeakers/speech-renderer.js';
 import { actorOf, principalOf } from '../auth.js';
 import { NotFoundError } from '../../errors.js';
 import { scheduleSchema } from './loudspeakers-poll.js';
-import { authErrors, bearer, errorBody, isoTime } from '../schemas.js';
+import { deviceIdentityProperties, deviceRegistryRoutes, deviceStateProperties } from './screens.js';
+import { authErrors, bearer, errorBody } from '../schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 /** `audio` and `speech` are routes under /v1/loudspeakers, so never a loudspeaker's id. */
@@ -23,26 +24,7 @@ const windows = { type: 'array', maxItems: 24, items: window } as const;
 
 export const loudspeakerView = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    kind: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    province: nullableString,
-    commune: nullableString,
-    hamlet: nullableString,
-    location: nullableString,
-    airtime: windows,
-    blackout: windows,
-    timeZone: { type: 'string' },
-    pollInterval: { type: 'integer' },
-    pushUrl: nullableString,
-    pushedVersion: { type: ['integer', 'null'] },
-    version: { type: 'integer' },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
-    createdAt: isoTime,
-  },
+  properties: { ...deviceIdentityProperties, hamlet: nullableString, airtime: windows, blackout: windows, timeZone: { type: 'string' }, ...deviceStateProperties },
 } as const;
 
 const withToken = { type: 'object', properties: { loudspeaker: loudspeakerView, token: { type: 'string', description: 'shown only this once; only its hash is stored' } } } as const;
@@ -58,19 +40,17 @@ export function loudspeakerRoutes(loudspeakers: LoudspeakerService, audio: Audio
     app.addContentTypeParser(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/flac', 'audio/ogg', 'audio/opus', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: MAX_AUDIO_BYTES }, (_request, body, done) => done(null, body));
 
     // A key scoped to areas sees the clusters placed in them, as for screens (the same registry).
-    app.get('/loudspeakers', { onRequest: operator, schema: { summary: 'Registered loudspeaker clusters with their status', tags, security: bearer, response: { 200: { type: 'array', items: loudspeakerView }, ...authErrors } } }, async (request) =>
-      app.scopes.filterScreens(principalOf(request), await loudspeakers.list()),
-    );
-
-    app.get<{ Params: { id: string } }>(
-      '/loudspeakers/:id',
-      { onRequest: operator, schema: { summary: 'One loudspeaker cluster', tags, security: bearer, params: loudspeakerParams, response: { 200: loudspeakerView, ...authErrors, 404: errorBody } } },
-      async (request) => {
-        const loudspeaker = await loudspeakers.get(request.params.id);
-        app.scopes.assertScreenVisible(principalOf(request), loudspeaker);
-        return loudspeaker;
-      },
-    );
+    deviceRegistryRoutes(app, {
+      segment: 'loudspeakers',
+      tags,
+      summaries: { list: 'Registered loudspeaker clusters with their status', one: 'One loudspeaker cluster' },
+      params: loudspeakerParams,
+      view: loudspeakerView,
+      withToken,
+      list: () => loudspeakers.list(),
+      get: (id) => loudspeakers.get(id),
+      rotateToken: (id, actor) => loudspeakers.rotateToken(id, actor),
+    });
 
     // The operator's view of what a cluster will say today and tomorrow (the console's registry);
     // the device itself reads the same schedule with its token at /v1/loudspeakers/:id/playlist.
@@ -116,12 +96,6 @@ export function loudspeakerRoutes(loudspeakers: LoudspeakerService, audio: Audio
         },
       },
       async (request, reply) => reply.status(201).send(await loudspeakers.add(request.body, actorOf(request.principal!))),
-    );
-
-    app.post<{ Params: { id: string } }>(
-      '/loudspeakers/:id/token',
-      { onRequest: admin, schema: { summary: 'Issue a new token (the old one stops working)', tags, security: bearer, params: loudspeakerParams, response: { 200: withToken, ...authErrors, 404: errorBody } } },
-      async (request) => loudspeakers.rotateToken(request.params.id, actorOf(request.principal!)),
     );
 
     app.post<{ Body: { text: string; voice?: 'vi' | 'vi-vn-x-central' | 'vi-vn-x-south' } }>(

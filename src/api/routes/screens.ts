@@ -9,25 +9,33 @@ const nullableString = { type: ['string', 'null'] } as const;
 const screenId = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 64 } as const;
 export const screenParams = { type: 'object', required: ['id'], properties: { id: screenId } } as const;
 
+/**
+ * The schema of DeviceView, the registry row every kind of device shows, in two parts so that each
+ * kind puts its own fields between who the device is and how it is doing.
+ */
+export const deviceIdentityProperties = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  kind: { type: 'string' },
+  tags: { type: 'array', items: { type: 'string' } },
+  province: nullableString,
+  commune: nullableString,
+  location: nullableString,
+} as const;
+
+export const deviceStateProperties = {
+  pollInterval: { type: 'integer' },
+  pushUrl: nullableString,
+  version: { type: 'integer' },
+  pushedVersion: { type: ['integer', 'null'] },
+  lastSeen: { type: ['string', 'null'], format: 'date-time' },
+  status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
+  createdAt: isoTime,
+} as const;
+
 export const screenView = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    kind: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    province: nullableString,
-    commune: nullableString,
-    location: nullableString,
-    languages: { type: 'array', items: { type: 'string' } },
-    pollInterval: { type: 'integer' },
-    pushUrl: nullableString,
-    version: { type: 'integer' },
-    pushedVersion: { type: ['integer', 'null'] },
-    lastSeen: { type: ['string', 'null'], format: 'date-time' },
-    status: { type: 'string', enum: ['online', 'offline', 'never'], description: 'offline: unseen for 3 poll intervals' },
-    createdAt: isoTime,
-  },
+  properties: { ...deviceIdentityProperties, languages: { type: 'array', items: { type: 'string' } }, ...deviceStateProperties },
 } as const;
 
 const withToken = {
@@ -35,26 +43,65 @@ const withToken = {
   properties: { screen: screenView, token: { type: 'string', description: 'shown only this once; only its hash is stored' } },
 } as const;
 
+/** What deviceRegistryRoutes needs of a kind of device: its service's registry calls and its schemas. */
+export interface DeviceRegistry<V extends { id: string; province: string | null; commune: string | null }> {
+  /** The URL segment under /v1: `screens`, `loudspeakers`. */
+  segment: string;
+  tags: string[];
+  summaries: { list: string; one: string };
+  params: object;
+  view: object;
+  withToken: object;
+  list(): Promise<V[]>;
+  get(id: string): Promise<V>;
+  rotateToken(id: string, actor: string): Promise<object>;
+}
+
+/**
+ * The registry routes every kind of device has (a loudspeaker is a row of the screens registry):
+ * the list a key's areas allow (operators), one device (operators), a new token (admins).
+ */
+export function deviceRegistryRoutes<V extends { id: string; province: string | null; commune: string | null }>(app: FastifyInstance, device: DeviceRegistry<V>): void {
+  const { segment, tags, params } = device;
+  const operator = app.requireRole('operator');
+  app.get(`/${segment}`, { onRequest: operator, schema: { summary: device.summaries.list, tags, security: bearer, response: { 200: { type: 'array', items: device.view }, ...authErrors } } }, async (request) =>
+    app.scopes.filterScreens(principalOf(request), await device.list()),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    `/${segment}/:id`,
+    { onRequest: operator, schema: { summary: device.summaries.one, tags, security: bearer, params, response: { 200: device.view, ...authErrors, 404: errorBody } } },
+    async (request) => {
+      const found = await device.get(request.params.id);
+      app.scopes.assertScreenVisible(principalOf(request), found);
+      return found;
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    `/${segment}/:id/token`,
+    { onRequest: app.requireRole('admin'), schema: { summary: 'Issue a new token (the old one stops working)', tags, security: bearer, params, response: { 200: device.withToken, ...authErrors, 404: errorBody } } },
+    async (request) => device.rotateToken(request.params.id, actorOf(request.principal!)),
+  );
+}
+
 /** The screens registry for people: operators read, admins add screens and issue their tokens. */
 export function screenRoutes(screens: ScreenService, playlists: PlaylistService) {
   return async function register(app: FastifyInstance): Promise<void> {
     const tags = ['screens'];
-    const operator = app.requireRole('operator');
     const admin = app.requireRole('admin');
 
-    app.get('/screens', { onRequest: operator, schema: { summary: 'Registered screens with their status', tags, security: bearer, response: { 200: { type: 'array', items: screenView }, ...authErrors } } }, async (request) =>
-      app.scopes.filterScreens(principalOf(request), await screens.list()),
-    );
-
-    app.get<{ Params: { id: string } }>(
-      '/screens/:id',
-      { onRequest: operator, schema: { summary: 'One screen', tags, security: bearer, params: screenParams, response: { 200: screenView, ...authErrors, 404: errorBody } } },
-      async (request) => {
-        const screen = await screens.get(request.params.id);
-        app.scopes.assertScreenVisible(principalOf(request), screen);
-        return screen;
-      },
-    );
+    deviceRegistryRoutes(app, {
+      segment: 'screens',
+      tags,
+      summaries: { list: 'Registered screens with their status', one: 'One screen' },
+      params: screenParams,
+      view: screenView,
+      withToken,
+      list: () => screens.list(),
+      get: (id) => screens.get(id),
+      rotateToken: (id, actor) => screens.rotateToken(id, actor),
+    });
 
     app.post<{ Body: NewScreenInput }>(
       '/screens',
@@ -85,12 +132,6 @@ export function screenRoutes(screens: ScreenService, playlists: PlaylistService)
         },
       },
       async (request, reply) => reply.status(201).send(await screens.add(request.body, actorOf(request.principal!))),
-    );
-
-    app.post<{ Params: { id: string } }>(
-      '/screens/:id/token',
-      { onRequest: admin, schema: { summary: 'Issue a new token (the old one stops working)', tags, security: bearer, params: screenParams, response: { 200: withToken, ...authErrors, 404: errorBody } } },
-      async (request) => screens.rotateToken(request.params.id, actorOf(request.principal!)),
     );
 
     app.get<{ Params: { id: number } }>(
