@@ -2,6 +2,7 @@ import { chromium } from 'playwright-core';
 import { MigrationRunner, createDb } from '../src/store/index.js';
 import { freePortRun, runLoaProcess as loa, startServiceProcess } from '../test/helpers/processes.js';
 import { throwawayDatabase, type Report } from './harness.js';
+import { chromiumOptions } from '../test/helpers/browser.js';
 
 /** Recipients per carrier: at the simulators' grants (200, 100, 100 TPS) the run sends for ~30 s. */
 const PER_CARRIER = Number(process.env.LOA_BENCH_CONSOLE_LIVE_PER_CARRIER ?? 3000);
@@ -39,11 +40,7 @@ export async function run(report: Report): Promise<void> {
   await new MigrationRunner(store.pool).migrate();
   await store.close();
   const service = startServiceProcess(['--role', 'all'], { DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOA_SIM_PORT: String(await freePortRun()), LOA_REDIS_PREFIX: `loa-bench-console-${process.pid}` });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch(chromiumOptions());
   try {
     const base = `http://127.0.0.1:${await service.port()}`;
     await service.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all 3 carriers bound'));

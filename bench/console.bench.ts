@@ -12,6 +12,7 @@ import { createApiServices } from '../src/services/index.js';
 import { MessageRepository, type QueuedMessage } from '../src/store/message.repository.js';
 import { RunRepository } from '../src/store/run.repository.js';
 import { benchStore, type Report } from './harness.js';
+import { chromiumOptions } from '../test/helpers/browser.js';
 
 /** The figure: the dashboard of a 1 M-message run. */
 const MESSAGES = Number(process.env.LOA_BENCH_CONSOLE_MESSAGES ?? 1_000_000);
@@ -34,11 +35,7 @@ export async function run(report: Report): Promise<void> {
   const { store, versionId, close } = await benchStore('console');
   const services = createApiServices(store, { launcher: { enqueueCompile: async () => undefined }, statusReader: createRunStatusReader(store, { carriers: simulatorCarriers(2775) }) });
   const app = await buildApp({ logger: createLogger('silent'), metrics: createMetricsRegistry(), checks: [], services });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch(chromiumOptions());
   try {
     const runId = (await new RunRepository(store.db).createIfAbsent({ campaignVersionId: versionId, occurrenceId: 'console', scheduledFor: new Date(), launchedBy: 'bench' })).run.id;
     await new MessageRepository(store.db, store.pool).copyQueued(runId, recipients(MESSAGES));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/jobs/engine-contract.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { freePortRun, runLoaProcess as loa, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
+import { chromiumOptions } from '../helpers/browser.js';
 
 /**
  * The operator console in Debian's chromium against `loa serve --role all` with its simulated
@@ -98,11 +99,7 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     const added = await loa(['users', 'add', 'lan', '--role', 'operator', '--json'], env);
     expect(added.code, added.stderr).toBe(0);
     operatorPassword = (JSON.parse(added.stdout) as { password: string }).password;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch(chromiumOptions());
     operator = await browser.newContext({ timezoneId: 'Europe/Berlin' });
     // A script error in the page fails the test that caused it, with its message.
     operator.on('weberror', (error) => pageErrors.push(error.error().message));

@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { runLoaProcess as loa, startServiceProcess, type ServiceProcess } from '../helpers/processes.js';
+import { chromiumOptions, FAKE_AUDIO_ARGS } from '../helpers/browser.js';
 
 /**
  * The console's daily report and loudspeaker pages in Debian's chromium against `loa serve --role
@@ -58,11 +59,7 @@ describe('daily report and loudspeakers in the console (real browser)', { timeou
     expect(group.status, group.body).toBe(201);
     const cluster = await apiCall('POST', '/v1/loudspeakers', { id: 'an-binh', name: 'Loa xã An Bình', province: '92', commune: '31117', airtime: [{ from: '17:00', to: '17:05' }], blackout: [{ from: '21:00', to: '05:00' }] });
     expect(cluster.status, cluster.body).toBe(201);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await chromium.launch(chromiumOptions(FAKE_AUDIO_ARGS));
     context = await browser.newContext({ timezoneId: 'Europe/Berlin', acceptDownloads: true });
     context.on('weberror', (error) => pageErrors.push(error.error().message));
     const page = await context.newPage();

@@ -13,6 +13,7 @@ import { ScreenRepository } from '../../src/store/screen.repository.js';
 import { campaignYaml } from '../factories.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
+import { chromiumOptions, FAKE_AUDIO_ARGS } from '../helpers/browser.js';
 
 /** 17:00:00 in Ho Chi Minh City (an airtime window opens), then running at the real pace. */
 const STARTED = Date.now();
@@ -44,24 +45,7 @@ describe('loudspeaker web player (headless Chromium, fake audio output)', () => 
     const added = await services.screens!.loudspeakers.add({ id: 'an-binh', name: 'Loa xã An Bình', province: '92', commune: '31117', airtime: [{ from: '17:00', to: '17:05' }], blackout: [{ from: '21:00', to: '05:00' }] }, 'test');
     token = added.token;
     profile = mkdtempSync(join(tmpdir(), 'loa-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // No sound card on a test machine: fake media devices, and audio may start without a click.
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await chromium.launchPersistentContext(profile, chromiumOptions(FAKE_AUDIO_ARGS));
   }, 60_000);
 
   afterAll(async () => {

@@ -16,6 +16,7 @@ import { AuditRepository, MessageRepository } from '../../src/store/index.js';
 import { runLoa } from '../helpers/cli.js';
 import { createTestDatabase, seedRun as seedDbRun, type TestDatabase } from '../helpers/db.js';
 import { seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
+import { chromiumOptions } from '../helpers/browser.js';
 
 /** Viettel and VNPT subscribers over three communes of province 92; commune 31150's are all refused by VNPT. */
 const REACHED = ['31117', '31120'];
@@ -279,11 +280,7 @@ describe('reports from a mixed-outcome run across two communes and two carriers'
 
   it('the HTML reports render in Chromium with their chart and Vietnamese text intact', async () => {
     const profile = mkdtempSync(join(tmpdir(), 'loa-chromium-'));
-    const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser: BrowserContext = await chromium.launchPersistentContext(profile, chromiumOptions());
     try {
       const page = await browser.newPage();
       // Offline: the page must need nothing from the network.

@@ -11,6 +11,7 @@ import type { ApiServices } from '../../src/services/index.js';
 import { campaignYaml } from '../factories.js';
 import { createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { startScreenServices, type ScreenServicesFixture } from '../helpers/screens.js';
+import { chromiumOptions } from '../helpers/browser.js';
 
 /** 10:00 in Ho Chi Minh City, then running at the real pace: outside quiet hours whenever the test runs. */
 const STARTED = Date.now();
@@ -46,11 +47,7 @@ describe('web player (headless Chromium)', () => {
     await services.launches.launch({ campaignId: 'bao-so-9' }, 'test');
     profile = mkdtempSync(join(tmpdir(), 'loa-chromium-'));
     // A fresh profile (playwright passes it as --user-data-dir); Debian's chromium, never a download.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launchPersistentContext(profile, chromiumOptions());
   }, 60_000);
 
   afterAll(async () => {
