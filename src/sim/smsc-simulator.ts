@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../logger.js';
 import { encodeSubmitSmResp } from '../smpp/link-pdus.js';
-import { corkUntilNextTick, STATUS, smpp, type SmppPdu, type SmppRawSession, type SmppServer } from '../smpp/wire.js';
+import { corkUntil, STATUS, smpp, type SmppPdu, type SmppRawSession, type SmppServer } from '../smpp/wire.js';
 import { malformedPdu } from './malformed-pdu.js';
 import { mulberry32, pick, type Range } from './random.js';
 import { formatId, pickOutcome, receiptBehaviourFrom, receiptPdu, type PendingReceipt } from './receipt-generation.js';
@@ -455,7 +455,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       const target = preferred && receivers.includes(preferred) ? preferred : (receivers[turn++ % receivers.length] as Connection);
       const pdu = receiptPdu(receipt, (this.options.messageIds ?? { submit: 'hex', receipt: 'hex' }).receipt, this.receipts);
       // Receipts due together come from separate timers: one write for all of them.
-      corkUntilNextTick(target.session.socket, 'immediate');
+      corkUntil(target.session.socket, 'turn');
       if (!target.session.send(pdu)) {
         this.receiptQueue.unshift(receipt);
         return;
@@ -482,7 +482,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private reply(connection: Connection, pdu: SmppPdu | Buffer): void {
     if (connection.closed) return;
     const socket = connection.session.socket;
-    corkUntilNextTick(socket);
+    corkUntil(socket, 'tick');
     if (Buffer.isBuffer(pdu)) {
       if (socket.writable) socket.write(pdu);
     } else {

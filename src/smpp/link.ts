@@ -4,7 +4,7 @@ import { BindRefusedError, DEFAULT_MAX_UNACKED_DELIVERIES, type BindType, type L
 import { encodeDeliverSmResp, encodeSubmitSm, toDeliverSm, type DeliverAck, type DeliverSm, type LateResponse, type SubmitResult, type SubmitSm } from './link-pdus.js';
 import { newTransportCounters, type TransportCounters } from './transport-counters.js';
 import { PduWindow } from './window.js';
-import { corkUntilNextTick, INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
+import { corkUntil, INTERFACE_VERSION_34, MAX_SHORT_MESSAGE_OCTETS, STATUS, smpp, type SmppPdu, type SmppRawSession } from './wire.js';
 
 type LinkState = 'new' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'closed';
 
@@ -192,7 +192,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
     raw.sequence = sequence;
     // Written straight to the socket (responses are matched by our window, not by the package's
     // callbacks); corked until this turn of the event loop ends, so the submits of one turn go out in one write.
-    corkUntilNextTick(socket, 'immediate');
+    corkUntil(socket, 'turn');
     socket.write(buffer);
     this.watchBackpressure(raw);
     return new Promise<SubmitResult>((resolve) => {
@@ -358,7 +358,7 @@ export class SmppLink extends EventEmitter<LinkEvents> {
               const socket = raw.socket;
               if (socket.writable) {
                 const response = encodeDeliverSmResp(pdu.sequence_number, status);
-                corkUntilNextTick(socket, 'immediate');
+                corkUntil(socket, 'turn');
                 socket.write(response);
               }
             } catch (error) {

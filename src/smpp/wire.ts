@@ -53,12 +53,11 @@ smpp.PDU.commandLength = function commandLength(stream) {
 const corkedSockets = new WeakSet<object>();
 
 /**
- * Corks `socket` until the end of the current tick (or, with `until: 'immediate'`, of this turn
- * of the event loop, so the callbacks of timers due together share it too): what is written
- * meanwhile (a pump of submits, a burst of responses and receipts) leaves in one writev instead
- * of one syscall per PDU.
+ * Corks `socket` until the end of the current tick, or with 'turn' of this turn of the event loop
+ * (so the callbacks of timers due together, and several socket reads, share it too): what is
+ * written meanwhile leaves in one writev instead of one syscall per PDU.
  */
-export function corkUntilNextTick(socket: { cork(): void; uncork(): void }, until: 'tick' | 'immediate' = 'tick'): void {
+export function corkUntil(socket: { cork(): void; uncork(): void }, until: 'tick' | 'turn'): void {
   if (corkedSockets.has(socket)) return;
   corkedSockets.add(socket);
   socket.cork();
