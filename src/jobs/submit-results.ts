@@ -59,6 +59,7 @@ export class SubmitResultWriter {
   private error: unknown;
   private readonly timer: NodeJS.Timeout;
   private readonly maxBatch: number;
+  private readonly onDecided: (messages: number) => void;
   private readonly onWritten: (messages: number) => void;
   private readonly pressure: () => boolean;
   private busy = false;
@@ -74,6 +75,8 @@ export class SubmitResultWriter {
     options: {
       flushEveryMs?: number;
       maxBatch?: number;
+      /** Told of each message once every part of it has its outcome (before its write). */
+      onDecided?: (messages: number) => void;
       /** Told how many messages left `submitting` once a flush's writes have committed (or failed). */
       onWritten?: (messages: number) => void;
       /** True while a claim waits for room: then each decided message is written without waiting for the tick. */
@@ -81,6 +84,7 @@ export class SubmitResultWriter {
     } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 2000;
+    this.onDecided = options.onDecided ?? (() => undefined);
     this.onWritten = options.onWritten ?? (() => undefined);
     this.pressure = options.pressure ?? (() => false);
     this.faults = writes.runs ? new CarrierFaultPause(runId, writes.runs, logger) : null;
@@ -124,6 +128,7 @@ export class SubmitResultWriter {
 
   private decide(id: number, outcomes: PartOutcome[]): void {
     this.decided += 1;
+    this.onDecided(1);
     const ids: string[] = [];
     let firstPart = 0;
     outcomes.forEach((outcome, index) => {

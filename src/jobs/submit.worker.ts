@@ -75,6 +75,8 @@ const SENDING: readonly RunState[] = ['compiling', 'running'];
 const DEFAULT_WINDOW = 50;
 /** The bound on rows held in `submitting`, in windows: see the module comment. */
 export const HELD_WINDOWS = 3;
+/** Claims per window: rows claimed and not yet answered stay within one window (see the module comment). */
+export const CLAIMS_PER_WINDOW = 4;
 
 /** Relative SMPP validity_period (§7.1.1): YYMMDDhhmmss000R. */
 export function relativeValidity(seconds: number): string {
@@ -107,11 +109,22 @@ export function relativeValidity(seconds: number): string {
  * prepared. So after a crash at most 3 × W rows per carrier per process are left `submitting`
  * (the reconciler's ambiguous set, recorded under this process's lease), never a whole batch.
  * A write that fails leaves its rows `submitting` for the reconciler and out of the bound.
+ *
+ * Within those, at most **W rows are unanswered** (claimed, and not every part has its
+ * submit_sm_resp): a second gate per carrier, released as each message is decided rather than
+ * written, and claims of W / CLAIMS_PER_WINDOW so the window stays full while the next chunk is
+ * claimed. That is the bound on what a crash leaves truly ambiguous (issue 9): a decided
+ * message the SMSC accepted gets its receipt, and the reconciler resolves it by that receipt
+ * (resolve_ambiguous, 0017), so only unanswered rows can stay ambiguous — ≤ window × binds.
+ * Small claims stay cheap because compile numbers a chunk's recipients by area (compile.repository.ts).
+ * test/integration/recovery-crash.test.ts kills a worker and asserts both.
  * test/integration/engine-bound.test.ts samples the rows while a run sends and asserts this.
  */
 export class SubmitWorker {
   private readonly submitters: Record<CarrierId, Submitter>;
   private readonly gates: Record<CarrierId, ClaimGate>;
+  /** Rows claimed whose parts are not all answered yet (unsent or in flight), per carrier: at most W. */
+  private readonly unanswered: Record<CarrierId, ClaimGate>;
   /** The result writers of the jobs running now, per carrier: flushed at once when a claim must wait. */
   private readonly writers: Record<CarrierId, Set<SubmitResultWriter>>;
   private readonly contexts = new Map<number, RunContext>();
@@ -168,6 +181,7 @@ export class SubmitWorker {
         ),
       ]),
     ) as Record<CarrierId, ClaimGate>;
+    this.unanswered = Object.fromEntries(CARRIER_IDS.map((id) => [id, new ClaimGate(() => this.window(id))])) as Record<CarrierId, ClaimGate>;
   }
 
   /** The carrier's window summed over the binds this process holds (W in the module comment). */
@@ -178,6 +192,12 @@ export class SubmitWorker {
   /** Rows this process holds in `submitting` for the carrier now, at most, and the most it has held. */
   held(carrier: CarrierId): { held: number; peak: number; bound: number } {
     const gate = this.gates[carrier];
+    return { held: gate.held, peak: gate.peak, bound: gate.bound };
+  }
+
+  /** Of those, the rows claimed whose parts are not all answered yet (unsent or in flight): now, the most, and the bound. */
+  unansweredRows(carrier: CarrierId): { held: number; peak: number; bound: number } {
+    const gate = this.unanswered[carrier];
     return { held: gate.held, peak: gate.peak, bound: gate.bound };
   }
 
@@ -197,9 +217,11 @@ export class SubmitWorker {
     if (!sender) return { ...result, skipped: `no sender for ${carrier}` };
 
     const gate = this.gates[carrier];
+    const unanswered = this.unanswered[carrier];
     const writer = new SubmitResultWriter(runId, carrier, this.deps, this.deps.late, log, {
       flushEveryMs: this.options.flushEveryMs,
       maxBatch: this.window(carrier),
+      onDecided: (rows) => unanswered.release(rows),
       onWritten: (rows) => gate.release(rows),
       pressure: () => gate.waiting,
     });
@@ -230,7 +252,7 @@ export class SubmitWorker {
       validityPeriod: context.validity,
     });
 
-    const claimSize = (parts: number): number => Math.max(1, Math.floor(this.window(carrier) / parts));
+    const claimSize = (parts: number): number => Math.max(1, Math.floor(this.window(carrier) / (CLAIMS_PER_WINDOW * parts)));
 
     const { runs, messages, claim } = this.deps;
     const stateCheckMs = this.stateCheckMs;
@@ -259,19 +281,27 @@ export class SubmitWorker {
           }
         }
         try {
-          await gate.acquire(limit, round);
+          await unanswered.acquire(limit, round);
         } catch {
           return; // aborted while waiting: nothing claimed
+        }
+        try {
+          await gate.acquire(limit, round);
+        } catch {
+          unanswered.release(limit);
+          return;
         }
         let claimed: Awaited<ReturnType<typeof messages.claim>>;
         try {
           claimed = await messages.claim(runId, { carrier, fromId: from, toId: job.toId, limit, claim: claim() });
         } catch (error) {
           gate.release(limit);
+          unanswered.release(limit);
           if (isConnectionError(error)) claimUncertain = true;
           throw error;
         }
         gate.release(limit - claimed.length);
+        unanswered.release(limit - claimed.length);
         if (claimed.length === 0) return;
         result.claimed += claimed.length;
         from = claimed[claimed.length - 1]!.id + 1;

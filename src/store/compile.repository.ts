@@ -100,9 +100,12 @@ export class CompileRepository {
           LEFT JOIN unnest(${[...routing.prefixes.keys()]}::text[], ${[...routing.prefixes.values()]}::carrier_id[]) AS rt(prefix, carrier)
             ON a.msisdn LIKE '84%' AND rt.prefix = substr(a.msisdn, 3, 2)
         ),
+        -- Ids follow area within the chunk: a claim, a submit result and a receipt batch then touch
+        -- one or two communes, so the status trigger appends a row or two per statement instead of
+        -- one per commune (run_counts is per commune; 80 communes cost 40 × the rows, and reads sum them).
         numbered AS (
           SELECT msisdn, province, commune, c,
-                 row_number() OVER (PARTITION BY c ORDER BY msisdn) AS n
+                 row_number() OVER (PARTITION BY c ORDER BY province COLLATE "C", commune COLLATE "C", msisdn) AS n
           FROM (SELECT *, CASE WHEN routed = ANY(${[...routing.operators]}::carrier_id[]) THEN routed END AS c FROM routed) r
         ),
         ins AS (
