@@ -143,7 +143,10 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       // reaches the API processes' long-polls over the same Redis channel.
       const changes = new PlaylistChanges(redis, null, `${config.redisPrefix}:screens:changed`, logger);
       const { broadcasts } = createScreenServices(store, changes);
-      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports, broadcasts });
+      // Runs paused for a carrier with no bind resume once a worker (any process) publishes one again.
+      const binds = new BindStateReader(redis, config.redisPrefix, allowedBinds(config.carriers));
+      const carrierBinds = async () => (await binds.read()).carriers;
+      const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports, broadcasts, carrierBinds });
       stops.push(() => scheduler.stop());
     }
 

@@ -80,7 +80,7 @@ export const runStatus = {
     state: runStateSchema,
     priority: { type: 'string', enum: [...CAMPAIGN_PRIORITIES] },
     error: { type: ['string', 'null'], description: 'why the run is paused, cancelled or failed' },
-    pausedReason: { type: ['string', 'null'], description: "who paused it: 'operator', 'quiet-hours' (resumes when they end) or 'auto' (the submit path)" },
+    pausedReason: { type: ['string', 'null'], description: "who paused it: 'operator', 'quiet-hours' (resumes when they end), 'auto' (the submit path: a person resumes it) or 'auto:no-bind:<carrier>' (no bind for LOA_NO_BIND_PAUSE_MS; resumes once a worker binds again)" },
     audienceSize: { type: ['integer', 'null'] },
     scheduledFor: isoTime,
     startedAt: nullableTime,

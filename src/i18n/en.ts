@@ -114,6 +114,7 @@ export const en: Record<MessageKey, string> = {
   'status.pausedBy.operator': 'an operator',
   'status.pausedBy.quiet-hours': 'quiet hours (resumes by itself when they end)',
   'status.pausedBy.auto': 'the engine (the carrier’s errors)',
+  'status.pausedBy.no-bind': 'the engine: no connection to {carrier} (resumes by itself once it connects again)',
   'wait.bar': '{carrier} |{bar}| {value}/{total} sent · {delivered} delivered · {failed} failed · {rate} msg/s · {eta_text} to go',
   'wait.state': 'Run {run}: {state}',
   'wait.done': 'Run {run} ended: {state}.',

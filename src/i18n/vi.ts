@@ -116,6 +116,7 @@ export const vi = {
   'status.pausedBy.operator': 'người vận hành',
   'status.pausedBy.quiet-hours': 'giờ yên lặng (tự tiếp tục khi hết giờ)',
   'status.pausedBy.auto': 'hệ thống (lỗi từ nhà mạng)',
+  'status.pausedBy.no-bind': 'hệ thống: mất kết nối tới {carrier} (tự tiếp tục khi kết nối lại)',
   'wait.bar': '{carrier} |{bar}| {value}/{total} đã gửi · {delivered} đã nhận · {failed} lỗi · {rate} tin/giây · còn {eta_text}',
   'wait.state': 'Lượt chạy {run}: {state}',
   'wait.done': 'Lượt chạy {run} kết thúc: {state}.',

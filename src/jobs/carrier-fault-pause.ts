@@ -1,7 +1,9 @@
+import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { PartOutcome } from '../smpp/submitter-types.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { RunState } from '../store/database.js';
+import { noBindPause } from '../services/run-control.service.js';
 
 const SENDING: readonly RunState[] = ['compiling', 'running'];
 
@@ -18,15 +20,17 @@ export function carrierFaultOf(outcome: PartOutcome): string | null {
 
 /**
  * Pauses a run, once, for a carrier fault. The reason goes to runs.error (GET /v1/runs/:id,
- * `loa status`) with no paused_reason code, so the scheduler's announceAutomaticPauses marks it
- * 'auto' and tells LOA_ALERT_WEBHOOK. The parts themselves come back `unsent` and are requeued:
- * a resume sends them.
+ * `loa status`); the scheduler's announceAutomaticPauses tells LOA_ALERT_WEBHOOK. An SMSC failing
+ * everything (0x08) is left for a person (paused_reason 'auto'); no bind is a code naming the
+ * carrier (noBindPause), so the scheduler resumes the run once a worker binds to it again. The
+ * parts themselves come back `unsent` and are requeued: the resume sends them.
  */
 export class CarrierFaultPause {
   private pausing: Promise<void> | null = null;
 
   constructor(
     private readonly runId: number,
+    private readonly carrier: CarrierId,
     private readonly runs: Pick<RunRepository, 'setState'>,
     private readonly logger: Logger,
   ) {}
@@ -36,7 +40,8 @@ export class CarrierFaultPause {
     const reason = carrierFaultOf(outcome);
     if (reason === null || this.pausing) return;
     this.logger.error({ runId: this.runId, reason }, 'carrier fault; pausing the run');
-    this.pausing = this.runs.setState(this.runId, 'paused', { from: SENDING, error: reason, pausedReason: null }).then(
+    const pausedReason = outcome.outcome === 'unsent' && outcome.reason === 'no-bind' ? noBindPause.pending(this.carrier) : null;
+    this.pausing = this.runs.setState(this.runId, 'paused', { from: SENDING, error: reason, pausedReason }).then(
       () => undefined,
       (error: unknown) => this.logger.error({ runId: this.runId, err: error }, 'could not pause the run for a carrier fault'),
     );

@@ -37,7 +37,7 @@ export interface RunStatus {
   priority: CampaignPriority;
   /** Why the run is paused or failed. */
   error: string | null;
-  /** Who paused it: 'operator', 'quiet-hours' (resumed when they end), 'auto' (the submit path); null when not paused. */
+  /** Who paused it: 'operator', 'quiet-hours' (resumed when they end), 'auto' (the submit path), 'auto:no-bind:<carrier>' (resumed once it binds); null when not paused. */
   pausedReason: string | null;
   audienceSize: number | null;
   scheduledFor: string;

@@ -1,4 +1,5 @@
 import type { ReportConfig, SchedulerConfig } from '../config.js';
+import type { CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
 import type { BroadcastPlacement } from '../services/broadcast-placement.js';
 import { AlertWebhook } from '../services/alert-webhook.js';
@@ -39,6 +40,8 @@ export function startScheduler(deps: {
   reports?: ReportConfig;
   /** Places each launched occurrence's screens and loudspeaker items (service.ts gives it one). */
   broadcasts?: BroadcastPlacement;
+  /** What the workers publish of their binds (BindStateReader): runs paused for no bind resume once it is back. */
+  carrierBinds?: () => Promise<Readonly<Record<CarrierId, { bound: number }>>>;
 }): RunningScheduler {
   const { store, launcher, config, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -50,7 +53,7 @@ export function startScheduler(deps: {
   for (const listener of deps.listeners ?? []) control.addListener(listener);
   const mailer = deps.reports && deps.reports.areas.length > 0 ? createMailer(store, deps.reports, logger, clock) : undefined;
   const scheduler = new Scheduler(
-    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger, ...(deps.broadcasts ? { broadcasts: deps.broadcasts } : {}), afterTick: mailer ? [(now) => mailer.tick(now)] : [] },
+    { schedule: new ScheduleRepository(store.db), runs, control, controlStore, audit, launcher, clock, logger, ...(deps.broadcasts ? { broadcasts: deps.broadcasts } : {}), ...(deps.carrierBinds ? { carrierBinds: deps.carrierBinds } : {}), afterTick: mailer ? [(now) => mailer.tick(now)] : [] },
     { leaseMs: config.leaseMs, tickMs: config.tickMs, lookbackMs: config.lookbackMs, ...deps.options },
   );
   scheduler.start();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { validateCampaign, type Campaign } from '../domain/campaign.js';
+import type { CarrierId } from '../domain/carrier.js';
 import { deferForQuietHours, expandOccurrences, formatLocalTime } from '../domain/schedule.js';
 import type { Logger } from '../logger.js';
 import type { BroadcastPlacement, PlacedRun } from '../services/broadcast-placement.js';
@@ -82,6 +83,8 @@ export class Scheduler {
       broadcasts?: Pick<BroadcastPlacement, 'place'>;
       /** Work the leader starts after each tick, not awaited (the daily report's e-mail, issue 12). */
       afterTick?: ReadonlyArray<(now: Date) => Promise<unknown>>;
+      /** Binds the workers hold per carrier (BindStateReader): runs paused for no bind resume when it is back. */
+      carrierBinds?: () => Promise<Readonly<Record<CarrierId, { bound: number }>>>;
     },
     private readonly options: SchedulerOptions = {},
   ) {
@@ -142,6 +145,7 @@ export class Scheduler {
     await this.enqueueDue(now, result);
     await this.applyQuietHours(now, result);
     await this.deps.control.announceAutomaticPauses();
+    await this.resumeWhereCarriersBound(result);
     for (const work of this.deps.afterTick ?? []) void work(now).catch((error: unknown) => this.logger.warn({ err: error }, 'after-tick work failed; the next tick retries'));
     return result;
   }
@@ -247,6 +251,18 @@ export class Scheduler {
     // Idempotent per job id: a compile job still in the queue is left as it is.
     await this.deps.launcher.enqueueCompile(runId, { priority });
     result.enqueued.push(runId);
+  }
+
+  /** Item 7: a run paused because a carrier had no bind goes on once a worker binds to it again. */
+  private async resumeWhereCarriersBound(result: TickResult): Promise<void> {
+    if (!this.deps.carrierBinds) return;
+    try {
+      const binds = await this.deps.carrierBinds();
+      result.resumed.push(...(await this.deps.control.resumeWhereCarriersBound((carrier) => binds[carrier].bound > 0)));
+    } catch (error) {
+      // Redis away: the bind state is unknown, so the runs stay paused until a tick can read it.
+      this.logger.warn({ err: error }, 'bind state unreadable; runs paused for no bind are resumed on a later tick');
+    }
   }
 
   /** Item 3: quiet hours pause a sending normal run when they begin and resume it when they end. */

@@ -87,7 +87,7 @@ export class SubmitResultWriter {
     this.onDecided = options.onDecided ?? (() => undefined);
     this.onWritten = options.onWritten ?? (() => undefined);
     this.pressure = options.pressure ?? (() => false);
-    this.faults = writes.runs ? new CarrierFaultPause(runId, writes.runs, logger) : null;
+    this.faults = writes.runs ? new CarrierFaultPause(runId, carrier, writes.runs, logger) : null;
     this.timer = setInterval(() => this.flush(), options.flushEveryMs ?? 50);
     this.timer.unref();
   }

@@ -2,10 +2,10 @@ import type { Logger } from '../logger.js';
 
 /** What a person is told about (LOA_ALERT_WEBHOOK gets it as the JSON body). */
 export interface AlertEvent {
-  /** `run.paused` for now; more kinds join with the reports work (e-mail). */
-  event: 'run.paused';
+  /** `run.paused`, or `run.resumed` when the engine resumed a run by itself (a carrier bound again). */
+  event: 'run.paused' | 'run.resumed';
   runId: number;
-  /** The short code: 'auto' (submit path), 'quiet-hours', 'operator'. */
+  /** The pause code: 'auto' (submit path), `auto:no-bind:<carrier>` (resumes when it binds), 'quiet-hours', 'operator'. */
   code: string;
   /** What a person reads: the submit path's reason, e.g. the SMPP status that stopped the run. */
   reason: string | null;

@@ -1,3 +1,4 @@
+import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditRepository } from '../store/audit.repository.js';
@@ -24,6 +25,21 @@ export interface RunResumer {
 
 /** The pause codes (runs.paused_reason). */
 export const PAUSE_CODES = { operator: 'operator', quietHours: 'quiet-hours', auto: 'auto' } as const;
+
+/**
+ * A pause for a carrier with no bind (LOA_NO_BIND_PAUSE_MS): written `no-bind:<carrier>` by the
+ * submit path, `auto:no-bind:<carrier>` once announced; the scheduler resumes it when a worker
+ * holds a bind of that carrier again. 'auto' alone (0x08, repeated failures) waits for a person.
+ */
+export const noBindPause = {
+  pending: (carrier: CarrierId): string => `no-bind:${carrier}`,
+  announced: (carrier: CarrierId): string => `auto:no-bind:${carrier}`,
+  /** The carrier of an announced no-bind pause code, or null for any other code. */
+  carrierOf(code: string | null): CarrierId | null {
+    const carrier = code?.startsWith('auto:no-bind:') ? code.slice('auto:no-bind:'.length) : null;
+    return carrier !== null && (CARRIER_IDS as readonly string[]).includes(carrier) ? (carrier as CarrierId) : null;
+  },
+};
 
 const PAUSABLE: readonly RunState[] = ['compiling', 'running'];
 const CANCELLABLE: readonly RunState[] = ['scheduled', 'compiling', 'running', 'paused'];
@@ -105,19 +121,38 @@ export class RunControlService {
   }
 
   /**
-   * The submit path's pauses (stop-run status, repeated failures) are state changes made deep in a
-   * worker; this finds the ones nobody has announced yet, marks them 'auto' and tells a person
-   * (LOA_ALERT_WEBHOOK) and the listeners. Called on the scheduler's tick.
+   * The submit path's pauses (stop-run status, repeated failures, no bind) are state changes made
+   * deep in a worker; this finds the ones nobody has announced yet, marks them 'auto' (or
+   * `auto:no-bind:<carrier>`) and tells a person (LOA_ALERT_WEBHOOK) and the listeners. Called on
+   * the scheduler's tick.
    */
   async announceAutomaticPauses(): Promise<number> {
     const paused = await this.deps.control.claimUnannouncedPauses();
     for (const run of paused) {
       this.logger.warn({ runId: run.id, reason: run.error }, 'run paused automatically');
-      await this.deps.audit.record({ actor: 'engine', action: 'run.pause', subject: `run:${run.id}`, details: { runId: run.id, code: PAUSE_CODES.auto, reason: run.error } });
-      this.alert(run.id, PAUSE_CODES.auto, run.error);
+      await this.deps.audit.record({ actor: 'engine', action: 'run.pause', subject: `run:${run.id}`, details: { runId: run.id, code: run.pausedReason, reason: run.error } });
+      this.alert(run.id, run.pausedReason, run.error);
       await this.tell('onPaused', run.id);
     }
     return paused.length;
+  }
+
+  /**
+   * Resumes the runs paused because a carrier had no bind, once `bound(carrier)` says a worker
+   * holds one again (issue 9 item 7: the SMSC is back, the run goes on), and tells the webhook.
+   * Returns the runs resumed.
+   */
+  async resumeWhereCarriersBound(bound: (carrier: CarrierId) => boolean): Promise<number[]> {
+    const resumed: number[] = [];
+    for (const run of await this.deps.control.listNoBindPauses()) {
+      const carrier = noBindPause.carrierOf(run.pausedReason);
+      if (!carrier || !bound(carrier)) continue;
+      if (!(await this.resumeAutomatically(run.id, run.pausedReason, 'scheduler'))) continue;
+      this.logger.info({ runId: run.id, carrier }, 'carrier bound again; run resumed');
+      this.deps.alerts?.notify({ event: 'run.resumed', runId: run.id, code: run.pausedReason, reason: `${carrier} bound again`, at: (this.deps.clock?.() ?? new Date()).toISOString() });
+      resumed.push(run.id);
+    }
+    return resumed;
   }
 
   private alert(runId: number, code: string, reason: string | null): void {

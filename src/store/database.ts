@@ -71,7 +71,7 @@ export interface RunsTable {
   /** A test launch: compile sends to this list only (the campaign's audience is ignored). */
   test_list: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
-  /** Why a paused run is paused: 'operator', 'quiet-hours' (the scheduler resumes those), 'auto' (the submit path); 0009. */
+  /** Why a paused run is paused: 'operator', 'quiet-hours' and 'auto:no-bind:<carrier>' (the scheduler resumes those), 'auto' (the submit path); 0009. */
   paused_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** A manual launch that overrode quiet hours: quiet hours never pause it (0009). */
   ignore_quiet_hours: Generated<boolean>;

@@ -44,17 +44,30 @@ export class RunControlRepository {
 
   /**
    * Automatic pauses not yet announced: the submit path pauses a run (stop-run status, repeated
-   * failures) with runs.error but no paused_reason. Marks them 'auto' and returns them, in one
-   * statement, so across processes each pause is announced once.
+   * failures) with runs.error but no paused_reason, or for no bind with `no-bind:<carrier>`.
+   * Marks them 'auto' (`auto:no-bind:<carrier>`) and returns them, in one statement, so across
+   * processes each pause is announced once.
    */
-  async claimUnannouncedPauses(): Promise<Array<{ id: number; error: string | null }>> {
-    return this.db
+  async claimUnannouncedPauses(): Promise<Array<{ id: number; error: string | null; pausedReason: string }>> {
+    const rows = await this.db
       .updateTable('runs')
-      .set({ paused_reason: 'auto', updated_at: sql`now()` })
+      .set({ paused_reason: sql`CASE WHEN paused_reason IS NULL THEN 'auto' ELSE 'auto:' || paused_reason END`, updated_at: sql`now()` })
       .where('state', '=', 'paused')
-      .where('paused_reason', 'is', null)
-      .returning(['id', 'error'])
+      .where((eb) => eb.or([eb('paused_reason', 'is', null), eb('paused_reason', 'like', 'no-bind:%')]))
+      .returning(['id', 'error', 'paused_reason'])
       .execute();
+    return rows.map((row) => ({ id: row.id, error: row.error, pausedReason: row.paused_reason ?? 'auto' }));
+  }
+
+  /** Runs paused, and announced, because a carrier had no bind (`auto:no-bind:<carrier>`). */
+  async listNoBindPauses(): Promise<Array<{ id: number; pausedReason: string }>> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select(['id', 'paused_reason'])
+      .where('state', '=', 'paused')
+      .where('paused_reason', 'like', 'auto:no-bind:%')
+      .execute();
+    return rows.map((row) => ({ id: row.id, pausedReason: row.paused_reason! }));
   }
 
   /** Normal runs that are sending, and runs paused with `pausedReason`, each with its campaign document. */

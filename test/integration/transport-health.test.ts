@@ -11,7 +11,6 @@ import type { BindPool } from '../../src/smpp/bind-pool.js';
 import { newTransportCounters } from '../../src/smpp/transport-counters.js';
 import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { createMetricsRegistry, registerTransportMetrics } from '../../src/metrics.js';
-import { RunRepository } from '../../src/store/index.js';
 import { RunProgressRepository } from '../../src/store/run-progress.repository.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL, seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
@@ -88,7 +87,7 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     return { app, redisProxy };
   }
 
-  it('says ok with every carrier bound, degraded (200) with a carrier that has no bind, unavailable (503) without Redis; the run says no bind and resumes', async () => {
+  it('says ok with every carrier bound, degraded (200) with a carrier that has no bind, unavailable (503) without Redis; the run pauses for no bind and resumes by itself once the carrier binds again', async () => {
     const count = 400;
     await seedList(database.store, 'health', Array.from({ length: count }, (_, i) => ({ msisdn: subscriber('mobifone', i) })));
     const fixture = await startEngineFixture(database.store, {
@@ -128,12 +127,17 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
+    // It reads the binds the workers publish on its own Redis connection, as service.ts wires it.
+    const schedulerRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    cleanups.push(async () => schedulerRedis.disconnect());
+    const published = new BindStateReader(schedulerRedis, fixture.prefix, allowedBinds(fixture.config.carriers));
     const scheduler = startScheduler({
       store: database.store,
       launcher: fixture.engine.queues,
       config: { alertWebhook: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`, leaseMs: 2_000, tickMs: 100, lookbackMs: 60_000 },
       logger: testLogger,
       options: { leaseName: `transport-health-${fixture.prefix}` },
+      carrierBinds: async () => (await published.read()).carriers,
     });
     cleanups.push(() => scheduler.scheduler.stop());
 
@@ -143,7 +147,11 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     const paused = await waitForStatus(fixture.engine, runId, (s) => s.state === 'paused', 20_000);
     expect(paused.error).toMatch(/no bind to mobifone for \d+ ms/);
     await waitFor(() => alerts.some((alert) => alert.runId === runId), 10_000, 'the alert');
-    expect(alerts.find((alert) => alert.runId === runId)).toMatchObject({ event: 'run.paused', code: 'auto', reason: paused.error });
+    expect(alerts.find((alert) => alert.runId === runId)).toMatchObject({ event: 'run.paused', code: 'auto:no-bind:mobifone', reason: paused.error });
+    // Announced with the carrier it waits for; it stays paused while that carrier has no bind.
+    await waitForStatus(fixture.engine, runId, (s) => s.pausedReason === 'auto:no-bind:mobifone', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await fixture.engine.status.get(runId))?.state).toBe('paused');
 
     // /metrics: binds per carrier, the queue depth and the paused run's progress.
     await waitFor(async () => sample((await app.inject('/metrics')).body, 'loa_carrier_queue_depth', { carrier: 'mobifone' }) === count, 10_000, 'queue depth');
@@ -154,11 +162,11 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     expect(sample(during, 'loa_run_messages', { run: String(runId), state: 'queued' })).toBe(count);
     expect(sample(during, 'loa_run_progress_ratio', { run: String(runId) })).toBe(0);
 
-    // The SMSC is back: healthy again, and the resumed run completes.
+    // The SMSC is back: healthy again, the scheduler resumes the run by itself (and says so), and it completes.
     await mobifone.listen();
     await waitFor(async () => (await app.inject('/health')).json().status === 'ok', 10_000, 'health ok again');
-    await new RunRepository(database.store.db).setState(runId, 'running', { from: ['paused'], error: null, pausedReason: null });
-    await fixture.engine.queues.resume(runId, { priority: 'urgent' });
+    await waitFor(() => alerts.some((alert) => alert.runId === runId && alert.event === 'run.resumed'), 10_000, 'the resume alert');
+    expect(alerts.find((alert) => alert.runId === runId && alert.event === 'run.resumed')).toMatchObject({ code: 'auto:no-bind:mobifone', reason: 'mobifone bound again' });
     await waitForStatus(fixture.engine, runId, (s) => s.state === 'completed', 30_000);
     await waitFor(async () => sample((await app.inject('/metrics')).body, 'loa_carrier_receipts_total', { carrier: 'mobifone' }) === count, 10_000, 'receipts counted');
     const after = (await app.inject('/metrics')).body;
