@@ -1,9 +1,9 @@
 import type { CarrierId } from '../domain/carrier.js';
+import { noBindPause } from '../domain/pause-codes.js';
 import type { Logger } from '../logger.js';
 import type { PartOutcome } from '../smpp/submitter-types.js';
 import type { RunRepository } from '../store/run.repository.js';
 import type { RunState } from '../store/database.js';
-import { noBindPause } from '../services/run-control.service.js';
 
 const SENDING: readonly RunState[] = ['compiling', 'running'];
 

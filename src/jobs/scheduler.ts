@@ -6,7 +6,8 @@ import { deferForQuietHours, expandOccurrences, formatLocalTime } from '../domai
 import type { Logger } from '../logger.js';
 import type { BroadcastPlacement, PlacedRun } from '../services/broadcast-placement.js';
 import { quietHoursOf } from '../services/launch.service.js';
-import { PAUSE_CODES, type RunControlService } from '../services/run-control.service.js';
+import { PAUSE_CODES } from '../domain/pause-codes.js';
+import type { RunControlService } from '../services/run-control.service.js';
 import type { AuditRepository } from '../store/audit.repository.js';
 import type { CampaignPriority } from '../store/database.js';
 import type { RunControlRepository } from '../store/run-control.repository.js';

@@ -1,4 +1,5 @@
-import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
+import type { CarrierId } from '../domain/carrier.js';
+import { noBindPause, PAUSE_CODES } from '../domain/pause-codes.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditRepository } from '../store/audit.repository.js';
@@ -22,24 +23,6 @@ export interface RunControlListener {
 export interface RunResumer {
   resume(runId: number, options?: { priority?: CampaignPriority }): Promise<void>;
 }
-
-/** The pause codes (runs.paused_reason). */
-export const PAUSE_CODES = { operator: 'operator', quietHours: 'quiet-hours', auto: 'auto' } as const;
-
-/**
- * A pause for a carrier with no bind (LOA_NO_BIND_PAUSE_MS): written `no-bind:<carrier>` by the
- * submit path, `auto:no-bind:<carrier>` once announced; the scheduler resumes it when a worker
- * holds a bind of that carrier again. 'auto' alone (0x08, repeated failures) waits for a person.
- */
-export const noBindPause = {
-  pending: (carrier: CarrierId): string => `no-bind:${carrier}`,
-  announced: (carrier: CarrierId): string => `auto:no-bind:${carrier}`,
-  /** The carrier of an announced no-bind pause code, or null for any other code. */
-  carrierOf(code: string | null): CarrierId | null {
-    const carrier = code?.startsWith('auto:no-bind:') ? code.slice('auto:no-bind:'.length) : null;
-    return carrier !== null && (CARRIER_IDS as readonly string[]).includes(carrier) ? (carrier as CarrierId) : null;
-  },
-};
 
 const PAUSABLE: readonly RunState[] = ['compiling', 'running'];
 const CANCELLABLE: readonly RunState[] = ['scheduled', 'compiling', 'running', 'paused'];

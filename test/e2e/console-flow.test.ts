@@ -306,6 +306,8 @@ describe('the operator console in a real browser', { timeout: 300_000 }, () => {
     await page.click('#pause');
     await expect.poll(() => page.getAttribute('#run-state', 'data-state'), { timeout: 15_000, interval: 250 }).toBe('paused');
     expect(await apiState()).toBe('paused');
+    // Who paused it, in Vietnamese, not the API's code ('operator').
+    await expect.poll(() => page.locator('#run-state').locator('xpath=..').textContent(), { timeout: 5_000, interval: 250 }).toContain('(người vận hành)');
     await shot(page, 'dashboard-paused');
     await page.click('#resume');
     await expect.poll(() => page.getAttribute('#run-state', 'data-state'), { timeout: 15_000, interval: 250 }).toBe('running');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Language, MessageKey, Translate } from '../../i18n/index.js';
+import type { Language, Translate } from '../../i18n/index.js';
 import type { RunStatus } from '../../jobs/engine-contract.js';
-import { noBindPause } from '../../services/run-control.service.js';
+import { pausedByMessage } from '../../domain/pause-codes.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { carrierFigures, cliContext, FAILED_RUN_STATES, formatEta, formatTime, printJson, printLines, stateLabel } from '../output.js';
 
@@ -13,10 +13,8 @@ export function describeStatus(status: RunStatus, language: Language, t: Transla
     t('status.state', { state: stateLabel(status.state, t) }),
   ];
   if (status.pausedReason) {
-    const known = ['operator', 'quiet-hours', 'auto'].includes(status.pausedReason);
-    const noBind = noBindPause.carrierOf(status.pausedReason);
-    const who = noBind ? t('status.pausedBy.no-bind', { carrier: noBind }) : known ? t(`status.pausedBy.${status.pausedReason}` as MessageKey) : status.pausedReason;
-    lines.push(t('status.pausedBy', { who }));
+    const message = pausedByMessage(status.pausedReason);
+    lines.push(t('status.pausedBy', { who: message ? t(message.key, 'params' in message ? message.params : undefined) : status.pausedReason }));
   }
   if (status.error) lines.push(t('status.reason', { error: status.error }));
   lines.push(t('status.times', { scheduled: time(status.scheduledFor), started: time(status.startedAt), finished: time(status.finishedAt) }));

@@ -5,6 +5,13 @@ import { api, can, describeError } from '../api.js';
 import { ask, h, replaceChildren } from '../dom.js';
 import { formatDuration, formatNumber, formatTime, t, tOr } from '../i18n.js';
 import { runState, type RunView } from './campaigns.js';
+import { pausedByMessage } from '../../domain/pause-codes.js';
+
+/** Who paused the run, in the person's language (the code itself when the catalogue has none). */
+function pausedBy(code: string): string {
+  const message = pausedByMessage(code);
+  return message ? t(message.key, 'params' in message ? message.params : undefined) : code;
+}
 
 const FINAL = new Set(['completed', 'cancelled', 'failed']);
 /** Error groups need a scan of the run's failed messages: every few seconds, not every event. */
@@ -183,7 +190,7 @@ export async function runPage(main: HTMLElement, params: string[]): Promise<() =
     if (samples.length > CHART_POINTS) samples.shift();
     replaceChildren(
       summary,
-      h('p', {}, t('console.run.campaign'), ' ', h('a', { href: `#/campaigns/${run.campaignId}` }, run.campaignId), ' · ', h('span', { id: 'run-state', 'data-state': run.state }, runState(run.state)), run.pausedReason ? ` (${run.pausedReason})` : ''),
+      h('p', {}, t('console.run.campaign'), ' ', h('a', { href: `#/campaigns/${run.campaignId}` }, run.campaignId), ' · ', h('span', { id: 'run-state', 'data-state': run.state }, runState(run.state)), run.pausedReason ? ` (${pausedBy(run.pausedReason)})` : ''),
       h('p', {}, t('console.run.audience', { count: run.audienceSize === null ? '—' : formatNumber(run.audienceSize), unroutable: formatNumber(run.unroutable), started: formatTime(run.startedAt), finished: formatTime(run.finishedAt) })),
       run.state === 'scheduled' ? h('p', { class: 'warn', id: 'run-scheduled' }, t('console.run.scheduledFor', { at: formatTime(run.scheduledFor) })) : null,
       run.error ? h('p', { class: 'error' }, run.error) : null,
