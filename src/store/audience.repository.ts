@@ -120,14 +120,10 @@ export class AudienceRepository {
 
 
 
-  /** Every list with how many subscribers it holds (counted, so always exact). */
+  /** Every list with how many subscribers it holds (the count each import keeps, 0018: exact, never a scan). */
   async listLists(): Promise<ListSummary[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date; subscribers: number }>(
-      `SELECT l.id, l.name, l.created_at, coalesce(c.n, 0)::int8 AS subscribers
-       FROM lists l LEFT JOIN (SELECT list_id, count(*) AS n FROM subscribers GROUP BY list_id) c ON c.list_id = l.id
-       ORDER BY l.id`,
-    );
-    return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at, subscribers: row.subscribers }));
+    const rows = await this.db.selectFrom('lists').select(['id', 'name', 'created_at', 'subscriber_count']).orderBy('id').execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at, subscribers: row.subscriber_count }));
   }
 
   /** Deletes a list and its subscribers; returns how many subscribers it had, or undefined when there was no such list. */
@@ -206,8 +202,13 @@ export class AudienceRepository {
         );
         removed = deleted.rowCount ?? 0;
       }
-      const count = await client.query<{ n: number }>('SELECT count(*) AS n FROM subscribers WHERE list_id = $1', [listId]);
       const counts = { distinct: distinct.rowCount ?? 0, inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+      // This transaction holds the list's row lock (the upsert above), so no other import moves the count meanwhile.
+      const count = await client.query<{ n: number }>('UPDATE lists SET subscriber_count = subscriber_count + $2 - $3 WHERE id = $1 RETURNING subscriber_count AS n', [
+        listId,
+        counts.inserted,
+        removed,
+      ]);
       const outcome = {
         staged,
         ...counts,
@@ -338,13 +339,10 @@ export class AudienceRepository {
     }
   }
 
+  /** Subscribers in the list (the count its imports keep); 0 for a list that does not exist. */
   async countSubscribers(listId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('subscribers')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('list_id', '=', listId)
-      .executeTakeFirstOrThrow();
-    return row.count;
+    const row = await this.db.selectFrom('lists').select('subscriber_count').where('id', '=', listId).executeTakeFirst();
+    return row?.subscriber_count ?? 0;
   }
 
 

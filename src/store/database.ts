@@ -212,6 +212,8 @@ export interface ListsTable {
   id: string;
   name: string;
   created_at: CreatedAt;
+  /** Subscribers in the list, kept by the import in its transaction (0018). */
+  subscriber_count: ColumnType<number, never, number>;
 }
 
 export interface SubscribersTable {

@@ -58,6 +58,21 @@ describe(MigrationRunner.name, () => {
     expect(await appliedVersions()).toEqual(all);
   });
 
+  it('0018 counts the subscribers of the lists that exist when it runs', async () => {
+    const earlier = readMigrations(findMigrationsDirectory()).filter((file) => file.version < '0018');
+    await new MigrationRunner(database.store.pool, { directory: migrationsDir(Object.fromEntries(earlier.map((file) => [file.name, file.sql]))) }).migrate();
+    await database.store.pool.query(`INSERT INTO lists (id, name) VALUES ('hue', 'Huế'), ('empty', 'Empty')`);
+    await database.store.pool.query(`INSERT INTO subscribers (list_id, msisdn) SELECT 'hue', (84912000000 + i)::text FROM generate_series(1, 1234) i`);
+
+    await new MigrationRunner(database.store.pool).migrate();
+
+    const { rows } = await database.store.pool.query<{ id: string; subscriber_count: number }>('SELECT id, subscriber_count FROM lists ORDER BY id');
+    expect(rows).toEqual([
+      { id: 'empty', subscriber_count: 0 },
+      { id: 'hue', subscriber_count: 1234 },
+    ]);
+  });
+
   it('rolls a failing migration back and records nothing of it', async () => {
     const directory = migrationsDir({
       '0001_first.sql': 'CREATE TABLE first_table (id int);',

@@ -66,6 +66,19 @@ describe(AudienceRepository.name, () => {
       ['cai-rang', { ho_ten: 'Nguyễn Văn A' }],
       ['binh-thuy', {}],
     ]);
+
+    // The count each import keeps (0018) is what the table holds, through a replace and a failed import too.
+    const counted = async (): Promise<number> =>
+      Number((await database.store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM subscribers WHERE list_id = 'cantho'`)).rows[0]!.n);
+    expect((await sut.listLists()).find((list) => list.id === 'cantho')?.subscribers).toBe(20_000);
+    const replaced = await sut.mergeSubscribers('cantho', feedOf([{ msisdn: '84912000005' }, { msisdn: '84912999998' }, { msisdn: '84912999999' }]), { replace: true });
+    expect(replaced).toMatchObject({ inserted: 2, removed: 19_999, subscribers: 3 });
+    await expect(sut.mergeSubscribers('cantho', feedOf([{ msisdn: '84913000000' }, { msisdn: 'not a number' }]))).rejects.toThrow(/line 2/);
+    expect(await counted()).toBe(3);
+    expect(await sut.countSubscribers('cantho')).toBe(3);
+    expect((await sut.listLists()).find((list) => list.id === 'cantho')?.subscribers).toBe(3);
+    expect(await sut.deleteList('cantho')).toBe(3);
+    expect(await sut.countSubscribers('cantho')).toBe(0);
   });
 
   it('rejects an import with a bad number and keeps the list as it was', async () => {
