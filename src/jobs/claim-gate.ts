@@ -1,7 +1,8 @@
 /**
  * How many message rows one process may hold in `submitting` for one carrier, across all the
  * submit jobs it runs at once (issue 8, item 5: "a crash leaves at most window × binds rows
- * ambiguous, not a batch").
+ * ambiguous, not a batch"). SubmitWorker keeps two per carrier: one over every row held until its
+ * result is written (3 × W), one over the rows not yet answered (W), released when decided.
  *
  * A row is held from the claim (queued → submitting) until the statement that moves it out of
  * `submitting` has committed, so the count covers the chunk being claimed, the parts waiting for a
