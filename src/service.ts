@@ -145,7 +145,11 @@ export async function startService(config: Config, role: Role, logger: Logger, p
       const { broadcasts } = createScreenServices(store, changes);
       // Runs paused for a carrier with no bind resume once a worker (any process) publishes one again.
       const binds = new BindStateReader(redis, config.redisPrefix, allowedBinds(config.carriers));
-      const carrierBinds = async () => (await binds.read()).carriers;
+      const carrierBinds = async () => {
+        // Not queued while Redis is away (this connection would hold the command until it is back).
+        if (redis.status !== 'ready') throw new Error(`Redis is ${redis.status}`);
+        return (await binds.read()).carriers;
+      };
       const scheduler = startScheduler({ store, launcher: createRunLauncher(redis, config), config: config.scheduler, logger, reports: config.reports, broadcasts, carrierBinds });
       stops.push(() => scheduler.stop());
     }

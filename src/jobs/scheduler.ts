@@ -61,6 +61,9 @@ const ACTOR = 'scheduler';
  * 4. announces the submit path's automatic pauses (webhook, listeners).
  * Every time comes from `clock`.
  */
+/** How long a tick waits for the workers' bind state (Redis) before leaving no-bind pauses for a later tick. */
+const BIND_STATE_WAIT_MS = 1000;
+
 export class Scheduler {
   private lease: SchedulerLease | undefined;
   private timer: NodeJS.Timeout | null = null;
@@ -257,12 +260,20 @@ export class Scheduler {
   /** Item 7: a run paused because a carrier had no bind goes on once a worker binds to it again. */
   private async resumeWhereCarriersBound(result: TickResult): Promise<void> {
     if (!this.deps.carrierBinds) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const binds = await this.deps.carrierBinds();
+      // Bounded: with Redis away the read would wait for it (the connection queues commands), and a
+      // tick that never ends holds every later tick and the scheduler's stop.
+      const binds = await Promise.race([
+        this.deps.carrierBinds(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bind state not read within ${BIND_STATE_WAIT_MS} ms`)), BIND_STATE_WAIT_MS))),
+      ]);
       result.resumed.push(...(await this.deps.control.resumeWhereCarriersBound((carrier) => binds[carrier].bound > 0)));
     } catch (error) {
       // Redis away: the bind state is unknown, so the runs stay paused until a tick can read it.
       this.logger.warn({ err: error }, 'bind state unreadable; runs paused for no bind are resumed on a later tick');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
