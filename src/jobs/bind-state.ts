@@ -76,6 +76,8 @@ export class BindStatePublisher {
       this.deps.pools[id].off('bound', this.onChange);
       this.deps.pools[id].off('unbound', this.onChange);
     }
+    // Redis away: nothing to wait for; readers drop this worker's field after its ttl, as a killed worker's.
+    if (this.deps.redis.status !== 'ready') return;
     await this.publish();
     await this.bounded(this.deps.redis.hdel(stateKey(this.deps.prefix), this.deps.owner));
   }
