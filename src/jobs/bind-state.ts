@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { CARRIER_IDS, type CarrierId } from '../domain/carrier.js';
 import type { Logger } from '../logger.js';
+import { withinMs } from '../within.js';
 import type { BindPool } from '../smpp/bind-pool.js';
 import { newTransportCounters, TRANSPORT_COUNTER_NAMES, type TransportCounters } from '../smpp/transport-counters.js';
 
@@ -128,14 +129,7 @@ export class BindStatePublisher {
 
   /** The worker's Redis client retries for ever; a publication must not hang a stop. */
   private bounded<T>(command: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    command.catch(() => undefined);
-    return Promise.race([
-      command,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('Redis did not answer')), Math.max(500, this.everyMs));
-      }),
-    ]).finally(() => clearTimeout(timer));
+    return withinMs(command, Math.max(500, this.everyMs), 'Redis did not answer');
   }
 }
 

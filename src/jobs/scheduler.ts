@@ -4,6 +4,7 @@ import { validateCampaign, type Campaign } from '../domain/campaign.js';
 import type { CarrierId } from '../domain/carrier.js';
 import { deferForQuietHours, expandOccurrences, formatLocalTime } from '../domain/schedule.js';
 import type { Logger } from '../logger.js';
+import { withinMs } from '../within.js';
 import type { BroadcastPlacement, PlacedRun } from '../services/broadcast-placement.js';
 import { quietHoursOf } from '../services/launch.service.js';
 import { PAUSE_CODES } from '../domain/pause-codes.js';
@@ -260,20 +261,14 @@ export class Scheduler {
   /** Item 7: a run paused because a carrier had no bind goes on once a worker binds to it again. */
   private async resumeWhereCarriersBound(result: TickResult): Promise<void> {
     if (!this.deps.carrierBinds) return;
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Bounded: with Redis away the read would wait for it (the connection queues commands), and a
       // tick that never ends holds every later tick and the scheduler's stop.
-      const binds = await Promise.race([
-        this.deps.carrierBinds(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bind state not read within ${BIND_STATE_WAIT_MS} ms`)), BIND_STATE_WAIT_MS))),
-      ]);
-      result.resumed.push(...(await this.deps.control.resumeWhereCarriersBound((carrier) => binds[carrier].bound > 0)));
+      const binds = await withinMs(this.deps.carrierBinds(), BIND_STATE_WAIT_MS, `bind state not read within ${BIND_STATE_WAIT_MS} ms`);
+      result.resumed.push(...(await this.deps.control.resumeWhereCarriersBound((carrier) => binds[carrier].bound > 0, ACTOR)));
     } catch (error) {
       // Redis away: the bind state is unknown, so the runs stay paused until a tick can read it.
       this.logger.warn({ err: error }, 'bind state unreadable; runs paused for no bind are resumed on a later tick');
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -8,6 +8,7 @@ import type { MessageState } from '../domain/message-state.js';
 import { normalizeMsisdn } from '../domain/msisdn.js';
 import { isDeliveryReceipt, parseReceipt } from '../domain/receipt.js';
 import type { Logger } from '../logger.js';
+import { withinMs } from '../within.js';
 import type { CarrierFaultPolicy } from './submitter-types.js';
 import { newTransportCounters, type TransportCounters } from './transport-counters.js';
 import { SmppSession, type DeliverAck, type DeliverSm, type LateResponse, type SessionAlert, type SessionOptions } from './session.js';
@@ -118,24 +119,15 @@ function handset(sourceAddr: string | undefined): string | null {
   return normalized.ok ? normalized.msisdn : null;
 }
 
-class RedisTimeoutError extends Error {
-  override name = 'RedisTimeoutError';
-}
-
 /**
- * `command` or a RedisTimeoutError after `ms`. The worker's Redis client retries for ever
+ * `command` or a TimeoutError after `ms`. The worker's Redis client retries for ever
  * (maxRetriesPerRequest: null, as BullMQ needs), so an unbounded lease command would hang start-up,
  * renewals and shutdown for as long as Redis is away. A command that lands after its timeout is
  * harmless: a renewal only extends a lease we treat as lost, and a late SET NX leaves a lease of
  * ours that nobody binds on and that expires after leaseMs.
  */
-function withinMs<T>(command: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(`${what}: no answer from Redis within ${Math.round(ms)} ms`)), ms);
-  });
-  command.catch(() => undefined);
-  return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+function redisWithinMs<T>(command: Promise<T>, ms: number, what: string): Promise<T> {
+  return withinMs(command, ms, `${what}: no answer from Redis within ${Math.round(ms)} ms`);
 }
 
 /**
@@ -297,7 +289,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     if (now - held.lastRenewAt < this.renewEveryMs) return;
     held.renewing = true;
     try {
-      const renewed = await withinMs(this.options.redis.eval(RENEW, 1, slot.key, this.owner, String(this.leaseMs)), this.commandTimeoutMs, 'renew bind lease');
+      const renewed = await redisWithinMs(this.options.redis.eval(RENEW, 1, slot.key, this.owner, String(this.leaseMs)), this.commandTimeoutMs, 'renew bind lease');
       if (slot.held !== held) return;
       if (Number(renewed) === 1) {
         held.validUntil = now + this.leaseMs;
@@ -330,7 +322,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
     const now = performance.now();
     let acquired: string | null;
     try {
-      acquired = await withinMs(this.options.redis.set(slot.key, this.owner, 'PX', this.leaseMs, 'NX'), this.commandTimeoutMs, 'take bind lease');
+      acquired = await redisWithinMs(this.options.redis.set(slot.key, this.owner, 'PX', this.leaseMs, 'NX'), this.commandTimeoutMs, 'take bind lease');
     } catch (error) {
       this.logger.warn({ err: error, slot: slot.index }, 'cannot take bind lease');
       return;
@@ -385,7 +377,7 @@ export class BindPool extends EventEmitter<BindPoolEvents> {
 
   private async release(slot: Slot): Promise<void> {
     try {
-      await withinMs(this.options.redis.eval(RELEASE, 1, slot.key, this.owner), this.releaseTimeoutMs, 'release bind lease');
+      await redisWithinMs(this.options.redis.eval(RELEASE, 1, slot.key, this.owner), this.releaseTimeoutMs, 'release bind lease');
     } catch (error) {
       this.logger.warn({ err: error, slot: slot.index }, 'cannot release bind lease; it will expire');
     }

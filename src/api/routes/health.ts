@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { withinMs } from '../../within.js';
 
 /** A dependency GET /health checks; `check` rejects when it is down. */
 export interface HealthCheck {
@@ -15,26 +16,15 @@ export interface CarrierBindsSource {
 const CHECK_TIMEOUT_MS = 2000;
 
 function withinTimeout<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinMs(promise, CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`);
 }
 
 async function runCheck(check: HealthCheck): Promise<{ name: string; ok: boolean; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([check.check(), timeout]);
+    await withinTimeout(check.check());
     return { name: check.name, ok: true };
   } catch (error) {
     return { name: check.name, ok: false, error: (error as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
