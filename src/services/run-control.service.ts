@@ -6,7 +6,7 @@ import type { AuditRepository } from '../store/audit.repository.js';
 import type { CampaignPriority, Run, RunState } from '../store/database.js';
 import type { RunControlRepository } from '../store/run-control.repository.js';
 import type { RunRepository } from '../store/run.repository.js';
-import type { AlertSink } from './alert-webhook.js';
+import type { AlertEvent, AlertSink } from './alert-webhook.js';
 
 /**
  * Told of every pause, resume and cancel, whoever made it (an operator, quiet hours, the submit
@@ -88,7 +88,7 @@ export class RunControlService {
     const run = await this.deps.runs.setState(runId, 'paused', { from: PAUSABLE, error: reason, pausedReason: code });
     if (!run) return false;
     await this.deps.audit.record({ actor, action: 'run.pause', subject: `run:${runId}`, details: { runId, code, reason } });
-    this.alert(runId, code, reason);
+    this.alert('run.paused', runId, code, reason);
     await this.tell('onPaused', runId);
     return true;
   }
@@ -114,7 +114,7 @@ export class RunControlService {
     for (const run of paused) {
       this.logger.warn({ runId: run.id, reason: run.error }, 'run paused automatically');
       await this.deps.audit.record({ actor: 'engine', action: 'run.pause', subject: `run:${run.id}`, details: { runId: run.id, code: run.pausedReason, reason: run.error } });
-      this.alert(run.id, run.pausedReason, run.error);
+      this.alert('run.paused', run.id, run.pausedReason, run.error);
       await this.tell('onPaused', run.id);
     }
     return paused.length;
@@ -125,21 +125,21 @@ export class RunControlService {
    * holds one again (issue 9 item 7: the SMSC is back, the run goes on), and tells the webhook.
    * Returns the runs resumed.
    */
-  async resumeWhereCarriersBound(bound: (carrier: CarrierId) => boolean): Promise<number[]> {
+  async resumeWhereCarriersBound(bound: (carrier: CarrierId) => boolean, actor: string): Promise<number[]> {
     const resumed: number[] = [];
     for (const run of await this.deps.control.listNoBindPauses()) {
       const carrier = noBindPause.carrierOf(run.pausedReason);
       if (!carrier || !bound(carrier)) continue;
-      if (!(await this.resumeAutomatically(run.id, run.pausedReason, 'scheduler'))) continue;
+      if (!(await this.resumeAutomatically(run.id, run.pausedReason, actor))) continue;
       this.logger.info({ runId: run.id, carrier }, 'carrier bound again; run resumed');
-      this.deps.alerts?.notify({ event: 'run.resumed', runId: run.id, code: run.pausedReason, reason: `${carrier} bound again`, at: (this.deps.clock?.() ?? new Date()).toISOString() });
+      this.alert('run.resumed', run.id, run.pausedReason, `${carrier} bound again`);
       resumed.push(run.id);
     }
     return resumed;
   }
 
-  private alert(runId: number, code: string, reason: string | null): void {
-    this.deps.alerts?.notify({ event: 'run.paused', runId, code, reason, at: (this.deps.clock?.() ?? new Date()).toISOString() });
+  private alert(event: AlertEvent['event'], runId: number, code: string, reason: string | null): void {
+    this.deps.alerts?.notify({ event, runId, code, reason, at: (this.deps.clock?.() ?? new Date()).toISOString() });
   }
 
   private async transition(runId: number, to: RunState, from: readonly RunState[], set: { error: string | null; pausedReason?: string | null }): Promise<Run> {

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { CARRIER_PROFILES } from '../../../adapters/carriers/index.js';
+import type { RunErrorCount } from '../../api/routes/console.js';
 import type { CarrierProgress, RunStatus } from '../../jobs/engine-contract.js';
 import { api, can, describeError } from '../api.js';
 import { ask, h, replaceChildren } from '../dom.js';
@@ -16,16 +17,6 @@ function pausedBy(code: string): string {
 const FINAL = new Set(['completed', 'cancelled', 'failed']);
 /** Error groups need a scan of the run's failed messages: every few seconds, not every event. */
 const ERRORS_EVERY_MS = 10_000;
-
-interface RunErrorCount {
-  carrier: string | null;
-  submitStatus: number | null;
-  errorCode: string | null;
-  state: string;
-  count: number;
-  name: string | null;
-  description: string | null;
-}
 
 function errorsTable(errors: RunErrorCount[]): HTMLElement {
   if (errors.length === 0) return h('p', { class: 'muted' }, t('console.run.noErrors'));
