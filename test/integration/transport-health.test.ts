@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { CARRIER_IDS, type CarrierId } from '../../src/domain/carrier.js';
 import { allowedBinds, BindStatePublisher, BindStateReader } from '../../src/jobs/bind-state.js';
@@ -14,6 +12,7 @@ import { createMetricsRegistry, registerTransportMetrics } from '../../src/metri
 import { RunProgressRepository } from '../../src/store/run-progress.repository.js';
 import { cleanupRedisPrefix, createTestDatabase, testRedisPrefix, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL, seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
+import { alertReceiver } from '../helpers/alerts.js';
 import { testLogger, useCleanups } from '../helpers/smpp.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -116,17 +115,9 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     expect(degraded.json()).toMatchObject({ status: 'degraded', checks: { postgres: { ok: true }, redis: { ok: true } }, carriers: { mobifone: { bound: 0, allowed: 2 }, viettel: { bound: 2 } } });
 
     // The scheduler role tells LOA_ALERT_WEBHOOK of automatic pauses.
-    const alerts: Array<Record<string, unknown>> = [];
-    const webhook = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      request.on('end', () => {
-        alerts.push(JSON.parse(body) as Record<string, unknown>);
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
+    const webhook = await alertReceiver();
+    cleanups.push(() => webhook.close());
+    const alerts = webhook.events;
     // It reads the binds the workers publish on its own Redis connection, as service.ts wires it.
     const schedulerRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     cleanups.push(async () => schedulerRedis.disconnect());
@@ -134,7 +125,7 @@ describe('health and metrics of the carriers (issue 9 item 9)', () => {
     const scheduler = startScheduler({
       store: database.store,
       launcher: fixture.engine.queues,
-      config: { alertWebhook: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`, leaseMs: 2_000, tickMs: 100, lookbackMs: 60_000 },
+      config: { alertWebhook: webhook.url, leaseMs: 2_000, tickMs: 100, lookbackMs: 60_000 },
       logger: testLogger,
       options: { leaseName: `transport-health-${fixture.prefix}` },
       carrierBinds: async () => (await published.read()).carriers,

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startScheduler } from '../../src/jobs/scheduler-role.js';
 import { MessageRepository } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedList, seedRun, startEngineFixture, subscriber, waitForStatus, type EngineFixture } from '../helpers/engine.js';
+import { alertReceiver } from '../helpers/alerts.js';
 import { testLogger, useCleanups } from '../helpers/smpp.js';
 
 const WINDOW = 50;
@@ -30,20 +29,6 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
-/** An HTTP endpoint standing in for LOA_ALERT_WEBHOOK; keeps the JSON bodies it gets. */
-async function alertReceiver(): Promise<{ url: string; events: Array<Record<string, unknown>>; server: Server }> {
-  const events: Array<Record<string, unknown>> = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      events.push(JSON.parse(body) as Record<string, unknown>);
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, events, server };
-}
 
 describe('transport under SMSC faults (issue 9 items 7 and 8)', () => {
   let database: TestDatabase;
@@ -143,7 +128,7 @@ describe('transport under SMSC faults (issue 9 items 7 and 8)', () => {
       carrierBinds: { ...TRANSPORT, faultPolicy: { systemErrorLimit: 40 } },
     });
     const alerts = await alertReceiver();
-    cleanups.push(() => new Promise<void>((resolve) => alerts.server.close(() => resolve())));
+    cleanups.push(() => alerts.close());
     const scheduler = startScheduler({
       store: database.store,
       launcher: engine.queues,
